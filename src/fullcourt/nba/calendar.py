@@ -77,3 +77,15 @@ def is_bootstrap(d: date) -> bool:
 def days(start: date, end: date) -> list[date]:
     """Every date of the inclusive range [start, end] (empty when end < start)."""
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def season_label(d: date) -> str:
+    """The season a date belongs to, by the August-July NBA year ("2021-22" for 2022-03-01)."""
+    y = d.year if d.month >= 8 else d.year - 1
+    return f"{y}-{(y + 1) % 100:02d}"
+
+
+def season_label_sql(column: str) -> str:
+    """SQL for season_label() of a DATE column (column must be a trusted identifier)."""
+    y = f"(CASE WHEN month({column}) >= 8 THEN year({column}) ELSE year({column}) - 1 END)"
+    return f"printf('%d-%02d', {y}, ({y} + 1) % 100)"

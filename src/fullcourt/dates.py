@@ -1,0 +1,64 @@
+"""Date parsing at the edges and pure helpers on inclusive date ranges."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Iterable
+
+from fullcourt.errors import UsageError
+
+
+def parse_date(text: str, option: str = "date") -> date:
+    """Parse `YYYY-MM-DD`; raise UsageError naming the option otherwise."""
+    try:
+        return date.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise UsageError(
+            f"--{option} {text!r} is not a date", remedy=f"write it as YYYY-MM-DD, e.g. --{option} 2021-11-01"
+        ) from None
+
+
+def parse_date_list(text: str, option: str = "dates") -> list[date]:
+    """Parse `D,D,...` into sorted unique dates; raise UsageError on any bad item."""
+    items = [t for t in (text or "").split(",") if t.strip()]
+    if not items:
+        raise UsageError(f"--{option} is empty", remedy=f"give dates as --{option} 2021-11-01,2021-11-03")
+    return sorted({parse_date(t, option) for t in items})
+
+
+def date_range(start: date, end: date) -> list[date]:
+    """Every date of the inclusive range [start, end]; empty when end < start."""
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def resolve_dates(start: date | None, end: date | None, dates: list[date] | None) -> list[date]:
+    """The dates a command covers: either the inclusive range or the explicit list.
+
+    Raises UsageError when both or neither are given, or when end < start.
+    """
+    if dates and (start or end):
+        raise UsageError("give either --start-date/--end-date or --dates, not both")
+    if dates:
+        return sorted(set(dates))
+    if start is None or end is None:
+        raise UsageError("a date range is needed", remedy="add --start-date D --end-date D (inclusive) or --dates D,D")
+    if end < start:
+        raise UsageError(
+            f"--end-date {end} is before --start-date {start}", remedy="swap them; ranges are inclusive"
+        )
+    return date_range(start, end)
+
+
+def runs_of(dates: Iterable[date]) -> list[tuple[date, date]]:
+    """Collapse dates into sorted, merged inclusive runs of consecutive days."""
+    out: list[tuple[date, date]] = []
+    for d in sorted(set(dates)):
+        if out and out[-1][1] + timedelta(days=1) == d:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
+def format_dates(dates: Iterable[date]) -> str:
+    """Comma-separated ISO dates, for messages and `--dates` remedies."""
+    return ",".join(d.isoformat() for d in sorted(set(dates)))

@@ -1,0 +1,286 @@
+"""The one runner: applies run options to any processor spec over a set of dates.
+
+A processor run computes all its dates at once into a staging table, then, in ONE
+transaction, replaces the output partitions of the dates that succeeded, replaces their
+tracked failures and writes every date's ledger row. A crash before COMMIT leaves the
+previous partitions and ledger exactly as they were.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, Sequence
+
+import duckdb
+
+from fullcourt.engine import ledger
+from fullcourt.engine.ledger import LedgerRow
+from fullcourt.engine.spec import ComputeContext, Computed, ProcessorSpec
+from fullcourt.engine.warehouse import Warehouse, check_identifier
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options every processor run takes (seed 004's table)."""
+
+    backfill_mode: bool = False
+    strict_mode: bool = True
+    skip_downstream_trigger: bool = False
+    triggered_by: str = "cli"
+    trigger_message_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "backfill_mode": self.backfill_mode,
+            "strict_mode": self.strict_mode,
+            "skip_downstream_trigger": self.skip_downstream_trigger,
+            "triggered_by": self.triggered_by,
+            "trigger_message_id": self.trigger_message_id,
+        }
+
+
+@dataclass
+class ProcessorResult:
+    """Outcome of one processor over its dates: one ledger row per date that had work."""
+
+    processor: str
+    phase: int
+    run_id: str
+    rows: list[LedgerRow] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def dates_with(self, status: str) -> list[date]:
+        return sorted(r.data_date for r in self.rows if r.status == status)
+
+    @property
+    def failed(self) -> list[date]:
+        return self.dates_with("failed")
+
+    @property
+    def records(self) -> int:
+        return sum(r.records_created for r in self.rows)
+
+    @property
+    def failures(self) -> int:
+        return sum(r.records_failed for r in self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "processor": self.processor,
+            "phase": self.phase,
+            "run_id": self.run_id,
+            "seconds": round(self.seconds, 3),
+            "records_created": self.records,
+            "records_failed": self.failures,
+            "dates": [
+                {
+                    "date": r.data_date.isoformat(),
+                    "status": r.status,
+                    "skip_reason": r.skip_reason,
+                    "records_created": r.records_created,
+                    "records_failed": r.records_failed,
+                    "errors": r.errors,
+                }
+                for r in self.rows
+            ],
+        }
+
+
+def _before_commit(spec: ProcessorSpec, dates: Sequence[date]) -> None:
+    """Hook called inside the write transaction, before COMMIT (tests inject faults here)."""
+
+
+def set_run_dates(con: duckdb.DuckDBPyConnection, dates: Sequence[date], name: str = "run_dates") -> None:
+    """(Re)create temp table `name(d DATE)` holding `dates`."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {check_identifier(name)} (d DATE PRIMARY KEY)")
+    if dates:
+        con.execute(f"INSERT INTO {name} SELECT unnest(?::DATE[])", [sorted(set(dates))])
+
+
+def work_dates(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
+    """The dates among `dates` on which `spec` has work (e.g. game dates)."""
+    if not spec.work_dates_sql:
+        return sorted(set(dates))
+    set_run_dates(con, dates)
+    return sorted(r[0] for r in con.execute(spec.work_dates_sql).fetchall())
+
+
+def run_processor(
+    wh: Warehouse,
+    spec: ProcessorSpec,
+    dates: Sequence[date],
+    options: RunOptions = RunOptions(),
+    params: dict[str, Any] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> ProcessorResult:
+    """Run `spec` for `dates` (those with work), writing partitions and ledger atomically.
+
+    Returns the per-date outcomes; never raises for a failing date (it is recorded as failed).
+    `con` lets parallel callers pass their own cursor.
+    """
+    c = con or wh.con
+    t0 = time.perf_counter()
+    run_id = ledger.new_run_id()
+    started = datetime.now()
+    result = ProcessorResult(spec.name, spec.phase, run_id)
+    todo = work_dates(c, spec, dates)
+    if not todo:
+        return result
+    skipped: dict[date, str] = {}
+    if spec.skip_reason:
+        for d in todo:
+            reason = spec.skip_reason(d)
+            if reason:
+                skipped[d] = reason
+    compute_dates = [d for d in todo if d not in skipped]
+    stage = f"stage_{spec.name.lower()}"
+    computed: Computed | None = None
+    crash: str | None = None
+    if compute_dates:
+        set_run_dates(c, compute_dates)
+        ctx = ComputeContext(con=c, dates=compute_dates, run_id=run_id, params=params or {}, stage=stage)
+        try:
+            computed = spec.compute(ctx) if spec.compute else _compute_sql(spec, ctx)
+        except duckdb.Error as exc:
+            crash = f"PROCESSING_ERROR: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    finished = datetime.now()
+    rows: list[LedgerRow] = [
+        LedgerRow(spec.name, _phase(spec), d, "skipped", started, finished, skip_reason=r)
+        for d, r in skipped.items()
+    ]
+    errors = dict(computed.date_errors) if computed else {}
+    if crash:
+        errors = {d: [crash] for d in compute_dates}
+    elif computed and computed.no_work:
+        compute_dates = [d for d in compute_dates if d not in computed.no_work]
+    ok = [d for d in compute_dates if d not in errors]
+    created = _counts(c, computed.stage, spec.date_column, ok) if computed and ok else {}
+    failed_counts = (
+        _counts(c, computed.failures_stage, "analysis_date", ok)
+        if computed and computed.failures_stage and ok
+        else {}
+    )
+    warnings = computed.warnings if computed else {}
+    for d in compute_dates:
+        if d in errors:
+            rows.append(LedgerRow(spec.name, _phase(spec), d, "failed", started, finished, errors=errors[d]))
+        else:
+            rows.append(
+                LedgerRow(
+                    spec.name,
+                    _phase(spec),
+                    d,
+                    "success",
+                    started,
+                    finished,
+                    records_created=created.get(d, 0),
+                    records_failed=failed_counts.get(d, 0),
+                    errors=warnings.get(d, []),
+                )
+            )
+    rows.sort(key=lambda r: r.data_date)
+    try:
+        _commit(wh, c, spec, computed, ok, run_id, rows, options)
+    except duckdb.Error as exc:
+        message = f"PROCESSING_ERROR: write failed: {str(exc).splitlines()[0]}"
+        for r in rows:
+            if r.status == "success":
+                r.status, r.records_created, r.records_failed, r.errors = "failed", 0, 0, [message]
+        with wh.transaction(c):
+            ledger.write_rows(c, wh.catalog.ledger_table, run_id, rows, options.as_dict())
+    finally:
+        _drop(c, computed)
+    result.rows = rows
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _phase(spec: ProcessorSpec) -> str:
+    return f"phase_{spec.phase}"
+
+
+def _compute_sql(spec: ProcessorSpec, ctx: ComputeContext) -> Computed:
+    assert spec.sql is not None
+    ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {ctx.stage} AS {spec.sql}")
+    failures = None
+    if spec.failures_sql:
+        failures = f"{ctx.stage}_failures"
+        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {failures} AS {spec.failures_sql}")
+    return Computed(stage=ctx.stage, failures_stage=failures)
+
+
+def _counts(con: duckdb.DuckDBPyConnection, table: str, column: str, dates: Sequence[date]) -> dict[date, int]:
+    rows = con.execute(
+        f"SELECT {check_identifier(column)}, count(*) FROM {check_identifier(table)} "
+        f"WHERE {column} IN (SELECT unnest(?::DATE[])) GROUP BY 1",
+        [list(dates)],
+    ).fetchall()
+    return {d: n for d, n in rows}
+
+
+def _commit(
+    wh: Warehouse,
+    con: duckdb.DuckDBPyConnection,
+    spec: ProcessorSpec,
+    computed: Computed | None,
+    ok: Sequence[date],
+    run_id: str,
+    rows: Sequence[LedgerRow],
+    options: RunOptions,
+) -> None:
+    out = check_identifier(spec.output_table)
+    col = check_identifier(spec.date_column)
+    failures_table = check_identifier(wh.catalog.failures_table)
+    with wh.transaction(con):
+        if computed and ok:
+            set_run_dates(con, ok, "ok_dates")
+            con.execute(f"DELETE FROM {out} WHERE {col} IN (SELECT d FROM ok_dates)")
+            con.execute(
+                f"INSERT INTO {out} BY NAME SELECT *, ?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
+                f"FROM {computed.stage} WHERE {col} IN (SELECT d FROM ok_dates)",
+                [run_id],
+            )
+            con.execute(
+                f"DELETE FROM {failures_table} WHERE processor_name = ? AND analysis_date IN (SELECT d FROM ok_dates)",
+                [spec.name],
+            )
+            if computed.failures_stage:
+                con.execute(
+                    f"""INSERT INTO {failures_table} BY NAME
+                    SELECT ?::VARCHAR AS processor_name, analysis_date, entity_id, failure_category,
+                           failure_reason, can_retry, ?::VARCHAR AS run_id, now()::TIMESTAMP AS created_at
+                    FROM {computed.failures_stage} WHERE analysis_date IN (SELECT d FROM ok_dates)""",
+                    [spec.name, run_id],
+                )
+        ledger.write_rows(con, wh.catalog.ledger_table, run_id, rows, options.as_dict())
+        _before_commit(spec, ok)
+
+
+def _drop(con: duckdb.DuckDBPyConnection, computed: Computed | None) -> None:
+    if computed is None:
+        return
+    for t in (computed.stage, computed.failures_stage):
+        if t:
+            con.execute(f"DROP TABLE IF EXISTS {check_identifier(t)}")
+
+
+def run_specs(
+    wh: Warehouse,
+    specs: Sequence[ProcessorSpec],
+    dates: Sequence[date],
+    options: RunOptions = RunOptions(),
+    params: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> list[ProcessorResult]:
+    """Run `specs` (already in DAG order) one after another, each over all `dates`."""
+    results = []
+    for i, spec in enumerate(specs):
+        if progress:
+            progress(spec.name, i, len(specs))
+        results.append(run_processor(wh, spec, dates, options, params))
+    if progress:
+        progress("", len(specs), len(specs))
+    return results

@@ -1,0 +1,223 @@
+"""Processor specs (data, not classes) and the DAG the engine derives from them.
+
+A processor is a name, a phase, an output table keyed by a date column and an entity key,
+its upstream dependencies with their windows, a minimum game count, and a way to compute a
+whole set of dates at once (a SQL query over the temp table `run_dates(d DATE)`, or a loader
+function for sources that are files). The engine orders, runs, checks and traces processors
+from these fields alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Literal, Sequence
+
+WindowKind = Literal["same_date", "last_n_games", "lookback_days", "season_to_date"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """How many upstream dates a record of date d reads.
+
+    same_date: exactly d. last_n_games(n): the entity's n most recent games strictly before d.
+    lookback_days(n): the n days before d (d-n .. d-1). season_to_date: every date of d's
+    season strictly before d.
+    """
+
+    kind: WindowKind
+    n: int = 0
+
+    def __str__(self) -> str:
+        return self.kind if self.kind in ("same_date", "season_to_date") else f"{self.kind}({self.n})"
+
+
+def same_date() -> Window:
+    return Window("same_date")
+
+
+def last_n_games(n: int) -> Window:
+    return Window("last_n_games", n)
+
+
+def lookback_days(n: int) -> Window:
+    return Window("lookback_days", n)
+
+
+def season_to_date() -> Window:
+    return Window("season_to_date")
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """An upstream table read through a window. `entity` names the entity whose games count
+    for last_n_games windows ("player" or "team"; free text the pipeline interprets)."""
+
+    table: str
+    window: Window
+    entity: str | None = None
+
+
+@dataclass
+class ComputeContext:
+    """What a compute function gets: a connection with temp table `run_dates(d DATE)` holding
+    the dates to compute, the run id, and the pipeline's parameters (e.g. the landing folder)."""
+
+    con: Any
+    dates: list[date]
+    run_id: str
+    params: dict[str, Any]
+    stage: str
+
+
+@dataclass
+class Computed:
+    """What a compute returns.
+
+    `stage`: a temp table with the output rows (must carry the spec's date column).
+    `failures_stage`: optional temp table (date, entity_id, failure_category, failure_reason,
+    can_retry) of expected entities that produced no record.
+    `date_errors`: dates that failed; nothing is written for them. `warnings`: dates that
+    succeeded with remarks (e.g. a scheduled game without payload). `no_work`: dates found to
+    have nothing to do (no ledger row, partition untouched).
+    """
+
+    stage: str
+    failures_stage: str | None = None
+    date_errors: dict[date, list[str]] = field(default_factory=dict)
+    warnings: dict[date, list[str]] = field(default_factory=dict)
+    no_work: set[date] = field(default_factory=set)
+
+
+ComputeFn = Callable[[ComputeContext], Computed]
+
+
+@dataclass(frozen=True)
+class ProcessorSpec:
+    """A processor as data. `sql` (a SELECT over `run_dates`) or `compute` must be given.
+
+    `work_dates_sql`: SELECT returning which of `run_dates` have work (default: all);
+    `skip_reason`: dates the processor skips by design (e.g. "bootstrap"), recorded as skipped.
+    `failures_sql`: SELECT of tracked failures for the run dates (see Computed.failures_stage).
+    """
+
+    name: str
+    phase: int
+    output_table: str
+    date_column: str
+    entity_key: tuple[str, ...]
+    dependencies: tuple[Dependency, ...] = ()
+    min_games: int = 0
+    sql: str | None = None
+    failures_sql: str | None = None
+    compute: ComputeFn | None = None
+    work_dates_sql: str | None = None
+    skip_reason: Callable[[date], str | None] | None = None
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    compare_exclude: tuple[str, ...] = ("run_id", "processed_at")
+
+    def __post_init__(self) -> None:
+        if (self.sql is None) == (self.compute is None):
+            raise ValueError(f"processor {self.name}: give exactly one of sql / compute")
+
+    @property
+    def upstream_tables(self) -> tuple[str, ...]:
+        return tuple(d.table for d in self.dependencies)
+
+
+class Registry:
+    """The processors of a pipeline, indexed by name, alias and output table, in DAG order."""
+
+    def __init__(self, specs: Sequence[ProcessorSpec]) -> None:
+        self.by_name: dict[str, ProcessorSpec] = {}
+        self.by_table: dict[str, ProcessorSpec] = {}
+        for spec in specs:
+            if spec.name in self.by_name:
+                raise ValueError(f"duplicate processor {spec.name}")
+            self.by_name[spec.name] = spec
+            if spec.output_table in self.by_table:
+                raise ValueError(f"table {spec.output_table} has two producers")
+            self.by_table[spec.output_table] = spec
+        self.order: list[ProcessorSpec] = topological_order(list(specs), self.by_table)
+
+    def get(self, name_or_alias: str) -> ProcessorSpec | None:
+        key = name_or_alias.strip().lower()
+        for spec in self.order:
+            if spec.name.lower() == key or key in (a.lower() for a in spec.aliases):
+                return spec
+        return None
+
+    def phase(self, phase: int) -> list[ProcessorSpec]:
+        return [s for s in self.order if s.phase == phase]
+
+    def upstream(self, spec: ProcessorSpec) -> list[ProcessorSpec]:
+        """Processors producing the tables `spec` reads (direct parents), in DAG order."""
+        tables = set(spec.upstream_tables)
+        return [s for s in self.order if s.output_table in tables]
+
+    def downstream(self, spec: ProcessorSpec) -> list[ProcessorSpec]:
+        """Processors reading `spec`'s output (direct children), in DAG order."""
+        return [s for s in self.order if spec.output_table in s.upstream_tables]
+
+    def descendants(self, spec: ProcessorSpec) -> list[ProcessorSpec]:
+        """Every processor reachable downstream of `spec`, in DAG order."""
+        seen: set[str] = set()
+        frontier = [spec]
+        while frontier:
+            cur = frontier.pop()
+            for child in self.downstream(cur):
+                if child.name not in seen:
+                    seen.add(child.name)
+                    frontier.append(child)
+        return [s for s in self.order if s.name in seen]
+
+
+def topological_order(specs: list[ProcessorSpec], by_table: dict[str, ProcessorSpec]) -> list[ProcessorSpec]:
+    """Kahn's algorithm; ties broken by (phase, name) so the order is deterministic.
+
+    Raises ValueError on a cycle.
+    """
+    parents = {
+        s.name: {by_table[t].name for t in s.upstream_tables if t in by_table and by_table[t].name != s.name}
+        for s in specs
+    }
+    done: list[ProcessorSpec] = []
+    placed: set[str] = set()
+    remaining = sorted(specs, key=lambda s: (s.phase, s.name))
+    while remaining:
+        ready = [s for s in remaining if parents[s.name] <= placed]
+        if not ready:
+            raise ValueError("processor dependencies form a cycle: " + ", ".join(s.name for s in remaining))
+        nxt = ready[0]
+        done.append(nxt)
+        placed.add(nxt.name)
+        remaining.remove(nxt)
+    return done
+
+
+def levels(registry: Registry, specs: Sequence[ProcessorSpec]) -> list[list[ProcessorSpec]]:
+    """Group `specs` into levels whose members do not depend on each other (for parallel runs)."""
+    names = {s.name for s in specs}
+    depth: dict[str, int] = {}
+    for s in registry.order:
+        if s.name not in names:
+            continue
+        ups = [depth[u.name] for u in _ancestors_in(registry, s, names)]
+        depth[s.name] = 1 + max(ups) if ups else 0
+    out: dict[int, list[ProcessorSpec]] = {}
+    for s in registry.order:
+        if s.name in depth:
+            out.setdefault(depth[s.name], []).append(s)
+    return [out[k] for k in sorted(out)]
+
+
+def _ancestors_in(registry: Registry, spec: ProcessorSpec, names: set[str]) -> list[ProcessorSpec]:
+    found: dict[str, ProcessorSpec] = {}
+    frontier = registry.upstream(spec)
+    while frontier:
+        cur = frontier.pop()
+        if cur.name in names:
+            found[cur.name] = cur
+        else:
+            frontier.extend(registry.upstream(cur))
+    return list(found.values())

@@ -1,0 +1,528 @@
+"""Phase 2: parse landing payloads into nba_raw, set-based with DuckDB's JSON reader.
+
+Each processor reads only the files of the dates it runs (one date never reads another's
+files). All files of a run are read in one pass; every check is a SQL query over that pass.
+A date with a bad payload fails with one line naming the file and the problem; its partition
+stays as it was; the other dates go on.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Sequence
+
+import duckdb
+
+from fullcourt.engine.spec import ComputeContext, Computed, Dependency, ProcessorSpec, same_date
+from fullcourt.nba.calendar import season_label_sql, seasons_overlapping
+from fullcourt.nba.teams import TRICODES
+
+GAME_DATES_SQL = (
+    "SELECT DISTINCT game_date FROM nba_raw.nbac_schedule WHERE game_date IN (SELECT d FROM run_dates)"
+)
+LOOKUP_SQL = "regexp_replace(lower(strip_accents({0})), '[^a-z0-9]', '', 'g')"
+FOLDER_DATE_SQL = r"TRY_CAST(regexp_extract(filename, '(\d{4}-\d{2}-\d{2})[/\\][^/\\]*$', 1) AS DATE)"
+MINUTES_OK_SQL = r"regexp_matches({0}, '^PT-?\d+M-?\d+(\.\d+)?S$')"
+MINUTES_SQL = (
+    r"(TRY_CAST(regexp_extract({0}, '^PT(-?\d+)M', 1) AS DOUBLE)"
+    r" + TRY_CAST(regexp_extract({0}, 'M(-?[\d.]+)S$', 1) AS DOUBLE) / 60.0)"
+)
+
+STATS = (
+    "STRUCT(minutes VARCHAR, points INTEGER, fieldGoalsMade INTEGER, fieldGoalsAttempted INTEGER, "
+    "threePointersMade INTEGER, threePointersAttempted INTEGER, freeThrowsMade INTEGER, "
+    "freeThrowsAttempted INTEGER, reboundsOffensive INTEGER, reboundsDefensive INTEGER, "
+    "reboundsTotal INTEGER, assists INTEGER, steals INTEGER, blocks INTEGER, turnovers INTEGER, "
+    "foulsPersonal INTEGER, plusMinusPoints DOUBLE)"
+)
+PLAYER = (
+    f"STRUCT(personId BIGINT, name VARCHAR, firstName VARCHAR, familyName VARCHAR, position VARCHAR, "
+    f"starter VARCHAR, statistics {STATS})"
+)
+BOX_TEAM = f"STRUCT(teamId BIGINT, teamTricode VARCHAR, score INTEGER, statistics {STATS}, players {PLAYER}[])"
+BOX_COLUMNS = (
+    "{'game': 'STRUCT(gameId VARCHAR, gameDate VARCHAR, gameStatus INTEGER, "
+    f"homeTeam {BOX_TEAM}, awayTeam {BOX_TEAM})'}}"
+)
+SCHED_TEAM = "STRUCT(teamId BIGINT, teamTricode VARCHAR, score INTEGER)"
+SCHED_GAME = f"STRUCT(gameId VARCHAR, gameStatus INTEGER, homeTeam {SCHED_TEAM}, awayTeam {SCHED_TEAM})"
+LEAGUE_COLUMNS = (
+    "{'leagueSchedule': 'STRUCT(seasonYear VARCHAR, "
+    f"gameDates STRUCT(gameDate VARCHAR, games {SCHED_GAME}[])[])'}}"
+)
+SCOREBOARD_COLUMNS = f"{{'scoreboard': 'STRUCT(gameDate VARCHAR, games {SCHED_GAME}[])'}}"
+GAMEBOOK_COLUMNS = (
+    "{'gamebook': 'STRUCT(gameId VARCHAR, gameDate VARCHAR, inactivePlayers STRUCT(personId BIGINT, "
+    "name VARCHAR, teamTricode VARCHAR, status VARCHAR, reason VARCHAR)[])'}"
+)
+SHOTS_COLUMNS = (
+    "{'shotchart': 'STRUCT(gameId VARCHAR, gameDate VARCHAR, shots STRUCT(actionNumber INTEGER, "
+    "personId BIGINT, teamTricode VARCHAR, period INTEGER, clock VARCHAR, shotType VARCHAR, "
+    "shotDistance DOUBLE, x DOUBLE, y DOUBLE, shotResult VARCHAR, basicZone VARCHAR)[])'}"
+)
+PROPS_COLUMNS = (
+    "{'props': 'STRUCT(gameDate VARCHAR, market VARCHAR, lines STRUCT(gameId VARCHAR, personId BIGINT, "
+    "name VARCHAR, teamTricode VARCHAR, line DOUBLE, overPrice INTEGER, underPrice INTEGER)[])'}"
+)
+STAT_FIELDS = (
+    ("points", "points"),
+    ("fieldGoalsMade", "fgm"),
+    ("fieldGoalsAttempted", "fga"),
+    ("threePointersMade", "fg3m"),
+    ("threePointersAttempted", "fg3a"),
+    ("freeThrowsMade", "ftm"),
+    ("freeThrowsAttempted", "fta"),
+    ("reboundsOffensive", "oreb"),
+    ("reboundsDefensive", "dreb"),
+    ("reboundsTotal", "reb"),
+    ("assists", "ast"),
+    ("steals", "stl"),
+    ("blocks", "blk"),
+    ("turnovers", "tov"),
+    ("foulsPersonal", "pf"),
+)
+
+
+def landing_of(ctx: ComputeContext) -> Path:
+    return Path(ctx.params.get("landing", "landing"))
+
+
+def date_files(landing: Path, dates: Sequence[date], pattern: str) -> list[Path]:
+    """Files matching `pattern` in the date folders of `dates`, sorted."""
+    out: list[Path] = []
+    for d in sorted(dates):
+        folder = landing / d.isoformat()
+        if folder.is_dir():
+            out.extend(sorted(folder.glob(pattern)))
+    return out
+
+
+def read_payloads(
+    con: duckdb.DuckDBPyConnection, files: Sequence[Path], columns: str, table: str
+) -> dict[date, list[str]]:
+    """Read JSON `files` into temp table `table` (columns + filename + folder_date).
+
+    All files are read in one pass; if that fails, each file is read alone to name the bad
+    ones. Returns {folder date: [error line]} for files that could not be read at all.
+    """
+    errors: dict[date, list[str]] = defaultdict(list)
+    good = [str(f) for f in files]
+    try:
+        _read_into(con, good, columns, table)
+        return errors
+    except duckdb.Error:
+        pass
+    ok: list[str] = []
+    for f in good:
+        try:
+            con.execute(f"SELECT count(*) FROM read_json(?, columns={columns}, format='auto')", [[f]])
+            ok.append(f)
+        except duckdb.Error as exc:
+            errors[_folder_date(Path(f))].append(f"{f}: {_describe(Path(f), exc)}")
+    _read_into(con, ok, columns, table)
+    return errors
+
+
+def _read_into(con: duckdb.DuckDBPyConnection, files: list[str], columns: str, table: str) -> None:
+    if files:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT *, {FOLDER_DATE_SQL} AS folder_date "
+            f"FROM read_json(?, columns={columns}, format='auto', filename=true)",
+            [files],
+        )
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT *, {FOLDER_DATE_SQL} AS folder_date "
+            f"FROM (SELECT NULL::VARCHAR AS filename) WHERE false"
+        )
+        cols = columns.strip("{}").split(":", 1)
+        name = cols[0].strip().strip("'")
+        ctype = cols[1].strip().strip("'")
+        con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {ctype}")
+
+
+def _folder_date(path: Path) -> date:
+    try:
+        return date.fromisoformat(path.parent.name)
+    except ValueError:
+        return date.min
+
+
+def _describe(path: Path, exc: Exception) -> str:
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    except json.JSONDecodeError as err:
+        return f"malformed JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+    return "unreadable payload: " + str(exc).splitlines()[0]
+
+
+def collect_errors(con: duckdb.DuckDBPyConnection, checks_sql: str) -> dict[date, list[str]]:
+    """Run a query returning (folder_date, filename, problem) and group its lines by date."""
+    errors: dict[date, list[str]] = defaultdict(list)
+    for d, f, problem in con.execute(checks_sql).fetchall():
+        line = f"{f}: {problem}"
+        if line not in errors[d]:
+            errors[d].append(line)
+    return errors
+
+
+def merge(*maps: dict[date, list[str]]) -> dict[date, list[str]]:
+    out: dict[date, list[str]] = defaultdict(list)
+    for m in maps:
+        for d, lines in m.items():
+            out[d].extend(lines)
+    return dict(out)
+
+
+def known_teams_sql() -> str:
+    return "[" + ",".join(f"'{t}'" for t in TRICODES) + "]"
+
+
+def _date_check(alias: str) -> str:
+    """Checks shared by every per-game payload: its id, its date and its schedule entry."""
+    return f"""
+        SELECT folder_date, filename, 'missing field {alias}' FROM pl WHERE {alias} IS NULL
+        UNION ALL SELECT folder_date, filename, 'missing field {alias}.gameId' FROM pl
+            WHERE {alias} IS NOT NULL AND {alias}.gameId IS NULL
+        UNION ALL SELECT folder_date, filename,
+            'payload date ' || coalesce({alias}.gameDate, 'null') || ' is not the folder''s date ' || folder_date
+            FROM pl WHERE {alias} IS NOT NULL AND TRY_CAST({alias}.gameDate AS DATE) IS DISTINCT FROM folder_date
+        UNION ALL SELECT folder_date, filename, 'game ' || {alias}.gameId || ' is not on the schedule of ' || folder_date
+            FROM pl WHERE {alias}.gameId IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM nba_raw.nbac_schedule s WHERE s.game_id = {alias}.gameId AND s.game_date = pl.folder_date)
+    """
+
+
+def missing_games(
+    con: duckdb.DuckDBPyConnection, dates: Sequence[date], kind: str, table: str, alias: str
+) -> tuple[dict[date, list[str]], dict[date, list[str]]]:
+    """Scheduled games without a `kind` payload: a date with none fails, a partial date warns."""
+    rows = con.execute(
+        f"""
+        SELECT s.game_date, count(*) AS scheduled,
+               count(*) FILTER (WHERE p.gid IS NULL) AS absent,
+               list(s.game_id ORDER BY s.game_id) FILTER (WHERE p.gid IS NULL) AS absent_ids
+        FROM nba_raw.nbac_schedule s
+        LEFT JOIN (SELECT DISTINCT {alias}.gameId AS gid, folder_date FROM {table}) p
+               ON p.gid = s.game_id AND p.folder_date = s.game_date
+        WHERE s.game_date IN (SELECT unnest(?::DATE[]))
+        GROUP BY 1
+        """,
+        [list(dates)],
+    ).fetchall()
+    errors: dict[date, list[str]] = {}
+    warnings: dict[date, list[str]] = {}
+    for d, scheduled, absent, ids in rows:
+        if absent == scheduled:
+            errors[d] = [
+                f"no {kind} payloads in landing/{d} for its {scheduled} scheduled games; "
+                f"re-scrape the date (fullcourt scrape --start-date {d} --end-date {d})"
+            ]
+        elif absent:
+            warnings[d] = [f"{absent} of {scheduled} scheduled games have no {kind} payload: {', '.join(ids)}"]
+    return errors, warnings
+
+
+# --- schedule -------------------------------------------------------------------------------
+
+
+def compute_schedule(ctx: ComputeContext) -> Computed:
+    """nbac_schedule: the league schedule's games of each date, overlaid by the day's scoreboard."""
+    landing = landing_of(ctx)
+    con = ctx.con
+    league_files = []
+    for season in seasons_overlapping(min(ctx.dates), max(ctx.dates)):
+        f = landing / "schedule" / f"{season.label}.json"
+        if f.exists():
+            league_files.append(f)
+    league_errors = read_payloads(con, league_files, LEAGUE_COLUMNS, "pl_league")
+    if league_errors:
+        bad = [line for lines in league_errors.values() for line in lines]
+        return Computed(stage=ctx.stage, date_errors={d: bad for d in ctx.dates})
+    board_errors = read_payloads(con, date_files(landing, ctx.dates, "schedule.json"), SCOREBOARD_COLUMNS, "pl")
+    checks = f"""
+        SELECT folder_date, filename, 'missing field scoreboard' FROM pl WHERE scoreboard IS NULL
+        UNION ALL SELECT folder_date, filename,
+            'payload date ' || coalesce(scoreboard.gameDate, 'null') || ' is not the folder''s date ' || folder_date
+            FROM pl WHERE scoreboard IS NOT NULL AND TRY_CAST(scoreboard.gameDate AS DATE) IS DISTINCT FROM folder_date
+        UNION ALL SELECT folder_date, filename, 'unknown team ' || coalesce(t, 'null')
+            FROM (SELECT folder_date, filename, unnest([g.homeTeam.teamTricode, g.awayTeam.teamTricode]) AS t
+                  FROM (SELECT folder_date, filename, unnest(scoreboard.games) AS g FROM pl))
+            WHERE t IS NULL OR NOT list_contains({known_teams_sql()}, t)
+        UNION ALL SELECT folder_date, filename, 'missing field games[].gameId'
+            FROM (SELECT folder_date, filename, unnest(scoreboard.games) AS g FROM pl) WHERE g.gameId IS NULL
+    """
+    errors = merge(board_errors, collect_errors(con, checks))
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {ctx.stage} AS
+        WITH league AS (
+            SELECT TRY_CAST(gd.gameDate AS DATE) AS game_date, ls.seasonYear AS season, g, filename
+            FROM (SELECT leagueSchedule AS ls, filename, unnest(leagueSchedule.gameDates) AS gd FROM pl_league),
+                 LATERAL (SELECT unnest(gd.games) AS g)
+        ),
+        board AS (
+            SELECT folder_date AS game_date, unnest(scoreboard.games) AS g, filename FROM pl
+        )
+        SELECT coalesce(l.game_date, b.game_date) AS game_date,
+               coalesce(l.g.gameId, b.g.gameId) AS game_id,
+               coalesce(l.season, {season_label_sql('b.game_date')}) AS season,
+               coalesce(b.g.homeTeam.teamId, l.g.homeTeam.teamId) AS home_team_id,
+               coalesce(b.g.homeTeam.teamTricode, l.g.homeTeam.teamTricode) AS home_team_abbr,
+               coalesce(b.g.awayTeam.teamId, l.g.awayTeam.teamId) AS away_team_id,
+               coalesce(b.g.awayTeam.teamTricode, l.g.awayTeam.teamTricode) AS away_team_abbr,
+               coalesce(b.g.gameStatus, l.g.gameStatus, 1) AS game_status,
+               b.g.homeTeam.score AS home_score,
+               b.g.awayTeam.score AS away_score,
+               coalesce(b.filename, l.filename) AS source_file
+        FROM (SELECT * FROM league WHERE game_date IN (SELECT d FROM run_dates)) l
+        FULL OUTER JOIN board b ON b.g.gameId = l.g.gameId AND b.game_date = l.game_date
+        """
+    )
+    with_games = {r[0] for r in con.execute(f"SELECT DISTINCT game_date FROM {ctx.stage}").fetchall()}
+    no_work = {d for d in ctx.dates if d not in with_games and d not in errors}
+    con.execute(f"DROP TABLE IF EXISTS pl_league")
+    return Computed(stage=ctx.stage, date_errors=errors, no_work=no_work)
+
+
+# --- box scores -----------------------------------------------------------------------------
+
+
+def _stat_cols(prefix: str) -> str:
+    return ", ".join(f"{prefix}.{src} AS {dst}" for src, dst in STAT_FIELDS)
+
+
+def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[date, list[str]]]:
+    """Read and check the run's box scores into temp tables pl (payloads), bx_sides, bx_players."""
+    con = ctx.con
+    files = date_files(landing_of(ctx), ctx.dates, "boxscore_*.json")
+    read_errors = read_payloads(con, files, BOX_COLUMNS, "pl")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE bx_sides AS
+        SELECT folder_date, filename, game.gameId AS game_id, true AS is_home, game.homeTeam AS t FROM pl
+        UNION ALL
+        SELECT folder_date, filename, game.gameId, false, game.awayTeam FROM pl
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE bx_players AS
+        SELECT folder_date, filename, game_id, is_home, t.teamId AS team_id, t.teamTricode AS team_abbr,
+               unnest(t.players) AS p
+        FROM bx_sides WHERE t IS NOT NULL
+        """
+    )
+    neg = " OR ".join(f"p.statistics.{src} < 0" for src, _ in STAT_FIELDS)
+    checks = f"""
+        {_date_check('game')}
+        UNION ALL SELECT folder_date, filename, 'missing field ' || CASE WHEN is_home THEN 'homeTeam' ELSE 'awayTeam' END
+            FROM bx_sides WHERE game_id IS NOT NULL AND t IS NULL
+        UNION ALL SELECT folder_date, filename, 'unknown team ' || coalesce(t.teamTricode, 'null')
+            FROM bx_sides WHERE t IS NOT NULL AND (t.teamTricode IS NULL OR NOT list_contains({known_teams_sql()}, t.teamTricode))
+        UNION ALL SELECT folder_date, filename, 'missing field ' || CASE WHEN is_home THEN 'homeTeam' ELSE 'awayTeam' END || '.players'
+            FROM bx_sides WHERE t IS NOT NULL AND t.players IS NULL
+        UNION ALL SELECT folder_date, filename, 'missing field ' || CASE WHEN is_home THEN 'homeTeam' ELSE 'awayTeam' END || '.statistics'
+            FROM bx_sides WHERE t IS NOT NULL AND t.statistics IS NULL
+        UNION ALL SELECT folder_date, filename, 'missing field players[].personId' FROM bx_players WHERE p.personId IS NULL
+        UNION ALL SELECT folder_date, filename, 'missing field players[].name (personId ' || p.personId || ')'
+            FROM bx_players WHERE p.personId IS NOT NULL AND p.name IS NULL
+        UNION ALL SELECT folder_date, filename, 'missing field players[].statistics (personId ' || p.personId || ')'
+            FROM bx_players WHERE p.personId IS NOT NULL AND p.statistics IS NULL
+        UNION ALL SELECT folder_date, filename, 'missing field players[].statistics.minutes (personId ' || p.personId || ')'
+            FROM bx_players WHERE p.statistics IS NOT NULL AND p.statistics.minutes IS NULL
+        UNION ALL SELECT folder_date, filename, 'bad minutes ' || p.statistics.minutes || ' for personId ' || p.personId
+            FROM bx_players WHERE p.statistics.minutes IS NOT NULL AND NOT {MINUTES_OK_SQL.format('p.statistics.minutes')}
+        UNION ALL SELECT folder_date, filename, 'negative minutes ' || p.statistics.minutes || ' for personId ' || p.personId
+            FROM bx_players WHERE {MINUTES_OK_SQL.format('p.statistics.minutes')} AND {MINUTES_SQL.format('p.statistics.minutes')} < 0
+        UNION ALL SELECT folder_date, filename, 'negative statistic for personId ' || p.personId
+            FROM bx_players WHERE p.statistics IS NOT NULL AND ({neg})
+        UNION ALL SELECT folder_date, filename, 'player ' || p.personId || ' listed ' || count(*) || ' times in game ' || game_id
+            FROM bx_players WHERE p.personId IS NOT NULL GROUP BY folder_date, filename, game_id, p.personId HAVING count(*) > 1
+    """
+    errors = merge(read_errors, collect_errors(con, checks))
+    missing_errors, warnings = missing_games(con, ctx.dates, "box score", "pl", "game")
+    return merge(errors, missing_errors), warnings
+
+
+def compute_player_boxscore(ctx: ComputeContext) -> Computed:
+    errors, warnings = _read_boxscores(ctx)
+    ctx.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {ctx.stage} AS
+        SELECT folder_date AS game_date, game_id, team_id, team_abbr, is_home,
+               p.personId AS person_id, p.name AS player_name, {LOOKUP_SQL.format('p.name')} AS player_lookup,
+               p.position AS position, p.starter = '1' AS starter,
+               round({MINUTES_SQL.format('p.statistics.minutes')}, 4) AS minutes, {_stat_cols('p.statistics')},
+               p.statistics.plusMinusPoints AS plus_minus, filename AS source_file
+        FROM bx_players
+        """
+    )
+    return Computed(stage=ctx.stage, date_errors=errors, warnings=warnings)
+
+
+def compute_team_boxscore(ctx: ComputeContext) -> Computed:
+    errors, warnings = _read_boxscores(ctx)
+    ctx.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {ctx.stage} AS
+        SELECT folder_date AS game_date, game_id, t.teamId AS team_id, t.teamTricode AS team_abbr, is_home,
+               round({MINUTES_SQL.format('t.statistics.minutes')}, 4) AS minutes, {_stat_cols('t.statistics')},
+               filename AS source_file
+        FROM bx_sides WHERE t IS NOT NULL
+        """
+    )
+    return Computed(stage=ctx.stage, date_errors=errors, warnings=warnings)
+
+
+# --- gamebook, shots, props ------------------------------------------------------------------
+
+
+def compute_gamebook(ctx: ComputeContext) -> Computed:
+    con = ctx.con
+    read_errors = read_payloads(
+        con, date_files(landing_of(ctx), ctx.dates, "gamebook_*.json"), GAMEBOOK_COLUMNS, "pl"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE gb AS SELECT folder_date, filename, gamebook.gameId AS game_id, "
+        "unnest(gamebook.inactivePlayers) AS p FROM pl"
+    )
+    checks = f"""
+        {_date_check('gamebook')}
+        UNION ALL SELECT folder_date, filename, 'missing field inactivePlayers[].personId' FROM gb WHERE p.personId IS NULL
+        UNION ALL SELECT folder_date, filename, 'missing field inactivePlayers[].name (personId ' || p.personId || ')'
+            FROM gb WHERE p.personId IS NOT NULL AND p.name IS NULL
+        UNION ALL SELECT folder_date, filename, 'unknown team ' || coalesce(p.teamTricode, 'null')
+            FROM gb WHERE p.teamTricode IS NULL OR NOT list_contains({known_teams_sql()}, p.teamTricode)
+        UNION ALL SELECT folder_date, filename, 'player ' || p.personId || ' listed ' || count(*) || ' times in game ' || game_id
+            FROM gb WHERE p.personId IS NOT NULL GROUP BY folder_date, filename, game_id, p.personId HAVING count(*) > 1
+    """
+    errors = merge(read_errors, collect_errors(con, checks))
+    missing_errors, warnings = missing_games(con, ctx.dates, "gamebook", "pl", "gamebook")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {ctx.stage} AS
+        SELECT folder_date AS game_date, game_id, p.personId AS person_id, p.name AS player_name,
+               {LOOKUP_SQL.format('p.name')} AS player_lookup, p.teamTricode AS team_abbr,
+               coalesce(p.status, 'DNP') AS status, p.reason AS reason, filename AS source_file
+        FROM gb
+        """
+    )
+    return Computed(stage=ctx.stage, date_errors=merge(errors, missing_errors), warnings=warnings)
+
+
+def compute_shots(ctx: ComputeContext) -> Computed:
+    con = ctx.con
+    read_errors = read_payloads(con, date_files(landing_of(ctx), ctx.dates, "shots_*.json"), SHOTS_COLUMNS, "pl")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE sh AS SELECT folder_date, filename, shotchart.gameId AS game_id, "
+        "unnest(shotchart.shots) AS s FROM pl"
+    )
+    checks = f"""
+        {_date_check('shotchart')}
+        UNION ALL SELECT folder_date, filename, 'missing field shots[].personId' FROM sh WHERE s.personId IS NULL
+        UNION ALL SELECT folder_date, filename, 'bad shotType ' || coalesce(s.shotType, 'null')
+            FROM sh WHERE s.shotType IS NULL OR s.shotType NOT IN ('2PT', '3PT')
+        UNION ALL SELECT folder_date, filename, 'bad shotResult ' || coalesce(s.shotResult, 'null')
+            FROM sh WHERE s.shotResult IS NULL OR s.shotResult NOT IN ('Made', 'Missed')
+        UNION ALL SELECT folder_date, filename, 'unknown team ' || coalesce(s.teamTricode, 'null')
+            FROM sh WHERE s.teamTricode IS NULL OR NOT list_contains({known_teams_sql()}, s.teamTricode)
+        UNION ALL SELECT folder_date, filename, 'negative shotDistance for personId ' || s.personId
+            FROM sh WHERE s.shotDistance < 0
+    """
+    errors = merge(read_errors, collect_errors(con, checks))
+    missing_errors, warnings = missing_games(con, ctx.dates, "shot log", "pl", "shotchart")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {ctx.stage} AS
+        SELECT folder_date AS game_date, game_id, s.actionNumber AS action_number, s.personId AS person_id,
+               s.teamTricode AS team_abbr, s.period AS period, s.clock AS clock, s.shotType AS shot_type,
+               s.shotDistance AS shot_distance, s.x AS x, s.y AS y, s.shotResult = 'Made' AS made,
+               s.basicZone AS basic_zone,
+               CASE WHEN s.shotType = '3PT' THEN 'three'
+                    WHEN s.basicZone IN ('Restricted Area', 'In The Paint (Non-RA)') THEN 'paint'
+                    WHEN s.basicZone IS NULL AND s.shotDistance <= 8 THEN 'paint'
+                    ELSE 'mid_range' END AS zone,
+               filename AS source_file
+        FROM sh
+        """
+    )
+    return Computed(stage=ctx.stage, date_errors=merge(errors, missing_errors), warnings=warnings)
+
+
+def compute_props(ctx: ComputeContext) -> Computed:
+    """odds_player_props: points lines; a date without props.json has no lines (not a failure)."""
+    con = ctx.con
+    read_errors = read_payloads(con, date_files(landing_of(ctx), ctx.dates, "props.json"), PROPS_COLUMNS, "pl")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE pr AS SELECT folder_date, filename, props.market AS market, "
+        "unnest(props.lines) AS l FROM pl"
+    )
+    checks = """
+        SELECT folder_date, filename, 'missing field props' FROM pl WHERE props IS NULL
+        UNION ALL SELECT folder_date, filename,
+            'payload date ' || coalesce(props.gameDate, 'null') || ' is not the folder''s date ' || folder_date
+            FROM pl WHERE props IS NOT NULL AND TRY_CAST(props.gameDate AS DATE) IS DISTINCT FROM folder_date
+        UNION ALL SELECT folder_date, filename, 'missing field lines[].name' FROM pr WHERE l.name IS NULL
+        UNION ALL SELECT folder_date, filename, 'missing field lines[].line for ' || l.name FROM pr
+            WHERE l.name IS NOT NULL AND l.line IS NULL
+    """
+    errors = merge(read_errors, collect_errors(con, checks))
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {ctx.stage} AS
+        SELECT folder_date AS game_date, l.gameId AS game_id, l.personId AS person_id,
+               {LOOKUP_SQL.format('l.name')} AS player_lookup, l.name AS player_name, l.teamTricode AS team_abbr,
+               coalesce(market, 'player_points') AS market, l.line AS line, l.overPrice AS over_price,
+               l.underPrice AS under_price, filename AS source_file
+        FROM pr
+        """
+    )
+    return Computed(stage=ctx.stage, date_errors=errors)
+
+
+def specs() -> list[ProcessorSpec]:
+    """The phase 2 processors (seed names), each parsing one kind of landing payload."""
+    return [
+        ProcessorSpec(
+            name="NbacScheduleProcessor", phase=2, output_table="nba_raw.nbac_schedule", date_column="game_date",
+            entity_key=("game_id",), compute=compute_schedule, aliases=("schedule",),
+            description="league schedule + the day's scoreboard",
+        ),
+        ProcessorSpec(
+            name="NbacPlayerBoxscoreProcessor", phase=2, output_table="nba_raw.nbac_player_boxscore",
+            date_column="game_date", entity_key=("game_id", "person_id"), compute=compute_player_boxscore,
+            work_dates_sql=GAME_DATES_SQL, aliases=("player_boxscore",),
+            dependencies=(_sched(),), description="players' box-score lines",
+        ),
+        ProcessorSpec(
+            name="NbacTeamBoxscoreProcessor", phase=2, output_table="nba_raw.nbac_team_boxscore",
+            date_column="game_date", entity_key=("game_id", "team_abbr"), compute=compute_team_boxscore,
+            work_dates_sql=GAME_DATES_SQL, aliases=("team_boxscore",),
+            dependencies=(_sched(),), description="team totals of each box score",
+        ),
+        ProcessorSpec(
+            name="NbacGamebookProcessor", phase=2, output_table="nba_raw.nbac_gamebook", date_column="game_date",
+            entity_key=("game_id", "person_id"), compute=compute_gamebook, work_dates_sql=GAME_DATES_SQL,
+            aliases=("gamebook",), dependencies=(_sched(),), description="players who did not play, with reason",
+        ),
+        ProcessorSpec(
+            name="NbacShotsProcessor", phase=2, output_table="nba_raw.nbac_shots", date_column="game_date",
+            entity_key=("game_id", "action_number"), compute=compute_shots, work_dates_sql=GAME_DATES_SQL,
+            aliases=("shots",), dependencies=(_sched(),), description="field-goal attempts with zone",
+        ),
+        ProcessorSpec(
+            name="OddsPlayerPropsProcessor", phase=2, output_table="nba_raw.odds_player_props",
+            date_column="game_date", entity_key=("player_lookup",), compute=compute_props,
+            work_dates_sql=GAME_DATES_SQL, aliases=("props",), dependencies=(_sched(),),
+            description="points lines",
+        ),
+    ]
+
+
+def _sched() -> Dependency:
+    return Dependency("nba_raw.nbac_schedule", same_date())

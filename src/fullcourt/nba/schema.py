@@ -1,0 +1,108 @@
+"""The pipeline's storage: schemas and ordered migrations (the seeds' BigQuery datasets).
+
+Every output table ends with run_id and processed_at (run metadata, excluded when a store is
+compared with a from-scratch rebuild).
+"""
+from __future__ import annotations
+
+from fullcourt.engine.ledger import ledger_ddl
+from fullcourt.engine.warehouse import Catalog, Migration
+
+SCHEMAS = (
+    "nba_raw",
+    "nba_analytics",
+    "nba_precompute",
+    "nba_predictions",
+    "nba_processing",
+    "nba_reference",
+)
+LEDGER = "nba_reference.processor_run_history"
+FAILURES = "nba_processing.precompute_failures"
+MIGRATIONS_TABLE = "nba_reference.schema_migrations"
+
+RUN_META = "run_id VARCHAR, processed_at TIMESTAMP"
+
+BOX_STATS = """
+    minutes DOUBLE, points INTEGER, fgm INTEGER, fga INTEGER, fg3m INTEGER, fg3a INTEGER,
+    ftm INTEGER, fta INTEGER, oreb INTEGER, dreb INTEGER, reb INTEGER, ast INTEGER, stl INTEGER,
+    blk INTEGER, tov INTEGER, pf INTEGER"""
+
+M001_RAW = f"""
+CREATE TABLE nba_raw.nbac_schedule (
+    game_date DATE NOT NULL, game_id VARCHAR NOT NULL, season VARCHAR NOT NULL,
+    home_team_id BIGINT, home_team_abbr VARCHAR NOT NULL, away_team_id BIGINT, away_team_abbr VARCHAR NOT NULL,
+    game_status INTEGER NOT NULL, home_score INTEGER, away_score INTEGER, source_file VARCHAR, {RUN_META});
+CREATE TABLE nba_raw.nbac_player_boxscore (
+    game_date DATE NOT NULL, game_id VARCHAR NOT NULL, team_id BIGINT, team_abbr VARCHAR NOT NULL,
+    is_home BOOLEAN NOT NULL, person_id BIGINT NOT NULL, player_name VARCHAR NOT NULL,
+    player_lookup VARCHAR NOT NULL, position VARCHAR, starter BOOLEAN, {BOX_STATS},
+    plus_minus DOUBLE, source_file VARCHAR, {RUN_META});
+CREATE TABLE nba_raw.nbac_team_boxscore (
+    game_date DATE NOT NULL, game_id VARCHAR NOT NULL, team_id BIGINT, team_abbr VARCHAR NOT NULL,
+    is_home BOOLEAN NOT NULL, {BOX_STATS}, source_file VARCHAR, {RUN_META});
+CREATE TABLE nba_raw.nbac_gamebook (
+    game_date DATE NOT NULL, game_id VARCHAR NOT NULL, person_id BIGINT NOT NULL, player_name VARCHAR NOT NULL,
+    player_lookup VARCHAR NOT NULL, team_abbr VARCHAR NOT NULL, status VARCHAR NOT NULL, reason VARCHAR,
+    source_file VARCHAR, {RUN_META});
+CREATE TABLE nba_raw.nbac_shots (
+    game_date DATE NOT NULL, game_id VARCHAR NOT NULL, action_number INTEGER, person_id BIGINT NOT NULL,
+    team_abbr VARCHAR NOT NULL, period INTEGER, clock VARCHAR, shot_type VARCHAR NOT NULL,
+    shot_distance DOUBLE, x DOUBLE, y DOUBLE, made BOOLEAN NOT NULL, basic_zone VARCHAR,
+    zone VARCHAR NOT NULL, source_file VARCHAR, {RUN_META});
+CREATE TABLE nba_raw.odds_player_props (
+    game_date DATE NOT NULL, game_id VARCHAR, person_id BIGINT, player_lookup VARCHAR NOT NULL,
+    player_name VARCHAR, team_abbr VARCHAR, market VARCHAR NOT NULL, line DOUBLE NOT NULL,
+    over_price INTEGER, under_price INTEGER, source_file VARCHAR, {RUN_META});
+"""
+
+M002_LEDGER = f"""
+{ledger_ddl(LEDGER)};
+CREATE TABLE {FAILURES} (
+    processor_name VARCHAR NOT NULL, analysis_date DATE NOT NULL, entity_id VARCHAR NOT NULL,
+    failure_category VARCHAR NOT NULL, failure_reason VARCHAR, can_retry BOOLEAN NOT NULL,
+    run_id VARCHAR, created_at TIMESTAMP);
+"""
+
+M003_ANALYTICS = f"""
+CREATE TABLE nba_analytics.player_game_summary (
+    game_date DATE NOT NULL, game_id VARCHAR NOT NULL, season VARCHAR NOT NULL, person_id BIGINT NOT NULL,
+    player_lookup VARCHAR NOT NULL, player_name VARCHAR NOT NULL, team_abbr VARCHAR NOT NULL,
+    opponent_team_abbr VARCHAR NOT NULL, is_home BOOLEAN NOT NULL, {BOX_STATS}, plus_minus DOUBLE,
+    paint_makes INTEGER, paint_attempts INTEGER, mid_range_makes INTEGER, mid_range_attempts INTEGER,
+    three_makes INTEGER, three_attempts INTEGER, usage_rate DOUBLE, ts_pct DOUBLE, {RUN_META});
+CREATE TABLE nba_analytics.team_defense_game_summary (
+    game_date DATE NOT NULL, game_id VARCHAR NOT NULL, season VARCHAR NOT NULL,
+    defending_team_abbr VARCHAR NOT NULL, opponent_team_abbr VARCHAR NOT NULL, is_home BOOLEAN NOT NULL,
+    points_allowed INTEGER, opp_fgm INTEGER, opp_fga INTEGER, opp_fg3m INTEGER, opp_fg3a INTEGER,
+    opp_ftm INTEGER, opp_fta INTEGER, opp_paint_makes INTEGER, opp_paint_attempts INTEGER,
+    opp_mid_range_makes INTEGER, opp_mid_range_attempts INTEGER, opp_three_makes INTEGER,
+    opp_three_attempts INTEGER, possessions DOUBLE, defensive_rating DOUBLE, pace DOUBLE, {RUN_META});
+CREATE TABLE nba_analytics.team_offense_game_summary (
+    game_date DATE NOT NULL, game_id VARCHAR NOT NULL, season VARCHAR NOT NULL, team_abbr VARCHAR NOT NULL,
+    opponent_team_abbr VARCHAR NOT NULL, is_home BOOLEAN NOT NULL, points INTEGER, fgm INTEGER, fga INTEGER,
+    fg3m INTEGER, fg3a INTEGER, ftm INTEGER, fta INTEGER, oreb INTEGER, tov INTEGER, minutes DOUBLE,
+    possessions DOUBLE, offensive_rating DOUBLE, pace DOUBLE, win BOOLEAN, {RUN_META});
+CREATE TABLE nba_analytics.upcoming_player_game_context (
+    game_date DATE NOT NULL, game_id VARCHAR NOT NULL, season VARCHAR NOT NULL, person_id BIGINT NOT NULL,
+    player_lookup VARCHAR NOT NULL, player_name VARCHAR NOT NULL, team_abbr VARCHAR NOT NULL,
+    opponent_team_abbr VARCHAR NOT NULL, is_home BOOLEAN NOT NULL, last_game_date DATE, days_rest INTEGER,
+    back_to_back BOOLEAN NOT NULL, games_in_last_7_days INTEGER NOT NULL, minutes_in_last_7_days DOUBLE NOT NULL,
+    {RUN_META});
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "raw tables", M001_RAW),
+    Migration(2, "ledger and failures", M002_LEDGER),
+    Migration(3, "analytics tables", M003_ANALYTICS),
+)
+
+
+def catalog(extra_migrations: tuple[Migration, ...] = ()) -> Catalog:
+    """The NBA pipeline's catalog for the engine."""
+    return Catalog(
+        schemas=SCHEMAS,
+        migrations=MIGRATIONS + extra_migrations,
+        migrations_table=MIGRATIONS_TABLE,
+        ledger_table=LEDGER,
+        failures_table=FAILURES,
+    )
