@@ -1,0 +1,174 @@
+"""The `fullcourt` command line: a thin Typer app, one library call per command.
+
+Exit codes: 0 success, 1 something failed or does not hold, 2 bad usage, 3 blocked.
+Every command takes --db and --json. Dates are YYYY-MM-DD; ranges are inclusive.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Any, Callable, Optional
+
+import typer
+
+from fullcourt import api, render
+from fullcourt.dates import parse_date, parse_date_list, resolve_dates
+from fullcourt.errors import FullcourtError, UsageError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="fullcourt: safe backfills and exact cascades for an NBA player-stats pipeline on DuckDB.",
+    pretty_exceptions_enable=False,
+)
+
+DbOpt = typer.Option(None, "--db", help="DuckDB file (default $FULLCOURT_DB or ./fullcourt.duckdb).")
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+LandingOpt = typer.Option(None, "--landing", help="Landing folder (default $FULLCOURT_LANDING or ./landing).")
+StartOpt = typer.Option(None, "--start-date", help="First date, YYYY-MM-DD (inclusive).")
+EndOpt = typer.Option(None, "--end-date", help="Last date, YYYY-MM-DD (inclusive).")
+DatesOpt = typer.Option(None, "--dates", help="Explicit dates instead of a range: D,D,...")
+
+
+def _emit(as_json: bool, result: Any, show: Callable[[Any], None]) -> None:
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        show(result)
+
+
+def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
+    """Run a command body; turn FullcourtError into `Error:`/`Try:` lines and its exit code."""
+    try:
+        code = fn() or 0
+    except FullcourtError as err:
+        if as_json:
+            typer.echo(json.dumps(err.to_dict(), default=str))
+        render.error(err)
+        raise typer.Exit(err.exit_code)
+    raise typer.Exit(code)
+
+
+def _dates(start: Optional[str], end: Optional[str], dates: Optional[str]) -> list[date]:
+    return resolve_dates(
+        parse_date(start, "start-date") if start else None,
+        parse_date(end, "end-date") if end else None,
+        parse_date_list(dates) if dates else None,
+    )
+
+
+def _range(start: Optional[str], end: Optional[str]) -> tuple[date, date]:
+    days = _dates(start, end, None)
+    return days[0], days[-1]
+
+
+@app.command()
+def scrape(
+    source: str = typer.Option("synthetic", "--source", help="synthetic (nba-api: not available offline)."),
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    seed: int = typer.Option(7, "--seed", help="League seed: the same seed gives byte-identical files."),
+    teams: int = typer.Option(30, "--teams", help="League size (2-30 teams)."),
+    players_per_team: int = typer.Option(15, "--players-per-team", help="Roster size (5-20)."),
+    fail_dates: Optional[str] = typer.Option(None, "--fail-dates", help="Simulate an outage: write nothing for D,D."),
+    fail_games: Optional[str] = typer.Option(None, "--fail-games", help="Drop single games: GAME_ID,GAME_ID."),
+    landing: Optional[str] = LandingOpt,
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Phase 1: write NBA.com-shaped payloads for game dates into the landing folder.
+
+    Example: fullcourt scrape --start-date 2021-11-01 --end-date 2021-11-30 --fail-dates 2021-11-17
+    """
+
+    def body() -> int:
+        start, end = _range(start_date, end_date)
+        failed = set(parse_date_list(fail_dates, "fail-dates")) if fail_dates else set()
+        games = {g.strip() for g in (fail_games or "").split(",") if g.strip()}
+        result = api.scrape(landing, source, start, end, seed, teams, players_per_team, failed, games)
+        _emit(as_json, result, render.scrape)
+        return 0
+
+    _run(body, as_json)
+
+
+@app.command()
+def backfill(
+    phase: Optional[int] = typer.Option(None, "--phase", help="Phase to run: 2 (raw) or 3 (analytics)."),
+    processor: Optional[str] = typer.Option(None, "--processor", help="Run one processor (name or alias)."),
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    dates: Optional[str] = DatesOpt,
+    skip_downstream_trigger: bool = typer.Option(
+        True, "--skip-downstream-trigger/--trigger-downstream", help="Backfills publish no triggers by default."
+    ),
+    landing: Optional[str] = LandingOpt,
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Run a phase (or one processor) over dates in backfill mode, in dependency order.
+
+    Example: fullcourt backfill --phase 2 --start-date 2021-11-01 --end-date 2021-11-30
+    """
+
+    def body() -> int:
+        days = _dates(start_date, end_date, dates)
+        with render.progress(enabled=not as_json) as progress:
+            result = api.backfill(db, landing, days, phase, processor, skip_downstream_trigger, progress)
+        _emit(as_json, result, render.backfill)
+        return 0 if result.ok else 1
+
+    _run(body, as_json)
+
+
+@app.command()
+def status(
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Per date and processor: the latest run's status, records and duration.
+
+    Example: fullcourt status --start-date 2021-11-01 --end-date 2021-11-30
+    """
+
+    def body() -> int:
+        start, end = _range(start_date, end_date)
+        result = api.status(db, start, end)
+        _emit(as_json, result, render.status)
+        return 0
+
+    _run(body, as_json)
+
+
+@app.command()
+def gaps(
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    phase: Optional[int] = typer.Option(None, "--phase", help="Check only this phase's tables (2 or 3)."),
+    table: Optional[str] = typer.Option(None, "--table", help="Check only this table."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """List scheduled games missing from the phase 2/3 tables; exit 1 when any is missing.
+
+    Example: fullcourt gaps --start-date 2021-11-01 --end-date 2021-11-30 --phase 2
+    """
+
+    def body() -> int:
+        start, end = _range(start_date, end_date)
+        result = api.gaps(db, start, end, phase, table)
+        _emit(as_json, result, render.gaps)
+        return 0 if result.ok else 1
+
+    _run(body, as_json)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted: committed work is kept; rerun the same command to continue.\n")
+        sys.exit(130)

@@ -1,0 +1,116 @@
+"""Console rendering of result objects (Rich). Logic never prints; this module does."""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fullcourt.errors import FullcourtError
+
+console = Console()
+err_console = Console(stderr=True)
+
+MARK = {"success": "[green]✓[/]", "failed": "[red]✗ failed[/]", "blocked": "[red]⛔ blocked[/]",
+        "skipped": "[yellow]– skipped[/]", "running": "[blue]… running[/]"}
+
+
+def error(err: FullcourtError) -> None:
+    err_console.print(f"[bold red]Error:[/] {err.message}", highlight=False, soft_wrap=True)
+    if err.remedy:
+        err_console.print(f"[bold]Try:[/] {err.remedy}", highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A Rich progress bar over processors, or None when disabled or not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("starting", total=1)
+
+        def update(name: str, done: int, total: int) -> None:
+            bar.update(task, description=name or "done", completed=done, total=total)
+
+        yield update
+
+
+def scrape(result: Any) -> None:
+    console.print(
+        f"Scraped {len(result.dates_written)} game dates, {result.games_written} games, "
+        f"{result.files_written} files."
+    )
+    if result.dates_failed:
+        console.print(f"[yellow]Outage simulated[/] on {', '.join(d.isoformat() for d in result.dates_failed)}: "
+                      "nothing written for those dates.")
+    if result.games_dropped:
+        console.print(f"[yellow]Dropped games:[/] {', '.join(result.games_dropped)}")
+
+
+def backfill(result: Any) -> None:
+    table = Table(title=f"Backfill of {len(result.dates)} dates", title_justify="left")
+    for col in ("processor", "phase", "ok", "failed", "skipped", "records", "failures", "seconds"):
+        table.add_column(col, justify="right" if col not in ("processor",) else "left")
+    for p in result.processors:
+        table.add_row(p.processor, str(p.phase), str(len(p.dates_with("success"))), _red(len(p.failed)),
+                      str(len(p.dates_with("skipped"))), f"{p.records:,}", f"{p.failures:,}", f"{p.seconds:.2f}")
+    console.print(table)
+    shown = 0
+    for p in result.processors:
+        for row in p.rows:
+            if row.status == "failed" and shown < 12:
+                console.print(f"[red]✗[/] {p.processor} {row.data_date}: {row.errors[0] if row.errors else ''}",
+                              highlight=False, soft_wrap=True)
+                shown += 1
+    if not result.ok:
+        console.print(f"[red]Failed dates:[/] {', '.join(d.isoformat() for d in result.failed_dates)}")
+        console.print(f"Retry them with: [bold]{result.retry_command()}[/]", highlight=False)
+
+
+def status(result: Any) -> None:
+    short = {name: name.replace("Processor", "") for name in result.processors}
+    table = Table(title=f"Status {result.start} .. {result.end}", title_justify="left")
+    table.add_column("date")
+    for name in result.processors:
+        table.add_column(short[name], justify="right")
+    by_date: dict = {}
+    for r in result.rows:
+        by_date.setdefault(r.data_date, {})[r.processor] = r
+    for d in sorted(by_date):
+        cells = []
+        for name in result.processors:
+            r = by_date[d].get(name)
+            if r is None:
+                cells.append("")
+            elif r.status == "success":
+                cells.append(f"✓ {r.records_created}")
+            elif r.status == "skipped":
+                cells.append(f"[yellow]skip: {r.skip_reason}[/]")
+            else:
+                cells.append(MARK.get(r.status, r.status))
+        table.add_row(d.isoformat(), *cells)
+    console.print(table)
+
+
+def gaps(result: Any) -> None:
+    table = Table(title=f"Gaps {result.start} .. {result.end} ({result.scheduled_games} scheduled games)",
+                  title_justify="left")
+    for col in ("table", "expected", "missing games", "missing dates"):
+        table.add_column(col)
+    for t in result.tables:
+        dates = ", ".join(d.isoformat() for d in t.missing_dates[:8]) + (" …" if len(t.missing_dates) > 8 else "")
+        table.add_row(t.table, str(t.expected), _red(t.missing_count), dates)
+    console.print(table)
+    if result.ok:
+        console.print("[green]OK: full coverage[/]")
+    else:
+        console.print(f"[red]Missing dates:[/] {', '.join(d.isoformat() for d in result.missing_dates)}")
+
+
+def _red(n: int) -> str:
+    return f"[red]{n}[/]" if n else "0"
