@@ -221,3 +221,30 @@ def _ancestors_in(registry: Registry, spec: ProcessorSpec, names: set[str]) -> l
         else:
             frontier.extend(registry.upstream(cur))
     return list(found.values())
+
+
+def split_compute(sql: str, date_column: str) -> ComputeFn:
+    """A compute for a query that returns records and failures together.
+
+    The query must return the output columns plus `failure_category` (NULL for a record),
+    `failure_reason`, `can_retry` and `entity_id`. Rows with a category go to the failures
+    stage (keyed by `date_column` as analysis_date), the others to the output stage.
+    """
+
+    def compute(ctx: ComputeContext) -> Computed:
+        con = ctx.con
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {ctx.stage}_all AS {sql}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {ctx.stage} AS SELECT * EXCLUDE "
+            f"(failure_category, failure_reason, can_retry, entity_id) FROM {ctx.stage}_all "
+            "WHERE failure_category IS NULL"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {ctx.stage}_failures AS SELECT {date_column} AS analysis_date, "
+            f"entity_id, failure_category, failure_reason, can_retry FROM {ctx.stage}_all "
+            "WHERE failure_category IS NOT NULL"
+        )
+        con.execute(f"DROP TABLE {ctx.stage}_all")
+        return Computed(stage=ctx.stage, failures_stage=f"{ctx.stage}_failures")
+
+    return compute

@@ -85,6 +85,7 @@ class Warehouse:
         self.path = Path(path)
         self.catalog = catalog
         self.con = _connect(self.path, lock_timeout)
+        self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self.applied = migrate(self.con, catalog)

@@ -5,12 +5,12 @@ from functools import lru_cache
 
 from fullcourt.engine.spec import Registry
 from fullcourt.engine.warehouse import Catalog
-from fullcourt.nba import analytics, raw, schema
+from fullcourt.nba import analytics, precompute, raw, schema
 
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
-    return Registry(raw.specs() + analytics.specs())
+    return Registry(raw.specs() + analytics.specs() + precompute.specs())
 
 
 @lru_cache(maxsize=1)

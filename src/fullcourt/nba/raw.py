@@ -43,28 +43,31 @@ PLAYER = (
 )
 BOX_TEAM = f"STRUCT(teamId BIGINT, teamTricode VARCHAR, score INTEGER, statistics {STATS}, players {PLAYER}[])"
 BOX_COLUMNS = (
-    "{'game': 'STRUCT(gameId VARCHAR, gameDate VARCHAR, gameStatus INTEGER, "
-    f"homeTeam {BOX_TEAM}, awayTeam {BOX_TEAM})'}}"
+    "game",
+    f"STRUCT(gameId VARCHAR, gameDate VARCHAR, gameStatus INTEGER, homeTeam {BOX_TEAM}, awayTeam {BOX_TEAM})",
 )
 SCHED_TEAM = "STRUCT(teamId BIGINT, teamTricode VARCHAR, score INTEGER)"
 SCHED_GAME = f"STRUCT(gameId VARCHAR, gameStatus INTEGER, homeTeam {SCHED_TEAM}, awayTeam {SCHED_TEAM})"
 LEAGUE_COLUMNS = (
-    "{'leagueSchedule': 'STRUCT(seasonYear VARCHAR, "
-    f"gameDates STRUCT(gameDate VARCHAR, games {SCHED_GAME}[])[])'}}"
+    "leagueSchedule",
+    f"STRUCT(seasonYear VARCHAR, gameDates STRUCT(gameDate VARCHAR, games {SCHED_GAME}[])[])",
 )
-SCOREBOARD_COLUMNS = f"{{'scoreboard': 'STRUCT(gameDate VARCHAR, games {SCHED_GAME}[])'}}"
+SCOREBOARD_COLUMNS = ("scoreboard", f"STRUCT(gameDate VARCHAR, games {SCHED_GAME}[])")
 GAMEBOOK_COLUMNS = (
-    "{'gamebook': 'STRUCT(gameId VARCHAR, gameDate VARCHAR, inactivePlayers STRUCT(personId BIGINT, "
-    "name VARCHAR, teamTricode VARCHAR, status VARCHAR, reason VARCHAR)[])'}"
+    "gamebook",
+    "STRUCT(gameId VARCHAR, gameDate VARCHAR, inactivePlayers STRUCT(personId BIGINT, "
+    "name VARCHAR, teamTricode VARCHAR, status VARCHAR, reason VARCHAR)[])",
 )
 SHOTS_COLUMNS = (
-    "{'shotchart': 'STRUCT(gameId VARCHAR, gameDate VARCHAR, shots STRUCT(actionNumber INTEGER, "
+    "shotchart",
+    "STRUCT(gameId VARCHAR, gameDate VARCHAR, shots STRUCT(actionNumber INTEGER, "
     "personId BIGINT, teamTricode VARCHAR, period INTEGER, clock VARCHAR, shotType VARCHAR, "
-    "shotDistance DOUBLE, x DOUBLE, y DOUBLE, shotResult VARCHAR, basicZone VARCHAR)[])'}"
+    "shotDistance DOUBLE, x DOUBLE, y DOUBLE, shotResult VARCHAR, basicZone VARCHAR)[])",
 )
 PROPS_COLUMNS = (
-    "{'props': 'STRUCT(gameDate VARCHAR, market VARCHAR, lines STRUCT(gameId VARCHAR, personId BIGINT, "
-    "name VARCHAR, teamTricode VARCHAR, line DOUBLE, overPrice INTEGER, underPrice INTEGER)[])'}"
+    "props",
+    "STRUCT(gameDate VARCHAR, market VARCHAR, lines STRUCT(gameId VARCHAR, personId BIGINT, "
+    "name VARCHAR, teamTricode VARCHAR, line DOUBLE, overPrice INTEGER, underPrice INTEGER)[])",
 )
 STAT_FIELDS = (
     ("points", "points"),
@@ -100,47 +103,40 @@ def date_files(landing: Path, dates: Sequence[date], pattern: str) -> list[Path]
 
 
 def read_payloads(
-    con: duckdb.DuckDBPyConnection, files: Sequence[Path], columns: str, table: str
+    con: duckdb.DuckDBPyConnection, files: Sequence[Path], columns: tuple[str, str], table: str
 ) -> dict[date, list[str]]:
-    """Read JSON `files` into temp table `table` (columns + filename + folder_date).
+    """Read JSON `files` into temp table `table` (filename, folder_date, and the payload's
+    top-level key `columns[0]` cast to the STRUCT type `columns[1]`).
 
-    All files are read in one pass; if that fails, each file is read alone to name the bad
-    ones. Returns {folder date: [error line]} for files that could not be read at all.
+    The texts are loaded in one pass and parsed set-based (json_valid + a lenient cast: a
+    value of the wrong type becomes NULL and is caught by the callers' missing-field
+    checks). Returns {folder date: [error line]} for files that are not UTF-8 or not JSON.
     """
+    key, struct = columns
     errors: dict[date, list[str]] = defaultdict(list)
-    good = [str(f) for f in files]
-    try:
-        _read_into(con, good, columns, table)
-        return errors
-    except duckdb.Error:
-        pass
-    ok: list[str] = []
-    for f in good:
+    names: list[str] = []
+    texts: list[str] = []
+    for f in files:
         try:
-            con.execute(f"SELECT count(*) FROM read_json(?, columns={columns}, format='auto')", [[f]])
-            ok.append(f)
-        except duckdb.Error as exc:
-            errors[_folder_date(Path(f))].append(f"{f}: {_describe(Path(f), exc)}")
-    _read_into(con, ok, columns, table)
+            texts.append(f.read_text(encoding="utf-8"))
+            names.append(str(f))
+        except UnicodeDecodeError:
+            errors[_folder_date(f)].append(f"{f}: not UTF-8 text")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table}_txt AS "
+        "SELECT unnest(?::VARCHAR[]) AS filename, unnest(?::VARCHAR[]) AS txt",
+        [names, texts],
+    )
+    for (name,) in con.execute(f"SELECT filename FROM {table}_txt WHERE NOT json_valid(txt)").fetchall():
+        errors[_folder_date(Path(name))].append(f"{name}: {_describe(Path(name))}")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT filename, {FOLDER_DATE_SQL} AS folder_date,
+               TRY_CAST(json_extract(txt, '$.{key}') AS {struct}) AS {key}
+        FROM {table}_txt WHERE json_valid(txt)"""
+    )
+    con.execute(f"DROP TABLE {table}_txt")
     return errors
-
-
-def _read_into(con: duckdb.DuckDBPyConnection, files: list[str], columns: str, table: str) -> None:
-    if files:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT *, {FOLDER_DATE_SQL} AS folder_date "
-            f"FROM read_json(?, columns={columns}, format='auto', filename=true)",
-            [files],
-        )
-    else:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT *, {FOLDER_DATE_SQL} AS folder_date "
-            f"FROM (SELECT NULL::VARCHAR AS filename) WHERE false"
-        )
-        cols = columns.strip("{}").split(":", 1)
-        name = cols[0].strip().strip("'")
-        ctype = cols[1].strip().strip("'")
-        con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {ctype}")
 
 
 def _folder_date(path: Path) -> date:
@@ -150,14 +146,12 @@ def _folder_date(path: Path) -> date:
         return date.min
 
 
-def _describe(path: Path, exc: Exception) -> str:
+def _describe(path: Path) -> str:
     try:
         json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        return "not UTF-8 text"
     except json.JSONDecodeError as err:
         return f"malformed JSON (line {err.lineno}, column {err.colno}: {err.msg})"
-    return "unreadable payload: " + str(exc).splitlines()[0]
+    return "malformed JSON"
 
 
 def collect_errors(con: duckdb.DuckDBPyConnection, checks_sql: str) -> dict[date, list[str]]:
@@ -182,18 +176,18 @@ def known_teams_sql() -> str:
     return "[" + ",".join(f"'{t}'" for t in TRICODES) + "]"
 
 
-def _date_check(alias: str) -> str:
+def _date_check(alias: str, table: str = "pl") -> str:
     """Checks shared by every per-game payload: its id, its date and its schedule entry."""
     return f"""
-        SELECT folder_date, filename, 'missing field {alias}' FROM pl WHERE {alias} IS NULL
-        UNION ALL SELECT folder_date, filename, 'missing field {alias}.gameId' FROM pl
+        SELECT folder_date, filename, 'missing field {alias}' FROM {table} WHERE {alias} IS NULL
+        UNION ALL SELECT folder_date, filename, 'missing field {alias}.gameId' FROM {table}
             WHERE {alias} IS NOT NULL AND {alias}.gameId IS NULL
         UNION ALL SELECT folder_date, filename,
             'payload date ' || coalesce({alias}.gameDate, 'null') || ' is not the folder''s date ' || folder_date
-            FROM pl WHERE {alias} IS NOT NULL AND TRY_CAST({alias}.gameDate AS DATE) IS DISTINCT FROM folder_date
+            FROM {table} WHERE {alias} IS NOT NULL AND TRY_CAST({alias}.gameDate AS DATE) IS DISTINCT FROM folder_date
         UNION ALL SELECT folder_date, filename, 'game ' || {alias}.gameId || ' is not on the schedule of ' || folder_date
-            FROM pl WHERE {alias}.gameId IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM nba_raw.nbac_schedule s WHERE s.game_id = {alias}.gameId AND s.game_date = pl.folder_date)
+            FROM {table} pt WHERE {alias}.gameId IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM nba_raw.nbac_schedule s WHERE s.game_id = pt.{alias}.gameId AND s.game_date = pt.folder_date)
     """
 
 
@@ -297,16 +291,24 @@ def _stat_cols(prefix: str) -> str:
 
 
 def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[date, list[str]]]:
-    """Read and check the run's box scores into temp tables pl (payloads), bx_sides, bx_players."""
+    """Read and check the run's box scores into temp tables bx (payloads), bx_sides, bx_players.
+
+    The player and team box-score processors read the same files: when both run on the same
+    connection for the same dates and files, the second reuses the first's parse.
+    """
     con = ctx.con
     files = date_files(landing_of(ctx), ctx.dates, "boxscore_*.json")
-    read_errors = read_payloads(con, files, BOX_COLUMNS, "pl")
+    stamp = (id(con), tuple(ctx.dates), tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+    cache = ctx.params.setdefault("_boxscore_cache", {})
+    if cache.get("stamp") == stamp:
+        return cache["errors"], cache["warnings"]
+    read_errors = read_payloads(con, files, BOX_COLUMNS, "bx")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE bx_sides AS
-        SELECT folder_date, filename, game.gameId AS game_id, true AS is_home, game.homeTeam AS t FROM pl
+        SELECT folder_date, filename, game.gameId AS game_id, true AS is_home, game.homeTeam AS t FROM bx
         UNION ALL
-        SELECT folder_date, filename, game.gameId, false, game.awayTeam FROM pl
+        SELECT folder_date, filename, game.gameId, false, game.awayTeam FROM bx
         """
     )
     con.execute(
@@ -319,7 +321,7 @@ def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[da
     )
     neg = " OR ".join(f"p.statistics.{src} < 0" for src, _ in STAT_FIELDS)
     checks = f"""
-        {_date_check('game')}
+        {_date_check('game', 'bx')}
         UNION ALL SELECT folder_date, filename, 'missing field ' || CASE WHEN is_home THEN 'homeTeam' ELSE 'awayTeam' END
             FROM bx_sides WHERE game_id IS NOT NULL AND t IS NULL
         UNION ALL SELECT folder_date, filename, 'unknown team ' || coalesce(t.teamTricode, 'null')
@@ -345,8 +347,10 @@ def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[da
             FROM bx_players WHERE p.personId IS NOT NULL GROUP BY folder_date, filename, game_id, p.personId HAVING count(*) > 1
     """
     errors = merge(read_errors, collect_errors(con, checks))
-    missing_errors, warnings = missing_games(con, ctx.dates, "box score", "pl", "game")
-    return merge(errors, missing_errors), warnings
+    missing_errors, warnings = missing_games(con, ctx.dates, "box score", "bx", "game")
+    errors = merge(errors, missing_errors)
+    cache.update(stamp=stamp, errors=errors, warnings=warnings)
+    return errors, warnings
 
 
 def compute_player_boxscore(ctx: ComputeContext) -> Computed:

@@ -90,10 +90,34 @@ CREATE TABLE nba_analytics.upcoming_player_game_context (
     {RUN_META});
 """
 
+COMPLETENESS = (
+    "STRUCT(games_found INTEGER, games_expected INTEGER, contributing_game_dates DATE[], "
+    "missing_game_dates DATE[], is_complete BOOLEAN, incompleteness_reason VARCHAR, needs_reprocessing BOOLEAN)"
+)
+
+M004_PRECOMPUTE = f"""
+CREATE TABLE nba_precompute.team_defense_zone_analysis (
+    analysis_date DATE NOT NULL, team_abbr VARCHAR NOT NULL, season VARCHAR NOT NULL, games_in_sample INTEGER,
+    paint_pct_allowed DOUBLE, mid_range_pct_allowed DOUBLE, three_pct_allowed DOUBLE,
+    paint_attempts_allowed_per_game DOUBLE, mid_range_attempts_allowed_per_game DOUBLE,
+    three_attempts_allowed_per_game DOUBLE, paint_vs_league DOUBLE, mid_range_vs_league DOUBLE,
+    three_vs_league DOUBLE, defensive_rating_last_15 DOUBLE, opponent_pace DOUBLE, strongest_zone VARCHAR,
+    weakest_zone VARCHAR, historical_completeness {COMPLETENESS}, {RUN_META});
+CREATE TABLE nba_precompute.player_shot_zone_analysis (
+    analysis_date DATE NOT NULL, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL, player_name VARCHAR,
+    team_abbr VARCHAR, season VARCHAR, games_in_sample INTEGER, fga_last_10 INTEGER,
+    paint_rate_last_10 DOUBLE, mid_range_rate_last_10 DOUBLE, three_rate_last_10 DOUBLE,
+    paint_pct_last_10 DOUBLE, mid_range_pct_last_10 DOUBLE, three_pct_last_10 DOUBLE,
+    paint_attempts_per_game DOUBLE, mid_range_attempts_per_game DOUBLE, three_attempts_per_game DOUBLE,
+    fga_per_game DOUBLE, paint_rate_last_20 DOUBLE, mid_range_rate_last_20 DOUBLE, three_rate_last_20 DOUBLE,
+    primary_scoring_zone VARCHAR, historical_completeness {COMPLETENESS}, {RUN_META});
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "raw tables", M001_RAW),
     Migration(2, "ledger and failures", M002_LEDGER),
     Migration(3, "analytics tables", M003_ANALYTICS),
+    Migration(4, "precompute: TDZA, PSZA", M004_PRECOMPUTE),
 )
 
 

@@ -1,0 +1,166 @@
+"""Rolling windows and schedule-based completeness, as SQL CTE builders.
+
+A window "last N games before d" is the entity's N most recent games strictly before d in d's
+season (a player's games are his appearances, minutes > 0). Completeness is judged against the
+schedule, not against the rows the window found:
+
+- contributing_game_dates: the dates of the games in the window (lineage);
+- span: from the oldest contributing game to d-1; when fewer than N games were found, from
+  the season's first game date to d-1;
+- missing_game_dates: scheduled games of the entity's team inside the span that have no rows
+  at all in the upstream table (a missing game, not a player's DNP). For a player, "his team"
+  on a date is the team of his latest appearance on or before it, so a traded player is
+  checked against the team he played for at the time, and a newcomer is not blamed for games
+  before he joined;
+- games_expected = least(N, games_found + number of missing games);
+- is_complete = no missing games; incompleteness_reason = upstream_gap | insufficient_history | null.
+
+Every builder returns SQL text to paste inside `WITH ...`; table and column names come from
+code, never from user input.
+"""
+from __future__ import annotations
+
+from fullcourt.nba.calendar import season_label_sql
+
+RUN_DATES_CTE = f"""
+rd AS (
+    SELECT r.d, {season_label_sql('r.d')} AS season,
+           (SELECT min(s.game_date) FROM nba_raw.nbac_schedule s
+             WHERE s.season = {season_label_sql('r.d')}) AS season_start
+    FROM run_dates r
+)"""
+
+
+def absent_games_cte(name: str, upstream: str) -> str:
+    """`name`: scheduled games of the run dates' seasons, before the last run date, with no rows
+    in `upstream` (matched on game_id)."""
+    return f"""
+{name} AS (
+    SELECT s.game_date, s.game_id, s.season, s.home_team_abbr, s.away_team_abbr
+    FROM nba_raw.nbac_schedule s
+    WHERE s.season IN (SELECT DISTINCT season FROM rd)
+      AND s.game_date < (SELECT max(d) FROM rd)
+      AND NOT EXISTS (SELECT 1 FROM {upstream} u WHERE u.game_id = s.game_id)
+)"""
+
+
+def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "") -> str:
+    """CTEs for a player's last-`n`-appearances window over `upstream` (player_game_summary).
+
+    Produces `{prefix}_app` (every appearance before d in season, rn = 1 for the latest),
+    `{prefix}_win` (one row per (d, person_id): games_found, contributing dates, span_start),
+    `{prefix}_absent`, `{prefix}_missing` (d, person_id, missing_game_dates) and
+    `{prefix}_meta` (d, person_id, completeness fields). `keep` adds columns of upstream to
+    `{prefix}_app` (comma-led list, e.g. ", p.points").
+    """
+    p = prefix
+    return f"""
+{p}_app AS (
+    SELECT rd.d, rd.season, rd.season_start, u.person_id, u.player_lookup, u.player_name, u.team_abbr,
+           u.game_date, u.game_id {keep},
+           row_number() OVER (PARTITION BY rd.d, u.person_id ORDER BY u.game_date DESC, u.game_id DESC) AS rn
+    FROM rd JOIN {upstream} u ON u.season = rd.season AND u.game_date < rd.d
+),
+{p}_win AS (
+    SELECT d, season, person_id,
+           count(*) FILTER (WHERE rn <= {n}) AS games_found,
+           list(game_date ORDER BY game_date) FILTER (WHERE rn <= {n}) AS contributing_game_dates,
+           CASE WHEN count(*) FILTER (WHERE rn <= {n}) >= {n}
+                THEN min(game_date) FILTER (WHERE rn <= {n}) ELSE any_value(season_start) END AS span_start
+    FROM {p}_app GROUP BY d, season, person_id
+),
+{absent_games_cte(f'{p}_absent', upstream)},
+{p}_cand AS (
+    SELECT w.d, w.person_id, a.game_id, a.game_date, a.home_team_abbr, a.away_team_abbr
+    FROM {p}_win w JOIN {p}_absent a ON a.season = w.season AND a.game_date >= w.span_start AND a.game_date < w.d
+),
+{p}_team_at AS (
+    SELECT c.d, c.person_id, c.game_id, c.game_date, c.home_team_abbr, c.away_team_abbr,
+           arg_max(ap.team_abbr, ap.game_date) AS team_abbr
+    FROM {p}_cand c JOIN {p}_app ap ON ap.d = c.d AND ap.person_id = c.person_id AND ap.game_date <= c.game_date
+    GROUP BY ALL
+),
+{p}_missing AS (
+    SELECT d, person_id, list(DISTINCT game_date ORDER BY game_date) AS missing_game_dates
+    FROM {p}_team_at WHERE team_abbr IN (home_team_abbr, away_team_abbr)
+    GROUP BY d, person_id
+),
+{p}_meta AS (
+    SELECT w.d, w.person_id, w.games_found, w.contributing_game_dates,
+           coalesce(m.missing_game_dates, []::DATE[]) AS missing_game_dates
+    FROM {p}_win w LEFT JOIN {p}_missing m ON m.d = w.d AND m.person_id = w.person_id
+)"""
+
+
+def team_window_ctes(prefix: str, upstream: str, team_column: str, n: int, keep: str = "") -> str:
+    """CTEs for a team's last-`n`-games window over `upstream` (one row per team and game).
+
+    Produces `{prefix}_games` (rn = 1 latest), `{prefix}_win`, `{prefix}_missing`, `{prefix}_meta`
+    keyed by (d, team_abbr). Expected teams are every team on the season's schedule.
+    """
+    p = prefix
+    return f"""
+{p}_teams AS (
+    SELECT DISTINCT rd.d, rd.season, rd.season_start, t.team_abbr
+    FROM rd JOIN (
+        SELECT season, home_team_abbr AS team_abbr FROM nba_raw.nbac_schedule
+        UNION SELECT season, away_team_abbr FROM nba_raw.nbac_schedule
+    ) t ON t.season = rd.season
+),
+{p}_games AS (
+    SELECT t.d, t.team_abbr, u.game_date, u.game_id {keep},
+           row_number() OVER (PARTITION BY t.d, t.team_abbr ORDER BY u.game_date DESC, u.game_id DESC) AS rn
+    FROM {p}_teams t JOIN {upstream} u
+      ON u.{team_column} = t.team_abbr AND u.season = t.season AND u.game_date < t.d
+),
+{p}_win AS (
+    SELECT t.d, t.season, t.team_abbr,
+           count(g.game_id) FILTER (WHERE g.rn <= {n}) AS games_found,
+           coalesce(list(g.game_date ORDER BY g.game_date) FILTER (WHERE g.rn <= {n}), []::DATE[])
+               AS contributing_game_dates,
+           CASE WHEN count(g.game_id) FILTER (WHERE g.rn <= {n}) >= {n}
+                THEN min(g.game_date) FILTER (WHERE g.rn <= {n}) ELSE any_value(t.season_start) END AS span_start
+    FROM {p}_teams t LEFT JOIN {p}_games g ON g.d = t.d AND g.team_abbr = t.team_abbr
+    GROUP BY t.d, t.season, t.team_abbr
+),
+{absent_games_cte(f'{p}_absent', upstream)},
+{p}_missing AS (
+    SELECT w.d, w.team_abbr, list(DISTINCT a.game_date ORDER BY a.game_date) AS missing_game_dates
+    FROM {p}_win w JOIN {p}_absent a
+      ON a.season = w.season AND a.game_date >= w.span_start AND a.game_date < w.d
+     AND w.team_abbr IN (a.home_team_abbr, a.away_team_abbr)
+    GROUP BY w.d, w.team_abbr
+),
+{p}_meta AS (
+    SELECT w.d, w.team_abbr, w.games_found, w.contributing_game_dates,
+           coalesce(m.missing_game_dates, []::DATE[]) AS missing_game_dates
+    FROM {p}_win w LEFT JOIN {p}_missing m ON m.d = w.d AND m.team_abbr = w.team_abbr
+)"""
+
+
+def completeness_struct(meta: str, n: int, min_games: int) -> str:
+    """SQL expression of the historical_completeness STRUCT from a `{meta}` row alias."""
+    return f"""struct_pack(
+        games_found := {meta}.games_found::INTEGER,
+        games_expected := least({n}, {meta}.games_found + len({meta}.missing_game_dates))::INTEGER,
+        contributing_game_dates := {meta}.contributing_game_dates,
+        missing_game_dates := {meta}.missing_game_dates,
+        is_complete := len({meta}.missing_game_dates) = 0,
+        incompleteness_reason := CASE WHEN len({meta}.missing_game_dates) > 0 THEN 'upstream_gap'
+                                      WHEN {meta}.games_found < {min_games} THEN 'insufficient_history' END,
+        needs_reprocessing := false)"""
+
+
+COMPLETENESS_TYPE = (
+    "STRUCT(games_found INTEGER, games_expected INTEGER, contributing_game_dates DATE[], "
+    "missing_game_dates DATE[], is_complete BOOLEAN, incompleteness_reason VARCHAR, needs_reprocessing BOOLEAN)"
+)
+
+
+def shortfall_category(meta: str, n: int) -> str:
+    """Failure category for a window with fewer than `n` games: INCOMPLETE_UPSTREAM when the
+    missing games could have filled it, else EXPECTED_INCOMPLETE."""
+    return (
+        f"CASE WHEN {meta}.games_found + len({meta}.missing_game_dates) >= {n} "
+        f"THEN 'INCOMPLETE_UPSTREAM' ELSE 'EXPECTED_INCOMPLETE' END"
+    )
