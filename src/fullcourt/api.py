@@ -133,6 +133,7 @@ class StatusResult:
     end: date
     processors: list[str]
     rows: list[StatusRow]
+    short_names: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,7 +180,8 @@ def status(db: str | Path | None, start: date, end: date) -> StatusResult:
     ]
     out.sort(key=lambda r: (r.data_date, order.index(r.processor) if r.processor in order else 99))
     present = [p for p in order if any(r.processor == p for r in out)]
-    return StatusResult(start, end, present, out)
+    short = {s.name: (min(s.aliases, key=len) if s.aliases else s.name) for s in registry().order}
+    return StatusResult(start, end, present, out, short)
 
 
 SCHEDULED_GAMES_SQL = (

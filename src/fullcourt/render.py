@@ -11,8 +11,8 @@ from rich.table import Table
 
 from fullcourt.errors import FullcourtError
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 MARK = {"success": "[green]✓[/]", "failed": "[red]✗ failed[/]", "blocked": "[red]⛔ blocked[/]",
         "skipped": "[yellow]– skipped[/]", "running": "[blue]… running[/]"}
@@ -73,11 +73,11 @@ def backfill(result: Any) -> None:
 
 
 def status(result: Any) -> None:
-    short = {name: name.replace("Processor", "") for name in result.processors}
-    table = Table(title=f"Status {result.start} .. {result.end}", title_justify="left")
-    table.add_column("date")
+    short = {name: result.short_names.get(name, name) for name in result.processors}
+    table = Table(title=f"Status {result.start} .. {result.end}  (✓ records written)", title_justify="left")
+    table.add_column("date", no_wrap=True)
     for name in result.processors:
-        table.add_column(short[name], justify="right")
+        table.add_column(short[name], justify="right", no_wrap=True)
     by_date: dict = {}
     for r in result.rows:
         by_date.setdefault(r.data_date, {})[r.processor] = r

@@ -139,7 +139,7 @@ def _connect(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
                 holder = re.search(r"PID (\d+)", text)
                 who = f" (process {holder.group(1)})" if holder else ""
                 raise DatabaseLockedError(
-                    f"database {path} is in use by another fullcourt command{who}; waited {lock_timeout:.0f}s",
+                    f"database {path} is in use by another fullcourt command{who}; waited {lock_timeout:g}s",
                     remedy="wait for that command to finish, or set FULLCOURT_LOCK_TIMEOUT to wait longer",
                 ) from None
             time.sleep(delay)

@@ -290,6 +290,21 @@ def _stat_cols(prefix: str) -> str:
     return ", ".join(f"{prefix}.{src} AS {dst}" for src, dst in STAT_FIELDS)
 
 
+def _stat_null_checks() -> str:
+    """Checks that every box-score statistic is present and numeric, for players and teams."""
+    lines = []
+    for src, _ in STAT_FIELDS:
+        lines.append(
+            f"UNION ALL SELECT folder_date, filename, 'missing or non-numeric statistics.{src} for personId ' "
+            f"|| p.personId FROM bx_players WHERE p.statistics IS NOT NULL AND p.statistics.{src} IS NULL"
+        )
+        lines.append(
+            f"UNION ALL SELECT folder_date, filename, 'missing or non-numeric team statistics.{src}' "
+            f"FROM bx_sides WHERE t.statistics IS NOT NULL AND t.statistics.{src} IS NULL"
+        )
+    return "\n        ".join(lines)
+
+
 def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[date, list[str]]]:
     """Read and check the run's box scores into temp tables bx (payloads), bx_sides, bx_players.
 
@@ -341,6 +356,7 @@ def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[da
             FROM bx_players WHERE p.statistics.minutes IS NOT NULL AND NOT {MINUTES_OK_SQL.format('p.statistics.minutes')}
         UNION ALL SELECT folder_date, filename, 'negative minutes ' || p.statistics.minutes || ' for personId ' || p.personId
             FROM bx_players WHERE {MINUTES_OK_SQL.format('p.statistics.minutes')} AND {MINUTES_SQL.format('p.statistics.minutes')} < 0
+        {_stat_null_checks()}
         UNION ALL SELECT folder_date, filename, 'negative statistic for personId ' || p.personId
             FROM bx_players WHERE p.statistics IS NOT NULL AND ({neg})
         UNION ALL SELECT folder_date, filename, 'player ' || p.personId || ' listed ' || count(*) || ' times in game ' || game_id

@@ -1,0 +1,113 @@
+"""The warehouse: migrations applied once and recorded, identifiers checked, bounded lock wait."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fullcourt.engine.warehouse import Warehouse, check_identifier, migrate
+from fullcourt.errors import DatabaseLockedError, FullcourtError
+from fullcourt.nba.pipeline import catalog
+
+MIGRATIONS = "nba_reference.schema_migrations"
+ALL_VERSIONS = sorted(m.version for m in catalog().migrations)
+
+
+def recorded(wh: Warehouse) -> list[tuple]:
+    return wh.con.execute(f"SELECT version, name, applied_at FROM {MIGRATIONS} ORDER BY version").fetchall()
+
+
+def test_migrations_are_applied_once_and_recorded(wh):
+    assert ALL_VERSIONS[:3] == [1, 2, 3]
+    assert wh.applied == ALL_VERSIONS
+    rows = recorded(wh)
+    assert [(v, n) for v, n, _ in rows][:3] == [(1, "raw tables"), (2, "ledger and failures"), (3, "analytics tables")]
+    assert [(v, n) for v, n, _ in rows] == sorted((m.version, m.name) for m in catalog().migrations)
+    assert all(at is not None for _, _, at in rows)
+    assert wh.table_exists("nba_analytics.player_game_summary")
+    assert wh.table_exists("nba_reference.processor_run_history")
+
+    assert migrate(wh.con, catalog()) == []
+    assert recorded(wh) == rows
+
+
+def test_reopening_the_same_file_applies_nothing(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path, catalog()) as first:
+        assert first.applied == ALL_VERSIONS
+        first.con.execute("INSERT INTO nba_raw.odds_player_props (game_date, player_lookup, market, line) "
+                          "VALUES ('2021-11-01', 'jaysontatum', 'player_points', 27.5)")
+        rows = recorded(first)
+
+    with Warehouse(path, catalog()) as second:
+        assert second.applied == []
+        assert recorded(second) == rows
+        # the data of the first opening survived (no table was recreated)
+        assert second.con.execute("SELECT player_lookup, line FROM nba_raw.odds_player_props").fetchall() == [
+            ("jaysontatum", 27.5)]
+
+
+def test_check_identifier():
+    assert check_identifier("nba_raw.nbac_schedule") == "nba_raw.nbac_schedule"
+    assert check_identifier("run_dates") == "run_dates"
+    for bad in ("x; drop table y", "nba_raw.t; --", "a.b.c", "Upper", "", "1abc", "t where 1=1"):
+        with pytest.raises(FullcourtError, match="not a valid table identifier"):
+            check_identifier(bad)
+
+
+HOLDER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("ready", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
+    """Start a process that holds `path` open for `seconds`; return once it has the file."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line.strip() == "ready", f"lock holder did not start (rc={proc.poll()})"
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=5)
+    proc.stdout.close()
+
+
+def test_a_locked_file_raises_after_the_timeout(tmp_path):
+    path = tmp_path / "locked.duckdb"
+    proc = hold_lock(path, 5)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(DatabaseLockedError) as info:
+            Warehouse(path, catalog(), lock_timeout=0.5)
+        waited = time.monotonic() - t0
+    finally:
+        stop(proc)
+    assert 0.5 <= waited < 3
+    message = str(info.value)
+    assert str(path) in message
+    assert f"process {proc.pid}" in message
+    assert info.value.remedy and "FULLCOURT_LOCK_TIMEOUT" in info.value.remedy
+
+
+def test_opening_waits_for_a_lock_released_within_the_timeout(tmp_path):
+    path = tmp_path / "busy.duckdb"
+    proc = hold_lock(path, 0.6)
+    try:
+        t0 = time.monotonic()
+        with Warehouse(path, catalog(), lock_timeout=10) as wh:
+            waited = time.monotonic() - t0
+            assert wh.applied == ALL_VERSIONS
+    finally:
+        stop(proc)
+    assert 0.4 <= waited < 5  # it got in only after the holder let go, well before the timeout
