@@ -191,7 +191,6 @@ GAP_TABLES: dict[int, tuple[tuple[str, str, str], ...]] = {
     2: (
         ("nba_raw.nbac_player_boxscore", "game_date", "game_id"),
         ("nba_raw.nbac_team_boxscore", "game_date", "game_id"),
-        ("nba_raw.nbac_gamebook", "game_date", "game_id"),
         ("nba_raw.nbac_shots", "game_date", "game_id"),
     ),
     3: (

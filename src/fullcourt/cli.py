@@ -5,6 +5,7 @@ Every command takes --db and --json. Dates are YYYY-MM-DD; ranges are inclusive.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import date
@@ -33,7 +34,8 @@ DatesOpt = typer.Option(None, "--dates", help="Explicit dates instead of a range
 
 def _emit(as_json: bool, result: Any, show: Callable[[Any], None]) -> None:
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        data = result.to_dict() if hasattr(result, "to_dict") else dataclasses.asdict(result)
+        typer.echo(json.dumps(data, indent=2, default=str))
     else:
         show(result)
 

@@ -1,0 +1,90 @@
+"""The command line: exit codes, one-line errors with a remedy, --json output."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fullcourt.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> tuple[Path, Path]:
+    """A tiny league scraped for 2021-10-19..2021-10-24 with 2021-10-22 failed, phase 2 run."""
+    root = tmp_path_factory.mktemp("cli")
+    db, landing = root / "f.duckdb", root / "landing"
+    r = run("scrape", "--start-date", "2021-10-19", "--end-date", "2021-10-24", "--teams", "4",
+            "--players-per-team", "8", "--fail-dates", "2021-10-22", "--landing", str(landing), "--json")
+    assert r.exit_code == 0, r.output
+    assert "2021-10-22" in json.loads(r.stdout)["dates_failed"][0]
+    r = run("backfill", "--phase", "2", "--start-date", "2021-10-19", "--end-date", "2021-10-24",
+            "--landing", str(landing), "--db", str(db), "--json")
+    assert r.exit_code == 1, r.output
+    return db, landing
+
+
+def test_bad_date_is_usage_error_with_remedy():
+    r = run("status", "--start-date", "2021-13-01", "--end-date", "2021-11-02")
+    assert r.exit_code == 2
+    assert "Error: --start-date '2021-13-01' is not a date" in r.stderr
+    assert "Try:" in r.stderr and "Traceback" not in r.output + r.stderr
+
+
+def test_reversed_range_is_usage_error():
+    r = run("gaps", "--start-date", "2021-11-05", "--end-date", "2021-11-01")
+    assert r.exit_code == 2 and "before --start-date" in r.stderr
+
+
+def test_unknown_processor_lists_known_ones(tmp_path):
+    r = run("backfill", "--processor", "nope", "--dates", "2021-11-01", "--db", str(tmp_path / "x.duckdb"))
+    assert r.exit_code == 2
+    assert "unknown processor 'nope'" in r.stderr and "psza" in r.stderr
+
+
+def test_failed_backfill_lists_dates_and_retry_command(store):
+    db, landing = store
+    r = run("backfill", "--phase", "2", "--start-date", "2021-10-19", "--end-date", "2021-10-24",
+            "--landing", str(landing), "--db", str(db), "--json")
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    assert out["failed_dates"] == ["2021-10-22"]
+    assert out["retry"] == "fullcourt backfill --phase 2 --dates 2021-10-22"
+    r = run("backfill", "--phase", "2", "--dates", "2021-10-22", "--landing", str(landing), "--db", str(db))
+    assert r.exit_code == 1
+    assert "Retry them with: fullcourt backfill --phase 2 --dates 2021-10-22" in r.stdout
+
+
+def test_gaps_exit_one_and_name_the_missing_date(store):
+    db, _ = store
+    r = run("gaps", "--start-date", "2021-10-19", "--end-date", "2021-10-24", "--phase", "2", "--db", str(db),
+            "--json")
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    assert out["missing_dates"] == ["2021-10-22"]
+    box = next(t for t in out["tables"] if t["table"] == "nba_raw.nbac_player_boxscore")
+    assert list(box["missing"]) == ["2021-10-22"] and box["missing_count"] >= 1
+
+
+def test_status_json_has_latest_run_per_date(store):
+    db, _ = store
+    r = run("status", "--start-date", "2021-10-21", "--end-date", "2021-10-23", "--db", str(db), "--json")
+    assert r.exit_code == 0
+    rows = json.loads(r.stdout)["rows"]
+    box = {x["date"]: x for x in rows if x["processor"] == "NbacPlayerBoxscoreProcessor"}
+    assert box["2021-10-22"]["status"] == "failed"
+    assert "2021-10-21" not in box  # no games that day in this league: no work, no ledger row
+    assert box["2021-10-23"]["status"] == "success" and box["2021-10-23"]["records_created"] > 0
+
+
+def test_nba_api_source_explains_it_needs_network(tmp_path):
+    r = run("scrape", "--source", "nba-api", "--start-date", "2021-11-01", "--end-date", "2021-11-01",
+            "--landing", str(tmp_path))
+    assert r.exit_code == 2 and "network" in r.stderr
