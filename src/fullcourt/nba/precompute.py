@@ -33,7 +33,7 @@ def bootstrap_skip(d: date) -> str | None:
 
 
 def _pct(makes: str, attempts: str) -> str:
-    return f"round(CASE WHEN {attempts} > 0 THEN {makes}::DOUBLE / {attempts} END, 6)"
+    return f"round(CASE WHEN ({attempts}) > 0 THEN ({makes})::DOUBLE / ({attempts}) END, 6)"
 
 
 def _zone_pick(cols: dict[str, str], fn: str) -> str:
