@@ -6,13 +6,16 @@ comes from `synthetic_league.build_season`; each game's outcome comes from a
 `random.Random` seeded by `"{seed}:{gameId}"`, so a date's files are byte-identical whatever
 range is scraped. No timestamps are written.
 
-How points arise (so that a model can learn them): a player's field-goal attempts are
-Poisson(attempts per minute x minutes x game pace); each attempt falls in paint / mid-range /
-three by his zone mix and is made with his zone accuracy x the opponent's defense in that zone
-x home (1.015) or away (0.985) x rest (0.965 on the second night of a back-to-back, 1.01 after
-two or more days off) x a per-game form factor. Minutes split 240 by his usual minutes, so
-they rise when teammates are out. There is no overtime: a tie after regulation is broken by
-one extra made free throw (FTA and FTM + 1) for a player of the winning side.
+How points arise (so that a model can learn them): minutes split 240 in proportion to the
+players' usual minutes (so they rise when teammates are out; starters play 7% less on the
+second night of a back-to-back). The side's field-goal attempts, about the sum of (attempts per minute
+x minutes x game pace), are shared among its players in proportion to those terms; each
+attempt falls in paint / mid-range / three by the shooter's zone mix and is made with his zone
+accuracy x the opponent's defense in that zone x home (1.01) or away (0.99) x rest (0.965 on
+the second night of a back-to-back, 1.01 after two or more days off) x a per-game form factor.
+Free throws: Poisson(FT rate x expected attempts, 3% more at home) at his FT%. There is no
+overtime: a tie after regulation is broken by one extra made free throw (FTA and FTM + 1) for
+a player of the side drawn to win.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from typing import Any
 
 from fullcourt.nba.calendar import seasons_overlapping
 from fullcourt.nba.sources.synthetic_league import (
-    LeagueConfig, Player, ScheduledGame, SyntheticSeason, Team, _poisson, build_season,
+    LeagueConfig, Player, ScheduledGame, SyntheticSeason, Team, build_season, poisson,
 )
 
 __all__ = [
@@ -39,9 +42,7 @@ __all__ = [
 REGULATION_SECONDS = 5 * 48 * 60
 """Player seconds per side in a regulation game (five players x 48 minutes)."""
 GAME_SECONDS = 48 * 60
-HOME_EDGE = (1.015, 0.985)
-ZONE_NAMES = {0: ("Restricted Area", "In The Paint (Non-RA)"), 1: ("Mid-Range",),
-              2: ("Left Corner 3", "Right Corner 3", "Above the Break 3")}
+HOME_EDGE = (1.01, 0.99)
 
 
 @dataclass
@@ -93,7 +94,10 @@ class Absence:
 
 @dataclass(frozen=True)
 class GameResult:
-    """A simulated game: the players who played per side (starters first) and the absences."""
+    """A simulated game: the players who played per side (starters first) and the absences.
+
+    Results are cached per season model: treat them (and their PlayerLines) as read-only.
+    """
 
     game: ScheduledGame
     home: tuple[PlayerLine, ...]
@@ -151,7 +155,8 @@ def _allocate_seconds(weights: list[float], total: int) -> list[int]:
     return secs
 
 
-def _lineup(model: SyntheticSeason, team: str, d: date, rng: random.Random) -> tuple[list[Player], list[Absence]]:
+def _lineup(model: SyntheticSeason, team: str, d: date,
+            rng: random.Random) -> tuple[list[Player], list[Absence]]:
     """Who plays (ordered by usual minutes) and who does not, with the reason."""
     available: list[Player] = []
     injured: list[tuple[Player, str]] = []
@@ -186,6 +191,9 @@ def _shoot(rng: random.Random, players: list[Player], rest: int | None, is_home:
     seconds = _allocate_seconds(weights, REGULATION_SECONDS)
     edge = HOME_EDGE[0 if is_home else 1] * (0.965 if tired else 1.01 if rest is not None and rest >= 3 else 1.0)
     r = rng.random
+    expected = [p.fga_per_min * secs / 60.0 * pace for p, secs in zip(players, seconds)]
+    total = sum(expected)
+    attempts = _split(rng, max(1, round(rng.gauss(total, 0.55 * math.sqrt(total)))), expected)
     lines = []
     for i, (p, secs) in enumerate(zip(players, seconds)):
         minutes = secs / 60.0
@@ -193,23 +201,23 @@ def _shoot(rng: random.Random, players: list[Player], rest: int | None, is_home:
         p0, p1 = p.zone_mix[0], p.zone_mix[0] + p.zone_mix[1]
         acc = [min(0.9, a * d * form) for a, d in zip(p.accuracy, opponent.defense)]
         att, made = [0, 0, 0], [0, 0, 0]
-        expected = p.fga_per_min * minutes * pace
-        for _ in range(_poisson(rng, expected)):
+        for _ in range(attempts[i]):
             u = r()
             z = 0 if u < p0 else 1 if u < p1 else 2
             att[z] += 1
             if r() < acc[z]:
                 made[z] += 1
         line = PlayerLine(p, secs, i < 5, att, made)
-        line.fta = _poisson(rng, p.fta_per_fga * expected * (1.04 if is_home else 0.96))
+        line.fta = poisson(rng, p.fta_per_fga * expected[i] * (1.03 if is_home else 0.97))
         line.ftm = _binomial(rng, line.fta, p.ft_pct)
-        line.tov = _poisson(rng, p.tov * minutes)
-        line.pf = min(6, _poisson(rng, p.pf * minutes))
+        line.tov = poisson(rng, p.tov * minutes)
+        line.pf = min(6, poisson(rng, p.pf * minutes))
         lines.append(line)
     return lines
 
 
-def _rebound_totals(rng: random.Random, home: list[PlayerLine], away: list[PlayerLine]) -> tuple[tuple[int, int], tuple[int, int]]:
+def _rebound_totals(rng: random.Random, home: list[PlayerLine],
+                    away: list[PlayerLine]) -> tuple[tuple[int, int], tuple[int, int]]:
     """(OREB, DREB) per side: a side's defensive rebounds come from the other's misses, its
     offensive rebounds from its own misses the other side did not rebound."""
     misses = [sum(sum(x.att) - sum(x.made) for x in side) for side in (home, away)]
@@ -218,7 +226,8 @@ def _rebound_totals(rng: random.Random, home: list[PlayerLine], away: list[Playe
     return (oreb[0], dreb[0]), (oreb[1], dreb[1])
 
 
-def _share_team_stats(rng: random.Random, side: list[PlayerLine], opp: list[PlayerLine], oreb: int, dreb: int) -> None:
+def _share_team_stats(rng: random.Random, side: list[PlayerLine], opp: list[PlayerLine],
+                      oreb: int, dreb: int) -> None:
     """Rebounds, assists, steals and blocks: team totals drawn from the game, shared by weight.
 
     Assists <= field goals made by teammates; steals <= the opponent's turnovers; blocks <=
@@ -231,8 +240,8 @@ def _share_team_stats(rng: random.Random, side: list[PlayerLine], opp: list[Play
     for x, d, o, a, s, b in zip(
         side, _split(rng, dreb, reb_w), _split(rng, oreb, reb_w),
         _split(rng, _binomial(rng, fgm, 0.62), [x.player.ast * m for x, m in zip(side, minutes)]),
-        _split(rng, _binomial(rng, sum(y.tov for y in opp), 0.5), [x.player.stl * m for x, m in zip(side, minutes)]),
-        _split(rng, _binomial(rng, opp_two_misses, 0.13), [x.player.blk * m for x, m in zip(side, minutes)]),
+        _split(rng, _binomial(rng, sum(y.tov for y in opp), 0.55), [x.player.stl * m for x, m in zip(side, minutes)]),
+        _split(rng, _binomial(rng, opp_two_misses, 0.18), [x.player.blk * m for x, m in zip(side, minutes)]),
     ):
         x.dreb, x.oreb, x.ast, x.stl, x.blk = d, o, min(a, fgm - sum(x.made)), s, b
 
@@ -285,34 +294,46 @@ def _season_results(model: SyntheticSeason) -> dict[str, GameResult]:
 
 def _shot_geometry(r: Any, zone: int, made: bool) -> tuple[str, float, float, float]:
     """(basicZone, shotDistance, x, y) in feet from the hoop (x > 0 toward the left corner),
-    drawn with `r` (a random.random). Paint: < 8 ft (Restricted Area < 4 ft); mid-range:
-    8.0-22.9 ft inside the arc; threes: corners at |x| 22-22.5 ft (22.0-24.1 ft away), above
-    the break 23.8-30 ft."""
+    drawn with `r` (a random.random), each rounded to 0.1 ft. Paint: < 8 ft (Restricted Area
+    < 4 ft); mid-range: 8.0-22.9 ft inside the arc; threes: corners at |x| 22-22.5 ft
+    (22.0-24.1 ft away), above the break 23.8-30 ft."""
+    floor = math.floor
     if zone == 0:
         if r() < (0.7 if made else 0.45):
-            basic, dist = "Restricted Area", round(3.9 * r() ** 1.6, 1)
+            basic, dist = "Restricted Area", floor(39.0 * r() ** 1.6 + 0.5) / 10
         else:
-            basic, dist = "In The Paint (Non-RA)", round(4.0 + 3.9 * r(), 1)
+            basic, dist = "In The Paint (Non-RA)", floor(40.5 + 39.0 * r()) / 10
         theta = 2.9 * r() - 1.45
     elif zone == 1:
-        basic, dist = "Mid-Range", round(8.0 + 14.9 * r(), 1)
+        basic, dist = "Mid-Range", floor(80.5 + 149.0 * r()) / 10
         bound = min(1.4, math.asin(min(1.0, 21.5 / dist)))
         theta = bound * (2.0 * r() - 1.0)
     else:
         v = r()
         if v < 0.25:
             side = 1.0 if v < 0.125 else -1.0
-            x, y = side * (22.0 + 0.5 * r()), 11.5 * r() - 3.0
-            dist = round(max(22.0, math.hypot(x, y)), 1)
-            return ("Left Corner 3" if side > 0 else "Right Corner 3"), dist, round(x, 1), round(y, 1)
-        basic, dist = "Above the Break 3", round(23.8 + 3.7 * r() if r() < 0.9 else 27.5 + 2.5 * r(), 1)
+            x, y = floor(220.5 + 5.0 * r()) / 10, floor(115.0 * r() - 29.5) / 10
+            dist = max(22.0, floor(math.hypot(x, y) * 10.0 + 0.5) / 10)
+            return ("Left Corner 3" if side > 0 else "Right Corner 3"), dist, side * x, y
+        basic, dist = "Above the Break 3", floor(238.5 + 37.0 * r() if r() < 0.9 else 275.5 + 25.0 * r()) / 10
         theta = math.acos(8.8 / dist) * (2.0 * r() - 1.0)
-    return basic, dist, round(dist * math.sin(theta), 1), round(dist * math.cos(theta), 1)
+    return basic, dist, floor(dist * math.sin(theta) * 10.0 + 0.5) / 10, floor(dist * math.cos(theta) * 10.0 + 0.5) / 10
 
 
-def shot_log(model: SyntheticSeason, result: GameResult) -> list[dict[str, Any]]:
-    """Every field-goal attempt of the game, in time order; per player the attempts, makes and
-    3PT attempts/makes equal his box score. Drawn from an RNG seeded by (seed, gameId, 'shots')."""
+_PERIOD_CLOCK = tuple(f"PT{(720 - t) // 60:02d}M{(720 - t) % 60:02d}.00S" for t in range(720))
+"""Game clock (time left in the period) after t seconds of play in it."""
+
+SHOT_FIELDS = ("actionNumber", "basicZone", "clock", "period", "personId", "shotDistance",
+               "shotResult", "shotType", "teamTricode", "x", "y")
+"""The keys of a shot, sorted: the order of the tuples `shot_log` returns."""
+
+
+def shot_log(model: SyntheticSeason, result: GameResult) -> list[tuple[Any, ...]]:
+    """Every field-goal attempt of the game in time order, as tuples in SHOT_FIELDS order.
+
+    Per player the attempts, makes and 3PT attempts/makes equal his box score. Drawn from an
+    RNG seeded by (seed, gameId, 'shots'); regulation only (periods 1-4).
+    """
     rng = random.Random(f"{model.config.seed}:{result.game.game_id}:shots")
     r = rng.random
     raw = []
@@ -322,20 +343,32 @@ def shot_log(model: SyntheticSeason, result: GameResult) -> list[dict[str, Any]]
             for z in range(3):
                 for k in range(line.att[z]):
                     raw.append((1 + int(r() * (GAME_SECONDS - 1)), pid, team, z, k < line.made[z]))
-    raw.sort(key=lambda s: (s[0], s[1], s[3], not s[4]))
+    raw.sort()
     shots = []
     action = 2
     for t, pid, team, z, made in raw:
         action += 1 + int(r() * 6)
         basic, dist, x, y = _shot_geometry(r, z, made)
-        left = 720 - t % 720
-        shots.append({
-            "actionNumber": action, "personId": pid, "teamTricode": team, "period": t // 720 + 1,
-            "clock": f"PT{left // 60:02d}M{left % 60:02d}.00S", "shotType": "3PT" if z == 2 else "2PT",
-            "shotDistance": dist, "x": x, "y": y, "shotResult": "Made" if made else "Missed",
-            "basicZone": basic,
-        })
+        shots.append((action, basic, _PERIOD_CLOCK[t % 720], t // 720 + 1, pid, dist,
+                      "Made" if made else "Missed", "3PT" if z == 2 else "2PT", team, x, y))
     return shots
+
+
+_SHOT_TEXT = "   {\n" + ",\n".join(
+    f'    "{k}": ' + ("%d" if k in ("actionNumber", "period", "personId") else "%r" if k in ("shotDistance", "x", "y")
+                     else "%s") for k in SHOT_FIELDS) + "\n   }"
+
+
+def shots_json(model: SyntheticSeason, result: GameResult) -> str:
+    """The text of shots_{gameId}.json: exactly canonical_json(shots_payload(model, result)),
+    rendered with one string template per shot because shot logs are most of the bytes."""
+    g = result.game
+    enc = encode_basestring
+    rows = [_SHOT_TEXT % (a, enc(b), enc(c), per, pid, dist, enc(res), enc(st), enc(team), x, y)
+            for a, b, c, per, pid, dist, res, st, team, x, y in shot_log(model, result)]
+    shots = "[\n" + ",\n".join(rows) + "\n  ]" if rows else "[]"
+    return (f'{{\n "shotchart": {{\n  "gameDate": {enc(g.game_date.isoformat())},\n  "gameId": {enc(g.game_id)},'
+            f'\n  "shots": {shots}\n }}\n}}')
 
 
 # --- props -----------------------------------------------------------------------------------
@@ -472,7 +505,7 @@ def shots_payload(model: SyntheticSeason, result: GameResult) -> dict[str, Any]:
     """{date}/shots_{gameId}.json: the shot log."""
     g = result.game
     return {"shotchart": {"gameId": g.game_id, "gameDate": g.game_date.isoformat(),
-                          "shots": shot_log(model, result)}}
+                          "shots": [dict(zip(SHOT_FIELDS, row)) for row in shot_log(model, result)]}}
 
 
 def props_payload(model: SyntheticSeason, d: date) -> dict[str, Any]:
@@ -571,7 +604,7 @@ def _scrape_season(landing: Path, model: SyntheticSeason, start: date, end: date
             res = simulate_game(model, g)
             _write(folder / f"boxscore_{g.game_id}.json", boxscore_payload(model, res))
             _write(folder / f"gamebook_{g.game_id}.json", gamebook_payload(res))
-            _write(folder / f"shots_{g.game_id}.json", shots_payload(model, res))
+            (folder / f"shots_{g.game_id}.json").write_bytes(shots_json(model, res).encode("utf-8"))
             result.games_written += 1
             result.files_written += 3
         _write(folder / "props.json", props_payload(model, d))

@@ -318,11 +318,11 @@ def _tendencies(rng: random.Random, slot: int, position: str) -> dict:
     (m0, m1), (f0, f1), (t0, t1) = _role(slot)
     u = rng.uniform
     if position == "G":
-        mix = (u(0.22, 0.34), u(0.10, 0.20))
+        mix = (u(0.28, 0.40), u(0.12, 0.22))
         acc = (u(0.52, 0.60), u(0.38, 0.47), u(0.33, 0.40))
         ft, reb, ast, stl, blk = u(0.78, 0.92), u(0.6, 1.0), u(2.0, 3.5), u(1.1, 1.5), u(0.2, 0.5)
     elif position == "F":
-        mix = (u(0.34, 0.46), u(0.10, 0.20))
+        mix = (u(0.36, 0.48), u(0.12, 0.20))
         acc = (u(0.55, 0.63), u(0.37, 0.46), u(0.32, 0.39))
         ft, reb, ast, stl, blk = u(0.72, 0.88), u(1.3, 2.0), u(1.0, 2.0), u(0.9, 1.2), u(0.8, 1.4)
     else:
@@ -333,8 +333,8 @@ def _tendencies(rng: random.Random, slot: int, position: str) -> dict:
     return {
         "minutes": u(m0, m1), "fga_per_min": fga, "zone_mix": (mix[0], mix[1], 1.0 - mix[0] - mix[1]),
         "accuracy": acc, "fta_per_fga": u(t0, t1) + (0.08 if position == "C" else 0.0), "ft_pct": ft,
-        "reb": reb, "ast": ast, "stl": stl, "blk": blk, "tov": 0.012 + 0.07 * fga * u(0.8, 1.2),
-        "pf": u(0.05, 0.08) + (0.015 if position == "C" else 0.0),
+        "reb": reb, "ast": ast, "stl": stl, "blk": blk, "tov": 0.02 + 0.09 * fga * u(0.8, 1.2),
+        "pf": u(0.065, 0.095) + (0.015 if position == "C" else 0.0),
     }
 
 
@@ -427,7 +427,7 @@ def _injuries(season: Season, config: LeagueConfig, players: list[Player]) -> li
         rng = random.Random(f"{config.seed}:{season.label}:injuries:{p.person_id}")
         first = p.joins or season.start
         busy_until = first - timedelta(days=1)
-        starts = sorted(rng.randint(0, n_days) for _ in range(_poisson(rng, 0.9)))
+        starts = sorted(rng.randint(0, n_days) for _ in range(poisson(rng, 0.9)))
         for offset in starts:
             start = season.start + timedelta(days=offset)
             if start <= busy_until:
@@ -458,7 +458,7 @@ def _trades(season: Season, config: LeagueConfig, players: list[Player], codes: 
     return sorted(out, key=lambda t: (t.on, t.team_a))
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
+def poisson(rng: random.Random, lam: float) -> int:
     """A Poisson(lam) draw (Knuth; fine for lam up to ~40)."""
     limit, k, p = math.exp(-lam), 0, rng.random()
     while p > limit:
