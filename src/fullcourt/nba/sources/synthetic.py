@@ -175,7 +175,8 @@ def _lineup(model: SyntheticSeason, team: str, d: date,
     available.sort(key=lambda p: (-p.minutes, p.person_id))
     playing = []
     for i, p in enumerate(available):
-        if i < 8 or rng.random() < min(0.85, p.minutes / 10.0):
+        # the top 8 always play, the next two usually, the end of the bench mostly in garbage time
+        if i < 8 or rng.random() < (min(0.85, p.minutes / 10.0) if i < 10 else 0.25):
             playing.append(p)
         else:
             absences.append(Absence(p, team, "DNP", "DNP - Coach's Decision"))
