@@ -42,10 +42,10 @@ def select_specs(phase: int | None, processor: str | None) -> list[ProcessorSpec
             raise UsageError(f"processor {spec.name} is in phase {spec.phase}, not {phase}")
         return [spec]
     if phase is None:
-        raise UsageError("say which phase to run", remedy="add --phase 2 (or 3) or --processor NAME")
+        raise UsageError("say which phase to run", remedy="add --phase 2, 3 or 4, or --processor NAME")
     specs = reg.phase(phase)
     if not specs:
-        raise UsageError(f"phase {phase} has no processors", remedy="phases are 2 (raw) and 3 (analytics)")
+        raise UsageError(f"phase {phase} has no processors", remedy="phases are 2 (raw), 3 (analytics), 4 (precompute) and 5 (predictions)")
     return specs
 
 
@@ -278,3 +278,41 @@ def scrape(
     return scrape_synthetic(
         resolve_landing(landing), start, end, config, frozenset(fail_dates or ()), frozenset(fail_games or ())
     )
+
+
+def predict(db: str | Path | None, start: date, end: date, force_rerun: bool = False) -> Any:
+    """Phase 5: predict points for every player in the feature store, dates [start, end] inclusive.
+
+    Existing predictions are kept unless `force_rerun`.
+    """
+    from fullcourt.nba import predict as phase5
+
+    with open_warehouse(db) as wh:
+        return phase5.predict(wh, start, end, force_rerun)
+
+
+def grade(db: str | Path | None, start: date, end: date) -> Any:
+    """MAE per system against actual points, and OVER/UNDER hit rate where lines exist."""
+    from fullcourt.nba import predict as phase5
+
+    with open_warehouse(db) as wh:
+        return phase5.grade(wh, start, end)
+
+
+def import_lines(db: str | Path | None, path: str | Path) -> Any:
+    """Import real points lines from a CSV (player, game_date, line) into nba_raw.odds_player_props."""
+    from fullcourt.nba import predict as phase5
+
+    with open_warehouse(db) as wh:
+        n = phase5.import_lines_csv(wh, path)
+    return ImportResult(format="lines-csv", path=str(path), rows=n)
+
+
+@dataclass
+class ImportResult:
+    format: str
+    path: str
+    rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "path": self.path, "rows": self.rows}

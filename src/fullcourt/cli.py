@@ -97,7 +97,7 @@ def scrape(
 
 @app.command()
 def backfill(
-    phase: Optional[int] = typer.Option(None, "--phase", help="Phase to run: 2 (raw) or 3 (analytics)."),
+    phase: Optional[int] = typer.Option(None, "--phase", help="Phase: 2 raw, 3 analytics, 4 precompute, 5 predict."),
     processor: Optional[str] = typer.Option(None, "--processor", help="Run one processor (name or alias)."),
     start_date: Optional[str] = StartOpt,
     end_date: Optional[str] = EndOpt,
@@ -116,6 +116,10 @@ def backfill(
 
     def body() -> int:
         days = _dates(start_date, end_date, dates)
+        if phase == 5 and not processor:
+            result5 = api.predict(db, days[0], days[-1], force_rerun=True)
+            _emit(as_json, result5, render.predict)
+            return 0
         with render.progress(enabled=not as_json) as progress:
             result = api.backfill(db, landing, days, phase, processor, skip_downstream_trigger, progress)
         _emit(as_json, result, render.backfill)
@@ -164,6 +168,69 @@ def gaps(
         result = api.gaps(db, start, end, phase, table)
         _emit(as_json, result, render.gaps)
         return 0 if result.ok else 1
+
+    _run(body, as_json)
+
+
+@app.command()
+def predict(
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    force_rerun: bool = typer.Option(False, "--force-rerun", help="Replace existing predictions."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Phase 5: predict points (moving_average and a trained model) from the ML feature store.
+
+    Example: fullcourt predict --start-date 2022-03-01 --end-date 2022-03-31 --force-rerun
+    """
+
+    def body() -> int:
+        start, end = _range(start_date, end_date)
+        _emit(as_json, api.predict(db, start, end, force_rerun), render.predict)
+        return 0
+
+    _run(body, as_json)
+
+
+@app.command()
+def grade(
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Grade predictions: MAE per system against actual points, OVER/UNDER hit rate where lines exist.
+
+    Example: fullcourt grade --start-date 2022-03-11 --end-date 2022-04-10
+    """
+
+    def body() -> int:
+        start, end = _range(start_date, end_date)
+        _emit(as_json, api.grade(db, start, end), render.grade)
+        return 0
+
+    _run(body, as_json)
+
+
+@app.command("import")
+def import_(
+    format: str = typer.Option(..., "--format", help="lines-csv (player,game_date,line)."),
+    path: str = typer.Option(..., "--path", help="File to import."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Import real data. Example: fullcourt import --format lines-csv --path lines.csv"""
+
+    def body() -> int:
+        if format != "lines-csv":
+            raise UsageError(
+                f"import format {format!r} is not available yet",
+                remedy="use --format lines-csv; the NBA.com box-score and shot-chart importers are planned",
+            )
+        result = api.import_lines(db, path)
+        _emit(as_json, result, lambda r: render.console.print(f"Imported {r.rows} lines from {r.path}"))
+        return 0
 
     _run(body, as_json)
 

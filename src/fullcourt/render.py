@@ -114,3 +114,29 @@ def gaps(result: Any) -> None:
 
 def _red(n: int) -> str:
     return f"[red]{n}[/]" if n else "0"
+
+
+def predict(result: Any) -> None:
+    data = result.to_dict()
+    written = data.get("rows_written") or {}
+    console.print(f"Predicted {len(data.get('dates', []))} dates in {data.get('seconds', 0):.1f}s; rows per system: "
+                  + ", ".join(f"{k} {v:,}" for k, v in written.items()), highlight=False)
+    kept = data.get("dates_kept") or {}
+    if any(kept.values()):
+        console.print("Existing predictions kept (use --force-rerun to replace them).")
+
+
+def grade(result: Any) -> None:
+    data = result.to_dict()
+    table = Table(title=f"Grades {data.get('start')} .. {data.get('end')}", title_justify="left")
+    for col in ("system", "graded", "MAE", "bias", "bets", "hit rate"):
+        table.add_column(col, justify="left" if col == "system" else "right")
+    for s in data.get("systems", {}).values():
+        hit = s.get("hit_rate")
+        table.add_row(s.get("system_id", ""), f"{s.get('graded', 0):,}", _num(s.get("mae")), _num(s.get("bias")),
+                      f"{s.get('bets', 0):,}", "" if hit is None else f"{100 * hit:.1f}%")
+    console.print(table)
+
+
+def _num(x: Any) -> str:
+    return "" if x is None else f"{x:.3f}"

@@ -116,8 +116,8 @@ class Warehouse:
         row = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
             [schema, table],
-        ).fetchone()
-        return bool(row and row[0])
+        ).fetchall()
+        return bool(row and row[0][0])
 
 
 def _connect(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:

@@ -5,14 +5,14 @@ from functools import lru_cache
 
 from fullcourt.engine.spec import Registry
 from fullcourt.engine.warehouse import Catalog
-from fullcourt.nba import analytics, precompute, raw, schema
+from fullcourt.nba import analytics, features, precompute, predict, raw, schema
 
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
-    return Registry(raw.specs() + analytics.specs() + precompute.specs())
+    return Registry(raw.specs() + analytics.specs() + precompute.specs() + features.specs())
 
 
 @lru_cache(maxsize=1)
 def catalog() -> Catalog:
-    return schema.catalog()
+    return schema.catalog(features.MIGRATIONS + predict.MIGRATIONS)
