@@ -24,6 +24,7 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/phase123.py
+	$(BIN)/python bench/season.py --seasons 1
 
 clean:
 	rm -rf out .pytest_cache

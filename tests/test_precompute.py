@@ -129,3 +129,45 @@ def test_bootstrap_days_are_skipped_with_reason(hand):
     result = run(hand, "psza", [d])
     assert [(r.status, r.skip_reason) for r in result.rows] == [("skipped", "bootstrap")]
     assert hand.con.execute("SELECT count(*) FROM nba_precompute.player_shot_zone_analysis").fetchone()[0] == 0
+
+
+def test_tdza_values_worked_out_by_hand(wh):
+    """15 BOS-NYK games (Oct 19 - Nov 2), analysis on Nov 5. Per game, BOS allows paint 5/10,
+    mid 2/5, three 3/10, 100 points on 100 possessions at pace 98; NYK allows paint 6/10, mid 3/5,
+    three 4/10, 110 points on 100 possessions at pace 102."""
+    d = date(2021, 11, 5)
+    games = [date(2021, 10, 19) + timedelta(days=k) for k in range(15)]
+    for g in games + [d]:
+        wh.con.execute("INSERT INTO nba_raw.nbac_schedule (game_date, game_id, season, home_team_abbr, "
+                       "away_team_abbr, game_status) VALUES (?, ?, '2021-22', 'BOS', 'NYK', 3)", [g, f"G{g:%m%d}"])
+    allowed = {"BOS": (5, 10, 2, 5, 3, 10, 100, 98.0), "NYK": (6, 10, 3, 5, 4, 10, 110, 102.0)}
+    for g in games:
+        for team, (pm, pa, mm, ma, tm, ta, pts, pace) in allowed.items():
+            wh.con.execute(
+                """INSERT INTO nba_analytics.team_defense_game_summary (game_date, game_id, season,
+                   defending_team_abbr, opponent_team_abbr, is_home, points_allowed, opp_paint_makes,
+                   opp_paint_attempts, opp_mid_range_makes, opp_mid_range_attempts, opp_three_makes,
+                   opp_three_attempts, possessions, defensive_rating, pace)
+                   VALUES (?, ?, '2021-22', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 100, ?, ?)""",
+                [g, f"G{g:%m%d}", team, "NYK" if team == "BOS" else "BOS", team == "BOS", pts, pm, pa, mm, ma,
+                 tm, ta, pts, pace])
+    result = run(wh, "tdza", [d])
+    assert result.rows[0].records_created == 2 and result.rows[0].records_failed == 0
+    cur = wh.con.execute("SELECT * FROM nba_precompute.team_defense_zone_analysis WHERE team_abbr = 'BOS'")
+    r = dict(zip([c[0] for c in cur.description], cur.fetchone()))
+    assert r["games_in_sample"] == 15
+    assert r["paint_pct_allowed"] == pytest.approx(75 / 150)
+    assert r["mid_range_pct_allowed"] == pytest.approx(30 / 75)
+    assert r["three_pct_allowed"] == pytest.approx(45 / 150)
+    assert r["paint_attempts_allowed_per_game"] == pytest.approx(10.0)
+    assert r["mid_range_attempts_allowed_per_game"] == pytest.approx(5.0)
+    # league = both teams' pooled windows: paint 165/300, mid 75/150, three 105/300
+    assert r["paint_vs_league"] == pytest.approx(100 * (75 / 150 - 165 / 300))
+    assert r["mid_range_vs_league"] == pytest.approx(100 * (30 / 75 - 75 / 150))
+    assert r["three_vs_league"] == pytest.approx(100 * (45 / 150 - 105 / 300))
+    assert r["defensive_rating_last_15"] == pytest.approx(100 * 1500 / 1500)
+    assert r["opponent_pace"] == pytest.approx(98.0)
+    assert r["strongest_zone"] == "mid_range"  # −10 pp, the best relative to the league
+    assert r["weakest_zone"] == "paint"  # −5 pp for paint and three; ties go to list order
+    hc = r["historical_completeness"]
+    assert hc["is_complete"] and hc["missing_game_dates"] == [] and hc["contributing_game_dates"] == games
