@@ -159,3 +159,28 @@ def test_changing_a_day_changes_no_record_dated_that_day_or_earlier(league):
         changed_later += b_later != a_later
     assert changed_later >= 2  # and the change does reach later records
     wh.close()
+
+
+def test_parallel_tdza_and_psza_equal_a_serial_run(league):
+    from fullcourt.engine.runner import run_levels
+    from fullcourt.engine.spec import levels
+
+    reg = registry()
+    stores = {}
+    for mode in ("serial", "parallel"):
+        wh = Warehouse(league / f"{mode}.duckdb", catalog())
+        run_specs(wh, reg.phase(2) + reg.phase(3), days(START, END), RunOptions(backfill_mode=True),
+                  {"landing": league / "landing"})
+        plan = levels(reg, reg.phase(4))
+        assert {s.name for s in plan[0]} == {"TeamDefenseZoneAnalysisProcessor", "PlayerShotZoneAnalysisProcessor"}
+        run_levels(wh, plan, days(START, END), RunOptions(backfill_mode=True), {}, 1 if mode == "serial" else 2)
+        stores[mode] = {
+            s.output_table: wh.con.execute(
+                f"SELECT * EXCLUDE (run_id, processed_at) FROM {s.output_table} ORDER BY ALL").fetchall()
+            for s in reg.phase(4)
+        }
+        stores[mode]["failures"] = wh.con.execute(
+            "SELECT * EXCLUDE (run_id, created_at) FROM nba_processing.precompute_failures ORDER BY ALL").fetchall()
+        wh.close()
+    assert stores["serial"] == stores["parallel"]
+    assert len(stores["serial"]["nba_precompute.player_shot_zone_analysis"]) > 100

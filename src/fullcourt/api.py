@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from fullcourt.dates import format_dates
-from fullcourt.engine.runner import ProcessorResult, RunOptions, run_processor
-from fullcourt.engine.spec import ProcessorSpec
+from fullcourt.engine.runner import ProcessorResult, RunOptions, run_levels
+from fullcourt.engine.spec import ProcessorSpec, levels
 from fullcourt.engine.warehouse import Warehouse, resolve_db_path
 from fullcourt.errors import UsageError
 from fullcourt.nba.pipeline import catalog, registry
@@ -90,11 +90,13 @@ def backfill(
     processor: str | None = None,
     skip_downstream_trigger: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
+    parallel: int = 1,
 ) -> BackfillResult:
     """Run the phase's processors (or one) over `dates` in backfill mode, in DAG order.
 
     Each processor covers all the dates before the next starts (seed 003's phase-first
-    order). Failing dates are recorded and listed; the others are written.
+    order); processors that do not depend on each other (TDZA and PSZA) run concurrently
+    when `parallel` > 1. Failing dates are recorded and listed; the others are written.
     """
     specs = select_specs(phase, processor)
     options = RunOptions(
@@ -103,12 +105,7 @@ def backfill(
     result = BackfillResult(phase=phase if processor is None else specs[0].phase, dates=list(dates))
     params = {"landing": resolve_landing(landing)}
     with open_warehouse(db) as wh:
-        for i, spec in enumerate(specs):
-            if progress:
-                progress(spec.name, i, len(specs))
-            result.processors.append(run_processor(wh, spec, dates, options, params))
-        if progress:
-            progress("", len(specs), len(specs))
+        result.processors = run_levels(wh, levels(registry(), specs), dates, options, params, parallel, progress)
     return result
 
 

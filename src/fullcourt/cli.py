@@ -105,6 +105,7 @@ def backfill(
     skip_downstream_trigger: bool = typer.Option(
         True, "--skip-downstream-trigger/--trigger-downstream", help="Backfills publish no triggers by default."
     ),
+    parallel: int = typer.Option(1, "--parallel", help="Run independent processors (TDZA, PSZA) concurrently."),
     landing: Optional[str] = LandingOpt,
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
@@ -121,7 +122,7 @@ def backfill(
             _emit(as_json, result5, render.predict)
             return 0
         with render.progress(enabled=not as_json) as progress:
-            result = api.backfill(db, landing, days, phase, processor, skip_downstream_trigger, progress)
+            result = api.backfill(db, landing, days, phase, processor, skip_downstream_trigger, progress, parallel)
         _emit(as_json, result, render.backfill)
         return 0 if result.ok else 1
 

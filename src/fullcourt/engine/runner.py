@@ -7,7 +7,9 @@ previous partitions and ledger exactly as they were.
 """
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
@@ -20,6 +22,7 @@ from fullcourt.engine.spec import ComputeContext, Computed, ProcessorSpec
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
 Progress = Callable[[str, int, int], None]
+_COMMIT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,8 @@ def run_processor(
             )
     rows.sort(key=lambda r: r.data_date)
     try:
-        _commit(wh, c, spec, computed, ok, run_id, rows, options)
+        with _COMMIT_LOCK:  # computes may run in parallel; commits are serialised
+            _commit(wh, c, spec, computed, ok, run_id, rows, options)
     except duckdb.Error as exc:
         message = f"PROCESSING_ERROR: write failed: {str(exc).splitlines()[0]}"
         for r in rows:
@@ -283,4 +287,41 @@ def run_specs(
         results.append(run_processor(wh, spec, dates, options, params))
     if progress:
         progress("", len(specs), len(specs))
+    return results
+
+
+def run_levels(
+    wh: Warehouse,
+    levels: Sequence[Sequence[ProcessorSpec]],
+    dates: Sequence[date],
+    options: RunOptions = RunOptions(),
+    params: dict[str, Any] | None = None,
+    parallel: int = 1,
+    progress: Progress | None = None,
+) -> list[ProcessorResult]:
+    """Run DAG levels in order; the processors of one level (independent of each other) run
+    concurrently on their own cursors when `parallel` > 1. Results are in level order."""
+    results: list[ProcessorResult] = []
+    total = sum(len(level) for level in levels)
+    done = 0
+    for level in levels:
+        if progress:
+            progress(" + ".join(s.name for s in level), done, total)
+        if parallel > 1 and len(level) > 1:
+            cursors = [wh.con.cursor() for _ in level]
+            try:
+                with ThreadPoolExecutor(max_workers=min(parallel, len(level))) as pool:
+                    futures = [
+                        pool.submit(run_processor, wh, spec, dates, options, dict(params or {}), cur)
+                        for spec, cur in zip(level, cursors)
+                    ]
+                    results.extend(f.result() for f in futures)
+            finally:
+                for cur in cursors:
+                    cur.close()
+        else:
+            results.extend(run_processor(wh, spec, dates, options, params) for spec in level)
+        done += len(level)
+    if progress:
+        progress("", total, total)
     return results
