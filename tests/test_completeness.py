@@ -14,7 +14,7 @@ import pytest
 
 from fullcourt.engine.runner import RunOptions, run_specs
 from fullcourt.engine.warehouse import Warehouse
-from fullcourt.nba.calendar import days
+from fullcourt.dates import date_range as days
 from fullcourt.nba.pipeline import catalog, registry
 from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
 

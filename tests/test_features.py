@@ -35,7 +35,8 @@ import pytest
 
 from fullcourt.engine.runner import RunOptions, run_processor, run_specs
 from fullcourt.engine.warehouse import Warehouse
-from fullcourt.nba.calendar import days, is_bootstrap
+from fullcourt.dates import date_range as days
+from fullcourt.nba.calendar import is_bootstrap
 from fullcourt.nba.features import FEATURE_NAMES
 from fullcourt.nba.pipeline import catalog, registry
 from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from fullcourt.errors import UsageError
-from fullcourt.nba.calendar import SEASONS, days
+from fullcourt.dates import date_range as days
+from fullcourt.nba.calendar import SEASONS
 from fullcourt.nba.sources.synthetic import (
     LeagueConfig, ScrapeResult, build_season, canonical_json, props_payload, scrape_synthetic, shots_json,
     shots_payload, simulate_game,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Sequence
+from typing import Any
 
 import duckdb
 
@@ -70,8 +70,3 @@ def find_gaps(
         if absent:
             gaps.missing.setdefault(d, []).append(key)
     return gaps
-
-
-def missing_dates(all_gaps: Sequence[TableGaps]) -> list[date]:
-    """Union of the dates with any gap, sorted."""
-    return sorted({d for g in all_gaps for d in g.missing})

@@ -209,11 +209,7 @@ def _phase(spec: ProcessorSpec) -> str:
 def _compute_sql(spec: ProcessorSpec, ctx: ComputeContext) -> Computed:
     assert spec.sql is not None
     ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {ctx.stage} AS {spec.sql}")
-    failures = None
-    if spec.failures_sql:
-        failures = f"{ctx.stage}_failures"
-        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {failures} AS {spec.failures_sql}")
-    return Computed(stage=ctx.stage, failures_stage=failures)
+    return Computed(stage=ctx.stage)
 
 
 def _counts(con: duckdb.DuckDBPyConnection, table: str, column: str, dates: Sequence[date]) -> dict[date, int]:

@@ -97,7 +97,6 @@ class ProcessorSpec:
 
     `work_dates_sql`: SELECT returning which of `run_dates` have work (default: all);
     `skip_reason`: dates the processor skips by design (e.g. "bootstrap"), recorded as skipped.
-    `failures_sql`: SELECT of tracked failures for the run dates (see Computed.failures_stage).
     """
 
     name: str
@@ -108,7 +107,6 @@ class ProcessorSpec:
     dependencies: tuple[Dependency, ...] = ()
     min_games: int = 0
     sql: str | None = None
-    failures_sql: str | None = None
     compute: ComputeFn | None = None
     work_dates_sql: str | None = None
     skip_reason: Callable[[date], str | None] | None = None

@@ -9,7 +9,7 @@ import os
 import re
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -43,13 +43,6 @@ class Catalog:
     migrations_table: str
     ledger_table: str
     failures_table: str
-    extra: dict[str, str] = field(default_factory=dict)
-
-    def tables(self, con: duckdb.DuckDBPyConnection) -> set[str]:
-        rows = con.execute(
-            "SELECT table_schema || '.' || table_name FROM information_schema.tables"
-        ).fetchall()
-        return {r[0] for r in rows}
 
 
 def check_identifier(name: str) -> str:

@@ -5,7 +5,7 @@ Dates are `datetime.date`; ranges are inclusive `[start, end]`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,6 @@ def is_bootstrap(d: date) -> bool:
     """True on season days 0-13 (phase 4 is skipped with reason `bootstrap`)."""
     day = season_day(d)
     return day is not None and day < BOOTSTRAP_DAYS
-
-
-def days(start: date, end: date) -> list[date]:
-    """Every date of the inclusive range [start, end] (empty when end < start)."""
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
 def season_label(d: date) -> str:

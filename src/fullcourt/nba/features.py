@@ -62,11 +62,9 @@ from fullcourt.engine.spec import (
     lookback_days,
     same_date,
     season_to_date,
-    split_compute,
 )
 from fullcourt.engine.warehouse import Migration
-from fullcourt.nba.precompute import PSZA_N, ZONES, bootstrap_skip
-from fullcourt.nba.raw import GAME_DATES_SQL
+from fullcourt.nba.precompute import PSZA_N, ZONES, phase4_spec
 from fullcourt.nba.schema import COMPLETENESS, RUN_META
 from fullcourt.nba.windows import RUN_DATES_CTE, completeness_struct, player_window_ctes, shortfall_category
 
@@ -410,10 +408,9 @@ def specs() -> list[ProcessorSpec]:
     """PCF, PDC and MLFS."""
     context = Dependency(UPGC, same_date(), entity="player")
     return [
-        ProcessorSpec(
-            name="PlayerCompositeFactorsProcessor", phase=4, output_table=PCF, date_column="game_date",
-            entity_key=("person_id",), min_games=PSZA_N,
-            dependencies=(
+        phase4_spec(
+            "PlayerCompositeFactorsProcessor", PCF, "game_date", ("person_id",), PSZA_N,
+            (
                 context,
                 Dependency(PSZA, same_date(), entity="player"),
                 Dependency(TDZA, same_date(), entity="team"),
@@ -421,14 +418,12 @@ def specs() -> list[ProcessorSpec]:
                 Dependency(TOGS, last_n_games(TEAM_N), entity="team"),
                 Dependency(SCHEDULE, season_to_date()),
             ),
-            compute=split_compute(PCF_SQL, "game_date"), work_dates_sql=GAME_DATES_SQL,
-            skip_reason=bootstrap_skip, aliases=("pcf", "player_composite_factors"),
-            description="per player and game: fatigue, shot-zone mismatch, pace, usage spike",
+            PCF_SQL, ("pcf", "player_composite_factors"),
+            "per player and game: fatigue, shot-zone mismatch, pace, usage spike",
         ),
-        ProcessorSpec(
-            name="PlayerDailyCacheProcessor", phase=4, output_table=PDC, date_column="cache_date",
-            entity_key=("person_id",), min_games=PDC_MIN,
-            dependencies=(
+        phase4_spec(
+            "PlayerDailyCacheProcessor", PDC, "cache_date", ("person_id",), PDC_MIN,
+            (
                 context,
                 Dependency(PSZA, same_date(), entity="player"),
                 Dependency(PCF, same_date(), entity="player"),
@@ -436,14 +431,12 @@ def specs() -> list[ProcessorSpec]:
                 Dependency(TOGS, season_to_date(), entity="team"),
                 Dependency(SCHEDULE, season_to_date()),
             ),
-            compute=split_compute(PDC_SQL, "cache_date"), work_dates_sql=GAME_DATES_SQL,
-            skip_reason=bootstrap_skip, aliases=("pdc", "player_daily_cache"),
-            description="player daily cache: rolling points/minutes/usage (last 5, 10, season), team form",
+            PDC_SQL, ("pdc", "player_daily_cache"),
+            "player daily cache: rolling points/minutes/usage (last 5, 10, season), team form",
         ),
-        ProcessorSpec(
-            name="MLFeatureStoreProcessor", phase=4, output_table=MLFS, date_column="game_date",
-            entity_key=("person_id",), min_games=PDC_MIN,
-            dependencies=(
+        phase4_spec(
+            "MLFeatureStoreProcessor", MLFS, "game_date", ("person_id",), PDC_MIN,
+            (
                 context,
                 Dependency(PDC, same_date(), entity="player"),
                 Dependency(PCF, same_date(), entity="player"),
@@ -451,8 +444,6 @@ def specs() -> list[ProcessorSpec]:
                 Dependency(TDZA, same_date()),
                 Dependency(TOGS, lookback_days(REST_LOOKBACK_DAYS), entity="team"),
             ),
-            compute=split_compute(MLFS_SQL, "game_date"), work_dates_sql=GAME_DATES_SQL,
-            skip_reason=bootstrap_skip, aliases=("mlfs", "ml_feature_store"),
-            description="ml_feature_store_v2: one feature vector per player and game",
+            MLFS_SQL, ("mlfs", "ml_feature_store"), "ml_feature_store_v2: one feature vector per player and game",
         ),
     ]

@@ -32,6 +32,26 @@ def bootstrap_skip(d: date) -> str | None:
     return "bootstrap" if is_bootstrap(d) else None
 
 
+def phase4_spec(
+    name: str,
+    output_table: str,
+    date_column: str,
+    entity_key: tuple[str, ...],
+    min_games: int,
+    dependencies: tuple[Dependency, ...],
+    sql: str,
+    aliases: tuple[str, ...],
+    description: str,
+) -> ProcessorSpec:
+    """A phase 4 processor: game dates only, bootstrap days skipped, records and tracked
+    failures from one query (see split_compute)."""
+    return ProcessorSpec(
+        name=name, phase=4, output_table=output_table, date_column=date_column, entity_key=entity_key,
+        min_games=min_games, dependencies=dependencies, compute=split_compute(sql, date_column),
+        work_dates_sql=GAME_DATES_SQL, skip_reason=bootstrap_skip, aliases=aliases, description=description,
+    )
+
+
 def _pct(makes: str, attempts: str) -> str:
     return f"round(CASE WHEN ({attempts}) > 0 THEN ({makes})::DOUBLE / ({attempts}) END, 6)"
 
@@ -169,29 +189,19 @@ FROM rows
 
 def specs() -> list[ProcessorSpec]:
     """TDZA and PSZA."""
+    schedule = Dependency("nba_raw.nbac_schedule", season_to_date())
     return [
-        ProcessorSpec(
-            name="TeamDefenseZoneAnalysisProcessor", phase=4,
-            output_table="nba_precompute.team_defense_zone_analysis", date_column="analysis_date",
-            entity_key=("team_abbr",), min_games=TDZA_N,
-            dependencies=(
-                Dependency("nba_analytics.team_defense_game_summary", last_n_games(TDZA_N), entity="team"),
-                Dependency("nba_raw.nbac_schedule", season_to_date()),
-            ),
-            compute=split_compute(TDZA_SQL, "analysis_date"), work_dates_sql=GAME_DATES_SQL,
-            skip_reason=bootstrap_skip, aliases=("tdza", "team_defense_zone_analysis"),
-            description="team defense by shot zone, team's last 15 games",
+        phase4_spec(
+            "TeamDefenseZoneAnalysisProcessor", "nba_precompute.team_defense_zone_analysis", "analysis_date",
+            ("team_abbr",), TDZA_N,
+            (Dependency("nba_analytics.team_defense_game_summary", last_n_games(TDZA_N), entity="team"), schedule),
+            TDZA_SQL, ("tdza", "team_defense_zone_analysis"), "team defense by shot zone, team's last 15 games",
         ),
-        ProcessorSpec(
-            name="PlayerShotZoneAnalysisProcessor", phase=4,
-            output_table="nba_precompute.player_shot_zone_analysis", date_column="analysis_date",
-            entity_key=("person_id",), min_games=PSZA_N,
-            dependencies=(
-                Dependency("nba_analytics.player_game_summary", last_n_games(PSZA_TREND_N), entity="player"),
-                Dependency("nba_raw.nbac_schedule", season_to_date()),
-            ),
-            compute=split_compute(PSZA_SQL, "analysis_date"), work_dates_sql=GAME_DATES_SQL,
-            skip_reason=bootstrap_skip, aliases=("psza", "player_shot_zone_analysis"),
-            description="player shot zones, player's last 10 games (20 for the trend)",
+        phase4_spec(
+            "PlayerShotZoneAnalysisProcessor", "nba_precompute.player_shot_zone_analysis", "analysis_date",
+            ("person_id",), PSZA_N,
+            (Dependency("nba_analytics.player_game_summary", last_n_games(PSZA_TREND_N), entity="player"), schedule),
+            PSZA_SQL, ("psza", "player_shot_zone_analysis"),
+            "player shot zones, player's last 10 games (20 for the trend)",
         ),
     ]

@@ -105,22 +105,25 @@ CONFIDENCE_SQL = f"""round(greatest(0.0, least(1.0,
     * CASE WHEN {INCOMPLETE_SQL} THEN 0.5 ELSE 1.0 END)), 3)"""
 
 # One SELECT shape for every system; {predicted}, {version}, {force_pass} and {join} vary.
-# Parameters: the game date (twice: lines, features), run_id.
+# Parameters: $dates (the game dates to predict), $run_id.
 SELECT_SQL = f"""
 WITH props AS (
-    SELECT game_date, person_id, player_lookup, line FROM {PROPS} WHERE market = '{MARKET}' AND game_date = $d
+    SELECT game_date, person_id, player_lookup, line FROM {PROPS}
+    WHERE market = '{MARKET}' AND game_date IN (SELECT unnest($dates::DATE[]))
 ),
-by_person AS (SELECT person_id, median(line) AS line FROM props WHERE person_id IS NOT NULL GROUP BY person_id),
-by_lookup AS (SELECT player_lookup, median(line) AS line FROM props GROUP BY player_lookup),
+by_person AS (
+    SELECT game_date, person_id, median(line) AS line FROM props WHERE person_id IS NOT NULL GROUP BY ALL
+),
+by_lookup AS (SELECT game_date, player_lookup, median(line) AS line FROM props GROUP BY ALL),
 p AS (
     SELECT '{{system}}' AS system_id, f.game_date, f.game_id, f.person_id, f.player_lookup, f.player_name,
            f.team_abbr, round({{predicted}}, 2) AS predicted_points, {CONFIDENCE_SQL} AS confidence,
            coalesce(bp.line, bl.line) AS line, {INCOMPLETE_SQL} AS feature_incomplete_flag,
            {{version}} AS model_version, {{force_pass}} AS force_pass
     FROM {FEATURE_STORE} f {{join}}
-    LEFT JOIN by_person bp ON bp.person_id = f.person_id
-    LEFT JOIN by_lookup bl ON bl.player_lookup = f.player_lookup
-    WHERE f.game_date = $d
+    LEFT JOIN by_person bp ON bp.game_date = f.game_date AND bp.person_id = f.person_id
+    LEFT JOIN by_lookup bl ON bl.game_date = f.game_date AND bl.player_lookup = f.player_lookup
+    WHERE f.game_date IN (SELECT unnest($dates::DATE[]))
 )
 SELECT system_id, game_date, game_id, person_id, player_lookup, player_name, team_abbr, predicted_points,
        confidence, line,
@@ -346,7 +349,7 @@ def predict(wh: Warehouse, start: date, end: date, force_rerun: bool = False) ->
     """Predict points for every feature row with game_date in the inclusive range [start, end].
 
     Without force_rerun a (system, game_date) that already has predictions is kept; with it
-    it is replaced. Each date is written atomically (delete + insert in one transaction).
+    it is replaced. Each 7-day block is written atomically (set-based delete + insert, one transaction).
     Raises FullcourtError when the feature store or the predictions table is missing.
     """
     _check_range(start, end)
@@ -398,8 +401,7 @@ def predict(wh: Warehouse, start: date, end: date, force_rerun: bool = False) ->
                 result.trainings.append(Training(cutoff, n, version, False))
                 con.register(MODEL_VIEW, _model_predictions(wh, model, version, model_dates))
         try:
-            for d in dates:
-                _write_date(wh, d, todo[d], result, fallback_version)
+            _write_block(wh, {s: [d for d in dates if s in todo[d]] for s in SYSTEMS}, result, fallback_version)
         finally:
             if model_dates and fallback_version is None:
                 con.unregister(MODEL_VIEW)
@@ -407,22 +409,27 @@ def predict(wh: Warehouse, start: date, end: date, force_rerun: bool = False) ->
     return result
 
 
-def _write_date(wh: Warehouse, d: date, systems: list[str], result: PredictResult, fallback: str | None) -> None:
-    params = {"d": d, "run_id": result.run_id}
+def _write_block(
+    wh: Warehouse, dates_by_system: dict[str, list[date]], result: PredictResult, fallback: str | None
+) -> None:
+    """Replace the predictions of each system for its dates, set-based, in one transaction."""
     with wh.transaction() as con:
-        counts: dict[str, int] = {}
-        for system in systems:
-            con.execute(f"DELETE FROM {PREDICTIONS} WHERE system_id = ? AND game_date = ?", [system, d])
+        for system, dates in dates_by_system.items():
+            if not dates:
+                continue
+            params: dict[str, object] = {"dates": dates, "run_id": result.run_id}
+            con.execute(
+                f"DELETE FROM {PREDICTIONS} WHERE system_id = ? AND game_date IN (SELECT unnest(?::DATE[]))",
+                [system, dates],
+            )
             if system == MOVING_AVERAGE:
-                sql, p = MA_SELECT, params
+                sql = MA_SELECT
             elif fallback is not None:
-                sql, p = FALLBACK_SELECT, dict(params, version=fallback)
+                sql, params = FALLBACK_SELECT, dict(params, version=fallback)
             else:
-                sql, p = GB_SELECT, params
-            counts[system] = con.execute(f"INSERT INTO {PREDICTIONS} {sql}", p).fetchone()[0]
-    for system, n in counts.items():
-        result.rows_written[system] += n
-        result.dates_written[system].append(d)
+                sql = GB_SELECT
+            result.rows_written[system] += con.execute(f"INSERT INTO {PREDICTIONS} {sql}", params).fetchone()[0]
+            result.dates_written[system].extend(dates)
 
 
 # ---------------------------------------------------------------- grade

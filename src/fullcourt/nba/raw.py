@@ -402,76 +402,74 @@ def compute_team_boxscore(ctx: ComputeContext) -> Computed:
 # --- gamebook, shots, props ------------------------------------------------------------------
 
 
-def compute_gamebook(ctx: ComputeContext) -> Computed:
-    con = ctx.con
-    read_errors = read_payloads(
-        con, date_files(landing_of(ctx), ctx.dates, "gamebook_*.json"), GAMEBOOK_COLUMNS, "pl"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE gb AS SELECT folder_date, filename, gamebook.gameId AS game_id, "
-        "unnest(gamebook.inactivePlayers) AS p FROM pl"
-    )
-    checks = f"""
-        {_date_check('gamebook')}
-        UNION ALL SELECT folder_date, filename, 'missing field inactivePlayers[].personId' FROM gb WHERE p.personId IS NULL
-        UNION ALL SELECT folder_date, filename, 'missing field inactivePlayers[].name (personId ' || p.personId || ')'
-            FROM gb WHERE p.personId IS NOT NULL AND p.name IS NULL
-        UNION ALL SELECT folder_date, filename, 'unknown team ' || coalesce(p.teamTricode, 'null')
-            FROM gb WHERE p.teamTricode IS NULL OR NOT list_contains({known_teams_sql()}, p.teamTricode)
-        UNION ALL SELECT folder_date, filename, 'player ' || p.personId || ' listed ' || count(*) || ' times in game ' || game_id
-            FROM gb WHERE p.personId IS NOT NULL GROUP BY folder_date, filename, game_id, p.personId HAVING count(*) > 1
+def _per_game_list(
+    ctx: ComputeContext,
+    pattern: str,
+    columns: tuple[str, str],
+    items: str,
+    kind: str,
+    checks: str,
+    select: str,
+) -> Computed:
+    """The flow shared by per-game payloads whose rows are one list (gamebook, shot log).
+
+    Reads the run's `pattern` files, unnests `{key}.{items}` as `x` into temp table `rows`
+    (with folder_date, filename, game_id), runs the common checks plus `checks` (SQL over
+    `rows` returning folder_date, filename, problem), finds scheduled games without a
+    payload, and stages `select` (a SELECT list over `rows`).
     """
-    errors = merge(read_errors, collect_errors(con, checks))
-    missing_errors, warnings = missing_games(con, ctx.dates, "gamebook", "pl", "gamebook")
+    con = ctx.con
+    key = columns[0]
+    read_errors = read_payloads(con, date_files(landing_of(ctx), ctx.dates, pattern), columns, "pl")
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {ctx.stage} AS
-        SELECT folder_date AS game_date, game_id, p.personId AS person_id, p.name AS player_name,
-               {LOOKUP_SQL.format('p.name')} AS player_lookup, p.teamTricode AS team_abbr,
-               coalesce(p.status, 'DNP') AS status, p.reason AS reason, filename AS source_file
-        FROM gb
-        """
+        f"CREATE OR REPLACE TEMP TABLE rows AS SELECT folder_date, filename, {key}.gameId AS game_id, "
+        f"unnest({key}.{items}) AS x FROM pl"
     )
+    errors = merge(read_errors, collect_errors(con, f"{_date_check(key)} UNION ALL {checks}"))
+    missing_errors, warnings = missing_games(con, ctx.dates, kind, "pl", key)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {ctx.stage} AS SELECT {select} FROM rows")
+    con.execute("DROP TABLE rows")
     return Computed(stage=ctx.stage, date_errors=merge(errors, missing_errors), warnings=warnings)
+
+
+def compute_gamebook(ctx: ComputeContext) -> Computed:
+    checks = f"""
+        SELECT folder_date, filename, 'missing field inactivePlayers[].personId' FROM rows WHERE x.personId IS NULL
+        UNION ALL SELECT folder_date, filename, 'missing field inactivePlayers[].name (personId ' || x.personId || ')'
+            FROM rows WHERE x.personId IS NOT NULL AND x.name IS NULL
+        UNION ALL SELECT folder_date, filename, 'unknown team ' || coalesce(x.teamTricode, 'null')
+            FROM rows WHERE x.teamTricode IS NULL OR NOT list_contains({known_teams_sql()}, x.teamTricode)
+        UNION ALL SELECT folder_date, filename, 'player ' || x.personId || ' listed ' || count(*) || ' times in game ' || game_id
+            FROM rows WHERE x.personId IS NOT NULL GROUP BY folder_date, filename, game_id, x.personId HAVING count(*) > 1
+    """
+    select = f"""folder_date AS game_date, game_id, x.personId AS person_id, x.name AS player_name,
+               {LOOKUP_SQL.format('x.name')} AS player_lookup, x.teamTricode AS team_abbr,
+               coalesce(x.status, 'DNP') AS status, x.reason AS reason, filename AS source_file"""
+    return _per_game_list(ctx, "gamebook_*.json", GAMEBOOK_COLUMNS, "inactivePlayers", "gamebook", checks, select)
 
 
 def compute_shots(ctx: ComputeContext) -> Computed:
-    con = ctx.con
-    read_errors = read_payloads(con, date_files(landing_of(ctx), ctx.dates, "shots_*.json"), SHOTS_COLUMNS, "pl")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE sh AS SELECT folder_date, filename, shotchart.gameId AS game_id, "
-        "unnest(shotchart.shots) AS s FROM pl"
-    )
     checks = f"""
-        {_date_check('shotchart')}
-        UNION ALL SELECT folder_date, filename, 'missing field shots[].personId' FROM sh WHERE s.personId IS NULL
-        UNION ALL SELECT folder_date, filename, 'bad shotType ' || coalesce(s.shotType, 'null')
-            FROM sh WHERE s.shotType IS NULL OR s.shotType NOT IN ('2PT', '3PT')
-        UNION ALL SELECT folder_date, filename, 'bad shotResult ' || coalesce(s.shotResult, 'null')
-            FROM sh WHERE s.shotResult IS NULL OR s.shotResult NOT IN ('Made', 'Missed')
-        UNION ALL SELECT folder_date, filename, 'unknown team ' || coalesce(s.teamTricode, 'null')
-            FROM sh WHERE s.teamTricode IS NULL OR NOT list_contains({known_teams_sql()}, s.teamTricode)
-        UNION ALL SELECT folder_date, filename, 'negative shotDistance for personId ' || s.personId
-            FROM sh WHERE s.shotDistance < 0
+        SELECT folder_date, filename, 'missing field shots[].personId' FROM rows WHERE x.personId IS NULL
+        UNION ALL SELECT folder_date, filename, 'bad shotType ' || coalesce(x.shotType, 'null')
+            FROM rows WHERE x.shotType IS NULL OR x.shotType NOT IN ('2PT', '3PT')
+        UNION ALL SELECT folder_date, filename, 'bad shotResult ' || coalesce(x.shotResult, 'null')
+            FROM rows WHERE x.shotResult IS NULL OR x.shotResult NOT IN ('Made', 'Missed')
+        UNION ALL SELECT folder_date, filename, 'unknown team ' || coalesce(x.teamTricode, 'null')
+            FROM rows WHERE x.teamTricode IS NULL OR NOT list_contains({known_teams_sql()}, x.teamTricode)
+        UNION ALL SELECT folder_date, filename, 'negative shotDistance for personId ' || x.personId
+            FROM rows WHERE x.shotDistance < 0
     """
-    errors = merge(read_errors, collect_errors(con, checks))
-    missing_errors, warnings = missing_games(con, ctx.dates, "shot log", "pl", "shotchart")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {ctx.stage} AS
-        SELECT folder_date AS game_date, game_id, s.actionNumber AS action_number, s.personId AS person_id,
-               s.teamTricode AS team_abbr, s.period AS period, s.clock AS clock, s.shotType AS shot_type,
-               s.shotDistance AS shot_distance, s.x AS x, s.y AS y, s.shotResult = 'Made' AS made,
-               s.basicZone AS basic_zone,
-               CASE WHEN s.shotType = '3PT' THEN 'three'
-                    WHEN s.basicZone IN ('Restricted Area', 'In The Paint (Non-RA)') THEN 'paint'
-                    WHEN s.basicZone IS NULL AND s.shotDistance <= 8 THEN 'paint'
+    select = """folder_date AS game_date, game_id, x.actionNumber AS action_number, x.personId AS person_id,
+               x.teamTricode AS team_abbr, x.period AS period, x.clock AS clock, x.shotType AS shot_type,
+               x.shotDistance AS shot_distance, x.x AS x, x.y AS y, x.shotResult = 'Made' AS made,
+               x.basicZone AS basic_zone,
+               CASE WHEN x.shotType = '3PT' THEN 'three'
+                    WHEN x.basicZone IN ('Restricted Area', 'In The Paint (Non-RA)') THEN 'paint'
+                    WHEN x.basicZone IS NULL AND x.shotDistance <= 8 THEN 'paint'
                     ELSE 'mid_range' END AS zone,
-               filename AS source_file
-        FROM sh
-        """
-    )
-    return Computed(stage=ctx.stage, date_errors=merge(errors, missing_errors), warnings=warnings)
+               filename AS source_file"""
+    return _per_game_list(ctx, "shots_*.json", SHOTS_COLUMNS, "shots", "shot log", checks, select)
 
 
 def compute_props(ctx: ComputeContext) -> Computed:

@@ -151,12 +151,6 @@ def completeness_struct(meta: str, n: int, min_games: int) -> str:
         needs_reprocessing := false)"""
 
 
-COMPLETENESS_TYPE = (
-    "STRUCT(games_found INTEGER, games_expected INTEGER, contributing_game_dates DATE[], "
-    "missing_game_dates DATE[], is_complete BOOLEAN, incompleteness_reason VARCHAR, needs_reprocessing BOOLEAN)"
-)
-
-
 def shortfall_category(meta: str, n: int) -> str:
     """Failure category for a window with fewer than `n` games: INCOMPLETE_UPSTREAM when the
     missing games could have filled it, else EXPECTED_INCOMPLETE."""

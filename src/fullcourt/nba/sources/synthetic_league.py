@@ -31,7 +31,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from fullcourt.errors import UsageError
-from fullcourt.nba.calendar import Season, days
+from fullcourt.dates import date_range as days
+from fullcourt.nba.calendar import Season
 from fullcourt.nba.teams import TEAMS, TRICODES
 
 GAMES_PER_TEAM = 82
