@@ -97,6 +97,7 @@ def test_a_missing_game_marks_exactly_the_team_windows_that_span_it(gapped):
         "SELECT defending_team_abbr, game_date FROM nba_analytics.team_defense_game_summary ORDER BY game_date"
     ).fetchall():
         games[team].append(d)
+    n = spanning = 0
     for team, d, missing, reason in wh.con.execute(
         "SELECT team_abbr, analysis_date, historical_completeness.missing_game_dates, "
         "historical_completeness.incompleteness_reason FROM nba_precompute.team_defense_zone_analysis").fetchall():
@@ -104,6 +105,9 @@ def test_a_missing_game_marks_exactly_the_team_windows_that_span_it(gapped):
         spans = team in teams and window[0] <= gdate < d
         assert (gdate in missing) == spans, (team, d)
         assert (reason == "upstream_gap") == spans
+        n += 1
+        spanning += spans
+    assert 0 < spanning < n
 
 
 def test_every_expected_entity_is_a_record_or_a_failure(gapped):

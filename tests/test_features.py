@@ -311,7 +311,7 @@ def test_mlfs_hand_values_defaults_and_missing_pdc(hand):
     assert (tatum["game_id"], tatum["opponent_team_abbr"], tatum["feature_version"]) == ("G20", "NYK", "v2_1.0")
     hc = tatum["historical_completeness"]
     assert (hc["games_found"], hc["missing_game_dates"], hc["is_complete"]) == (6, [NOV[17]], False)
-    assert tatum["is_production_ready"] is False  # complete and no defaults would be needed
+    assert tatum["is_production_ready"] is False  # incomplete: 11-17 is missing upstream
 
     # Barrett: no PCF row, no TDZA for BOS, PSZA removed → defaults, all named
     assert barrett["default_features"] == [
@@ -396,14 +396,17 @@ def test_pcf_inputs_follow_the_prior_windows_and_usage_varies(league):
             "SELECT person_id, game_date, usage_rate FROM nba_analytics.player_game_summary").fetchall():
         pgs[person].append((d, usage))
     pcf = rows(league, f"SELECT * FROM {PCF}")
+    ctx = {(c["person_id"], c["game_date"]): c
+           for c in rows(league, "SELECT * FROM nba_analytics.upcoming_player_game_context")}
     for r in pcf:
+        c = ctx[(r["person_id"], r["game_date"])]
         prior = [u for d, u in sorted(pgs[r["person_id"]], reverse=True) if d < r["game_date"]]
         assert r["usage_avg_last_3"] == pytest.approx(sum(prior[:3]) / len(prior[:3]), abs=1e-6)
         assert r["usage_avg_last_10"] == pytest.approx(sum(prior[:10]) / len(prior[:10]), abs=1e-6)
         spike = max(-3.0, min(3.0, 0.3 * (r["usage_avg_last_3"] - r["usage_avg_last_10"])))
         assert r["usage_spike_score"] == pytest.approx(spike, abs=1e-5)
-        fatigue = 100 - 15 * r["back_to_back"] - 5 * max(0, r["games_in_last_7_days"] - 2) \
-            - 0.2 * max(0.0, r["minutes_in_last_7_days"] - 100)
+        fatigue = 100 - 15 * c["back_to_back"] - 5 * max(0, c["games_in_last_7_days"] - 2) \
+            - 0.2 * max(0.0, c["minutes_in_last_7_days"] - 100)
         assert r["fatigue_score"] == pytest.approx(max(0.0, min(100.0, fatigue)), abs=1e-5)
         total = r["shot_zone_mismatch_score"] + r["pace_score"] + r["usage_spike_score"] \
             + 0.05 * (r["fatigue_score"] - 100)
@@ -435,10 +438,11 @@ def test_pdc_season_and_team_windows(league):
 
 
 def test_mlfs_production_ready_rule_and_copies_of_upstream(league):
-    for r in rows(league, f"""
+    joined = rows(league, f"""
             SELECT m.*, p.points_avg_last_10 AS pdc_points, f.usage_spike_score AS pcf_usage
             FROM {MLFS} m JOIN {PDC} p ON p.cache_date = m.game_date AND p.person_id = m.person_id
-            LEFT JOIN {PCF} f ON f.game_date = m.game_date AND f.person_id = m.person_id"""):
+            LEFT JOIN {PCF} f ON f.game_date = m.game_date AND f.person_id = m.person_id""")
+    for r in joined:
         hc = r["historical_completeness"]
         assert r["is_production_ready"] == (
             hc["is_complete"] and r["games_played_season"] >= 5 and not r["default_features"])
@@ -450,6 +454,7 @@ def test_mlfs_production_ready_rule_and_copies_of_upstream(league):
         assert -3 <= r["rest_advantage"] <= 3
     ready = league.con.execute(f"SELECT count(*) FILTER (WHERE is_production_ready), count(*) FROM {MLFS}").fetchone()
     assert 0 < ready[0] < ready[1]
+    assert len(joined) == ready[1]  # every MLFS record has its PDC row
 
 
 def contents(wh: Warehouse, table: str, column: str, op: str, d: date) -> list[tuple]:

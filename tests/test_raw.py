@@ -119,7 +119,7 @@ def test_wrong_typed_statistic(wh, landing):
     def corrupt(path: Path) -> None:
         edit_json(path, lambda o: home_player(o)["statistics"].update(points="abc"))
 
-    check_bad_file(wh, landing, PLAYER_BOX, f"boxscore_{G1}.json", corrupt, ("points", "abc", "unreadable payload"))
+    check_bad_file(wh, landing, PLAYER_BOX, f"boxscore_{G1}.json", corrupt, "non-numeric statistics.points for personId 1")
 
 
 def test_missing_person_id(wh, landing):
