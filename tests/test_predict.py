@@ -13,7 +13,7 @@ from fullcourt.errors import FullcourtError, InputError
 from fullcourt.nba import predict as P
 from fullcourt.nba.pipeline import catalog
 
-OPENING = date(2021, 10, 19)  # 2021-22 opening night: retraining blocks start here, every 7 days
+OPENING = date(2021, 10, 19)  # 2021-22 opening night: retraining blocks start here, every 28 days
 D = date(2021, 11, 16)  # season day 28: a block start
 
 
@@ -121,11 +121,13 @@ def synthetic(players: int, days: int, seed: int = 0) -> tuple[list[dict], list[
 # ---------------------------------------------------------------- pure
 
 
-def test_block_start_is_the_season_week_start_or_monday():
+def test_block_start_is_the_four_week_block_start_or_monday():
     assert P.block_start(OPENING) == OPENING
-    assert P.block_start(OPENING + timedelta(days=6)) == OPENING
-    assert P.block_start(OPENING + timedelta(days=7)) == OPENING + timedelta(days=7)
+    assert P.block_start(OPENING + timedelta(days=27)) == OPENING
+    assert P.block_start(OPENING + timedelta(days=28)) == OPENING + timedelta(days=28)
     assert P.block_start(date(2021, 11, 20)) == date(2021, 11, 16)
+    assert P.block_start(date(2021, 12, 13)) == date(2021, 11, 16)
+    assert P.block_start(date(2021, 12, 14)) == date(2021, 12, 14)
     assert P.block_start(date(2021, 8, 5)) == date(2021, 8, 2)  # off-season: ISO week (a Monday)
 
 
@@ -237,13 +239,13 @@ def test_trained_model_never_sees_the_predicted_date_or_later(pwh):
 
 
 def test_trained_model_beats_moving_average_on_synthetic_features(pwh):
-    feats, actuals = synthetic(players=100, days=42)  # 4,200 rows; predict season days 28..41 (2 blocks)
+    feats, actuals = synthetic(players=100, days=42)  # 4,200 rows; predict season days 28..41 (1 block)
     add_features(pwh, feats)
     add_actuals(pwh, actuals)
     end = OPENING + timedelta(days=41)
     result = P.predict(pwh, D, end)
-    assert [t.cutoff for t in result.trainings] == [D, D + timedelta(days=7)]
-    assert [t.rows for t in result.trainings] == [2800, 3500]
+    assert [t.cutoff for t in result.trainings] == [D]
+    assert [t.rows for t in result.trainings] == [2800]
     assert result.rows_written == {"moving_average": 1400, "gradient_boosting": 1400}
     g = P.grade(pwh, D, end).systems
     ma, gb = g["moving_average"].mae, g["gradient_boosting"].mae

@@ -125,7 +125,7 @@ PSZA_SQL = f"""
 WITH {RUN_DATES_CTE},
 {player_window_ctes('p', 'nba_analytics.player_game_summary', PSZA_N,
                     keep=', u.fga, u.paint_makes, u.paint_attempts, u.mid_range_makes, u.mid_range_attempts, '
-                         'u.three_makes, u.three_attempts')},
+                         'u.three_makes, u.three_attempts', depth=PSZA_TREND_N)},
 agg AS (
     SELECT d, person_id,
            arg_min(player_lookup, rn) AS player_lookup, arg_min(player_name, rn) AS player_name,

@@ -35,7 +35,7 @@ def absent_games_cte(name: str, upstream: str) -> str:
     """`name`: scheduled games of the run dates' seasons, before the last run date, with no rows
     in `upstream` (matched on game_id)."""
     return f"""
-{name} AS (
+{name} AS MATERIALIZED (
     SELECT s.game_date, s.game_id, s.season, s.home_team_abbr, s.away_team_abbr
     FROM nba_raw.nbac_schedule s
     WHERE s.season IN (SELECT DISTINCT season FROM rd)
@@ -44,22 +44,43 @@ def absent_games_cte(name: str, upstream: str) -> str:
 )"""
 
 
-def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "") -> str:
+def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth: int | None = None) -> str:
     """CTEs for a player's last-`n`-appearances window over `upstream` (player_game_summary).
 
-    Produces `{prefix}_app` (every appearance before d in season, rn = 1 for the latest),
-    `{prefix}_win` (one row per (d, person_id): games_found, contributing dates, span_start),
-    `{prefix}_absent`, `{prefix}_missing` (d, person_id, missing_game_dates) and
-    `{prefix}_meta` (d, person_id, completeness fields). `keep` adds columns of upstream to
-    `{prefix}_app` (comma-led list, e.g. ", p.points").
+    Produces `{prefix}_app` (his appearances before d in season, rn = 1 for the latest, the
+    `depth` most recent ones; default `n`), `{prefix}_win` (one row per (d, person_id):
+    games_found, contributing dates, span_start), `{prefix}_absent`, `{prefix}_missing`
+    (d, person_id, missing_game_dates) and `{prefix}_meta` (d, person_id, completeness fields).
+    `keep` adds columns of upstream to `{prefix}_app` (comma-led list, e.g. ", u.points").
+
+    The window is found without joining every date to every earlier appearance: appearances
+    are numbered once per season (seq), an ASOF join gives each (d, player) the number k of
+    his appearances before d, and the window is seq in (k - depth, k].
     """
     p = prefix
+    depth = max(depth or n, n)
+    keep_s = keep.replace("u.", "s.")
     return f"""
-{p}_app AS (
-    SELECT rd.d, rd.season, rd.season_start, u.person_id, u.player_lookup, u.player_name, u.team_abbr,
-           u.game_date, u.game_id {keep},
-           row_number() OVER (PARTITION BY rd.d, u.person_id ORDER BY u.game_date DESC, u.game_id DESC) AS rn
-    FROM rd JOIN {upstream} u ON u.season = rd.season AND u.game_date < rd.d
+{p}_seq AS MATERIALIZED (
+    SELECT u.season, u.person_id, u.player_lookup, u.player_name, u.team_abbr, u.game_date, u.game_id {keep},
+           row_number() OVER (PARTITION BY u.season, u.person_id ORDER BY u.game_date, u.game_id) AS seq
+    FROM {upstream} u
+    WHERE u.season IN (SELECT DISTINCT season FROM rd) AND u.game_date < (SELECT max(d) FROM rd)
+),
+{p}_pairs AS (
+    SELECT rd.d, rd.season, rd.season_start, pp.person_id
+    FROM rd JOIN (SELECT DISTINCT season, person_id FROM {p}_seq) pp ON pp.season = rd.season
+),
+{p}_k AS (
+    SELECT pr.d, pr.season, pr.season_start, pr.person_id, s.seq AS k
+    FROM {p}_pairs pr ASOF JOIN {p}_seq s
+      ON s.season = pr.season AND s.person_id = pr.person_id AND pr.d > s.game_date
+),
+{p}_app AS MATERIALIZED (
+    SELECT k.d, k.season, k.season_start, s.person_id, s.player_lookup, s.player_name, s.team_abbr,
+           s.game_date, s.game_id {keep_s}, k.k - s.seq + 1 AS rn
+    FROM {p}_k k JOIN {p}_seq s
+      ON s.season = k.season AND s.person_id = k.person_id AND s.seq BETWEEN k.k - {depth} + 1 AND k.k
 ),
 {p}_win AS (
     SELECT d, season, person_id,
