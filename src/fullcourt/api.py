@@ -90,7 +90,7 @@ def backfill(
     processor: str | None = None,
     skip_downstream_trigger: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
-    parallel: int = 1,
+    parallel: int = 2,
 ) -> BackfillResult:
     """Run the phase's processors (or one) over `dates` in backfill mode, in DAG order.
 

@@ -105,7 +105,7 @@ def backfill(
     skip_downstream_trigger: bool = typer.Option(
         True, "--skip-downstream-trigger/--trigger-downstream", help="Backfills publish no triggers by default."
     ),
-    parallel: int = typer.Option(1, "--parallel", help="Run independent processors (TDZA, PSZA) concurrently."),
+    parallel: int = typer.Option(2, "--parallel", help="Processors that do not depend on each other (e.g. TDZA and PSZA) run N at a time."),
     landing: Optional[str] = LandingOpt,
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
