@@ -181,9 +181,6 @@ def status(db: str | Path | None, start: date, end: date) -> StatusResult:
     return StatusResult(start, end, present, out, short)
 
 
-SCHEDULED_GAMES_SQL = (
-    "SELECT game_date AS d, game_id AS key FROM nba_raw.nbac_schedule WHERE game_date BETWEEN $start AND $end"
-)
 GAP_TABLES: dict[int, tuple[tuple[str, str, str], ...]] = {
     2: (
         ("nba_raw.nbac_player_boxscore", "game_date", "game_id"),
@@ -242,7 +239,7 @@ def gaps(db: str | Path | None, start: date, end: date, phase: int | None = None
         scheduled = wh.con.execute(
             "SELECT count(*) FROM nba_raw.nbac_schedule WHERE game_date BETWEEN ? AND ?", [start, end]
         ).fetchone()[0]
-        found = [find_gaps(wh.con, SCHEDULED_GAMES_SQL, t, dc, kc, start, end) for t, dc, kc in candidates]
+        found = [find_gaps(wh.con, wh.catalog.expected_keys_sql, t, dc, kc, start, end) for t, dc, kc in candidates]
     return GapsResult(start, end, scheduled, found)
 
 

@@ -22,6 +22,7 @@ from fullcourt.engine.spec import ComputeContext, Computed, ProcessorSpec
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
 Progress = Callable[[str, int, int], None]
+OnCommit = Callable[[duckdb.DuckDBPyConnection, Sequence[LedgerRow]], None]
 _COMMIT_LOCK = threading.Lock()
 
 
@@ -118,11 +119,18 @@ def run_processor(
     options: RunOptions = RunOptions(),
     params: dict[str, Any] | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    preset: dict[date, tuple[str, str]] | None = None,
+    stop_at_failure: bool = False,
+    on_commit: OnCommit | None = None,
 ) -> ProcessorResult:
     """Run `spec` for `dates` (those with work), writing partitions and ledger atomically.
 
     Returns the per-date outcomes; never raises for a failing date (it is recorded as failed).
-    `con` lets parallel callers pass their own cursor.
+    `con` lets parallel callers pass their own cursor. `preset` gives dates that are not
+    computed but recorded with a status and reason: ("skipped", reason) or ("blocked",
+    reason). With `stop_at_failure`, dates after the first failed one are dropped: nothing
+    is written or recorded for them (error policy `stop`). `on_commit(con, rows)` runs inside
+    the write transaction after the ledger rows (outbox messages, checkpoints).
     """
     c = con or wh.con
     t0 = time.perf_counter()
@@ -132,13 +140,14 @@ def run_processor(
     todo = work_dates(c, spec, dates)
     if not todo:
         return result
-    skipped: dict[date, str] = {}
-    if spec.skip_reason:
-        for d in todo:
-            reason = spec.skip_reason(d)
-            if reason:
-                skipped[d] = reason
-    compute_dates = [d for d in todo if d not in skipped]
+    fixed: dict[date, tuple[str, str]] = {}
+    for d in todo:
+        reason = spec.skip_reason(d) if spec.skip_reason else None
+        if reason:
+            fixed[d] = ("skipped", reason)
+        elif preset and d in preset:
+            fixed[d] = preset[d]
+    compute_dates = [d for d in todo if d not in fixed]
     stage = f"stage_{spec.name.lower()}"
     computed: Computed | None = None
     crash: str | None = None
@@ -151,14 +160,21 @@ def run_processor(
             crash = f"PROCESSING_ERROR: {type(exc).__name__}: {str(exc).splitlines()[0]}"
     finished = datetime.now()
     rows: list[LedgerRow] = [
-        LedgerRow(spec.name, _phase(spec), d, "skipped", started, finished, skip_reason=r)
-        for d, r in skipped.items()
+        LedgerRow(spec.name, _phase(spec), d, status, started, finished,
+                  skip_reason=reason if status == "skipped" else None,
+                  errors=[reason] if status == "blocked" else [])
+        for d, (status, reason) in fixed.items()
     ]
     errors = dict(computed.date_errors) if computed else {}
     if crash:
         errors = {d: [crash] for d in compute_dates}
     elif computed and computed.no_work:
         compute_dates = [d for d in compute_dates if d not in computed.no_work]
+    if stop_at_failure and errors:
+        first = min(errors)
+        compute_dates = [d for d in compute_dates if d <= first]
+        errors = {first: errors[first]}
+        rows = [r for r in rows if r.data_date <= first]
     ok = [d for d in compute_dates if d not in errors]
     created = _counts(c, computed.stage, spec.date_column, ok) if computed and ok else {}
     failed_counts = (
@@ -187,7 +203,7 @@ def run_processor(
     rows.sort(key=lambda r: r.data_date)
     try:
         with _COMMIT_LOCK:  # computes may run in parallel; commits are serialised
-            _commit(wh, c, spec, computed, ok, run_id, rows, options)
+            _commit(wh, c, spec, computed, ok, run_id, rows, options, on_commit)
     except duckdb.Error as exc:
         message = f"PROCESSING_ERROR: write failed: {str(exc).splitlines()[0]}"
         for r in rows:
@@ -195,6 +211,8 @@ def run_processor(
                 r.status, r.records_created, r.records_failed, r.errors = "failed", 0, 0, [message]
         with wh.transaction(c):
             ledger.write_rows(c, wh.catalog.ledger_table, run_id, rows, options.as_dict())
+            if on_commit:
+                on_commit(c, rows)
     finally:
         _drop(c, computed)
     result.rows = rows
@@ -230,6 +248,7 @@ def _commit(
     run_id: str,
     rows: Sequence[LedgerRow],
     options: RunOptions,
+    on_commit: OnCommit | None = None,
 ) -> None:
     out = check_identifier(spec.output_table)
     col = check_identifier(spec.date_column)
@@ -256,6 +275,8 @@ def _commit(
                     [spec.name, run_id],
                 )
         ledger.write_rows(con, wh.catalog.ledger_table, run_id, rows, options.as_dict())
+        if on_commit:
+            on_commit(con, rows)
         _before_commit(spec, ok)
 
 

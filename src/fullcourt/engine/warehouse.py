@@ -10,8 +10,9 @@ import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import duckdb
 
@@ -32,10 +33,14 @@ class Migration:
 
 @dataclass(frozen=True)
 class Catalog:
-    """What the engine needs to know of a pipeline's storage.
+    """What the engine needs to know of a pipeline's storage and calendar.
 
     `ledger_table` holds one row per processor, date and run; `failures_table` one row per
-    expected entity that produced no record; `migrations_table` records applied migrations.
+    expected entity that produced no record; `migrations_table` records applied migrations;
+    `outbox_table` trigger messages; `checkpoints_table` backfill progress; `alerts_table`
+    alerts. `expected_keys_sql` selects (d, key) of what should exist between $start and $end
+    (e.g. scheduled games) for tables carrying `key_column`; `period_start(d)` is the first
+    date a season-long window of d reads.
     """
 
     schemas: tuple[str, ...]
@@ -43,6 +48,12 @@ class Catalog:
     migrations_table: str
     ledger_table: str
     failures_table: str
+    outbox_table: str = ""
+    checkpoints_table: str = ""
+    alerts_table: str = ""
+    expected_keys_sql: str = ""
+    key_column: str = ""
+    period_start: Callable[[date], date] | None = None
 
 
 def check_identifier(name: str) -> str:

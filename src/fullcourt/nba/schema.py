@@ -5,8 +5,11 @@ compared with a from-scratch rebuild).
 """
 from __future__ import annotations
 
+from datetime import date
+
 from fullcourt.engine.ledger import ledger_ddl
 from fullcourt.engine.warehouse import Catalog, Migration
+from fullcourt.nba.calendar import season_of
 
 SCHEMAS = (
     "nba_raw",
@@ -17,6 +20,9 @@ SCHEMAS = (
     "nba_reference",
 )
 LEDGER = "nba_reference.processor_run_history"
+OUTBOX = "nba_processing.pipeline_triggers"
+CHECKPOINTS = "nba_processing.backfill_checkpoints"
+ALERTS = "nba_processing.alerts"
 FAILURES = "nba_processing.precompute_failures"
 MIGRATIONS_TABLE = "nba_reference.schema_migrations"
 
@@ -113,12 +119,30 @@ CREATE TABLE nba_precompute.player_shot_zone_analysis (
     primary_scoring_zone VARCHAR, historical_completeness {COMPLETENESS}, {RUN_META});
 """
 
+M007_OPERATIONS = f"""
+CREATE TABLE {OUTBOX} (
+    message_id VARCHAR NOT NULL, topic VARCHAR NOT NULL, processor VARCHAR NOT NULL, data_date DATE NOT NULL,
+    run_id VARCHAR, published_at TIMESTAMP NOT NULL, consumed_at TIMESTAMP, consumed_by VARCHAR, attributes JSON);
+CREATE TABLE {CHECKPOINTS} (
+    checkpoint_id VARCHAR NOT NULL, command VARCHAR NOT NULL, processor VARCHAR NOT NULL,
+    last_completed_date DATE, dates_done INTEGER NOT NULL, dates_total INTEGER NOT NULL,
+    failed_dates DATE[], status VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL);
+CREATE TABLE {ALERTS} (
+    alert_id VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, severity VARCHAR NOT NULL, processor VARCHAR,
+    data_date DATE, message VARCHAR NOT NULL, remedy VARCHAR, delivered BOOLEAN);
+"""
+
+SCHEDULED_GAMES_SQL = (
+    "SELECT game_date AS d, game_id AS key FROM nba_raw.nbac_schedule WHERE game_date BETWEEN $start AND $end"
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "raw tables", M001_RAW),
     Migration(2, "ledger and failures", M002_LEDGER),
     Migration(3, "analytics tables", M003_ANALYTICS),
     Migration(4, "precompute: TDZA, PSZA", M004_PRECOMPUTE),
 )
+OPERATIONS = Migration(7, "operations: triggers, checkpoints, alerts", M007_OPERATIONS)
 
 
 def catalog(extra_migrations: tuple[Migration, ...] = ()) -> Catalog:
@@ -129,4 +153,16 @@ def catalog(extra_migrations: tuple[Migration, ...] = ()) -> Catalog:
         migrations_table=MIGRATIONS_TABLE,
         ledger_table=LEDGER,
         failures_table=FAILURES,
+        outbox_table=OUTBOX,
+        checkpoints_table=CHECKPOINTS,
+        alerts_table=ALERTS,
+        expected_keys_sql=SCHEDULED_GAMES_SQL,
+        key_column="game_id",
+        period_start=_season_start,
     )
+
+
+def _season_start(d: date) -> date:
+    """First day a season-long window of d reads: the season's opening day (else d itself)."""
+    season = season_of(d)
+    return season.start if season else d
