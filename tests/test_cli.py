@@ -27,6 +27,10 @@ def store(tmp_path_factory) -> tuple[Path, Path]:
     assert "2021-10-22" in json.loads(r.stdout)["dates_failed"][0]
     r = run("backfill", "--phase", "2", "--start-date", "2021-10-19", "--end-date", "2021-10-24",
             "--landing", str(landing), "--db", str(db), "--json")
+    assert r.exit_code == 1 and "preflight for phase 2 failed" in r.stderr  # the outage day has no payloads
+    assert "2021-10-22" in r.stderr and "--skip-preflight" in r.stderr
+    r = run("backfill", "--phase", "2", "--start-date", "2021-10-19", "--end-date", "2021-10-24",
+            "--landing", str(landing), "--db", str(db), "--json", "--skip-preflight")
     assert r.exit_code == 1, r.output
     return db, landing
 
@@ -52,12 +56,13 @@ def test_unknown_processor_lists_known_ones(tmp_path):
 def test_failed_backfill_lists_dates_and_retry_command(store):
     db, landing = store
     r = run("backfill", "--phase", "2", "--start-date", "2021-10-19", "--end-date", "2021-10-24",
-            "--landing", str(landing), "--db", str(db), "--json")
+            "--landing", str(landing), "--db", str(db), "--json", "--skip-preflight", "--no-resume")
     assert r.exit_code == 1
     out = json.loads(r.stdout)
     assert out["failed_dates"] == ["2021-10-22"]
     assert out["retry"] == "fullcourt backfill --phase 2 --dates 2021-10-22"
-    r = run("backfill", "--phase", "2", "--dates", "2021-10-22", "--landing", str(landing), "--db", str(db))
+    r = run("backfill", "--phase", "2", "--dates", "2021-10-22", "--landing", str(landing), "--db", str(db),
+            "--skip-preflight")
     assert r.exit_code == 1
     assert "Retry them with: fullcourt backfill --phase 2 --dates 2021-10-22" in r.stdout
 

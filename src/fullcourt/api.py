@@ -5,16 +5,22 @@ Nothing here prints. The CLI renders the returned objects to the console or as J
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from fullcourt.dates import format_dates
-from fullcourt.engine.runner import ProcessorResult, RunOptions, run_levels
-from fullcourt.engine.spec import ProcessorSpec, levels
+from fullcourt.engine.backfill import ORDERS, POLICIES, Backfill, BackfillReport, BackfillRequest
+from fullcourt.engine.backfill import status as backfill_progress
+from fullcourt.engine.checks import preflight as engine_preflight
+from fullcourt.engine.runner import RunOptions
+from fullcourt.engine.spec import ProcessorSpec
+from fullcourt.engine.triggers import FlowResult, daily_run, worker_once
 from fullcourt.engine.warehouse import Warehouse, resolve_db_path
-from fullcourt.errors import UsageError
+from fullcourt.errors import FullcourtError, UsageError
+from fullcourt.nba.raw import landing_gaps
 from fullcourt.nba.pipeline import catalog, registry
 
 PHASES = (2, 3, 4, 5)
@@ -49,64 +55,165 @@ def select_specs(phase: int | None, processor: str | None) -> list[ProcessorSpec
     return specs
 
 
-@dataclass
-class BackfillResult:
-    """Outcome of a backfill: one ProcessorResult per processor run, in order."""
-
-    phase: int | None
-    dates: list[date]
-    processors: list[ProcessorResult] = field(default_factory=list)
-
-    @property
-    def failed_dates(self) -> list[date]:
-        return sorted({d for p in self.processors for d in p.failed})
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed_dates
-
-    def retry_command(self) -> str | None:
-        if self.ok:
-            return None
-        target = f"--phase {self.phase}" if self.phase is not None else ""
-        return f"fullcourt backfill {target} --dates {format_dates(self.failed_dates)}".replace("  ", " ")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "phase": self.phase,
-            "dates": [d.isoformat() for d in self.dates],
-            "ok": self.ok,
-            "failed_dates": [d.isoformat() for d in self.failed_dates],
-            "retry": self.retry_command(),
-            "processors": [p.to_dict() for p in self.processors],
-        }
-
-
 def backfill(
     db: str | Path | None,
     landing: str | Path | None,
     dates: Sequence[date],
     phase: int | None = None,
     processor: str | None = None,
-    skip_downstream_trigger: bool = True,
-    progress: Callable[[str, int, int], None] | None = None,
+    *,
+    policy: str = "skip-deps",
+    order: str = "phase-first",
+    resume: bool = True,
+    skip_preflight: bool = False,
+    trigger_downstream: bool = False,
     parallel: int = 2,
-) -> BackfillResult:
-    """Run the phase's processors (or one) over `dates` in backfill mode, in DAG order.
+    chunk_days: int = 31,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BackfillReport:
+    """Backfill a phase (or one processor) over `dates` in dependency order (backfill mode:
+    no defensive checks, no triggers unless `trigger_downstream`).
 
-    Each processor covers all the dates before the next starts (seed 003's phase-first
-    order); processors that do not depend on each other (TDZA and PSZA) run concurrently
-    when `parallel` > 1. Failing dates are recorded and listed; the others are written.
+    Runs the phase's preflight first unless `skip_preflight` (raises PreflightError when the
+    upstream phase is incomplete). Progress is checkpointed per processor and step; rerunning
+    the same command resumes unless `resume` is False. See engine/backfill.py for the orders
+    and error policies.
     """
-    specs = select_specs(phase, processor)
-    options = RunOptions(
-        backfill_mode=True, strict_mode=False, skip_downstream_trigger=skip_downstream_trigger, triggered_by="backfill"
-    )
-    result = BackfillResult(phase=phase if processor is None else specs[0].phase, dates=list(dates))
+    request = backfill_request(dates, phase, processor, policy, order, resume, trigger_downstream, parallel,
+                               chunk_days)
+    options = RunOptions(backfill_mode=True, strict_mode=False, skip_downstream_trigger=not trigger_downstream,
+                         triggered_by="backfill")
     params = {"landing": resolve_landing(landing)}
     with open_warehouse(db) as wh:
-        result.processors = run_levels(wh, levels(registry(), specs), dates, options, params, parallel, progress)
+        if phase is not None and processor is None and not skip_preflight:
+            pre = _preflight(wh, params["landing"], phase, min(dates), max(dates))
+            if not pre.ok:
+                raise PreflightError(
+                    f"preflight for phase {phase} failed: upstream incomplete on {format_dates(pre.dates)}",
+                    remedy=pre.remedy or f"backfill phase {phase - 1} for those dates first, or pass --skip-preflight",
+                )
+        return Backfill(wh, registry(), request, options, params, progress).run()
+
+
+def backfill_request(
+    dates: Sequence[date],
+    phase: int | None,
+    processor: str | None,
+    policy: str = "skip-deps",
+    order: str = "phase-first",
+    resume: bool = True,
+    trigger_downstream: bool = False,
+    parallel: int = 2,
+    chunk_days: int = 31,
+) -> BackfillRequest:
+    """Validate the options and build the request (raises UsageError naming the bad value)."""
+    if policy not in POLICIES:
+        raise UsageError(f"--error-policy {policy!r} is not one of {', '.join(POLICIES)}")
+    if order not in ORDERS:
+        raise UsageError(f"--order {order!r} is not one of {', '.join(ORDERS)}")
+    if parallel < 1:
+        raise UsageError(f"--parallel {parallel} must be 1 or more")
+    specs = select_specs(phase, processor)
+    target = f"--processor {processor}" if processor else f"--phase {phase}"
+    return BackfillRequest(specs, sorted(set(dates)), target, policy, order, resume, chunk_days, parallel,
+                           trigger_downstream)
+
+
+def backfill_status(db: str | Path | None, dates: Sequence[date], phase: int | None, processor: str | None,
+                    order: str = "phase-first") -> dict[str, Any]:
+    """A backfill checkpoint's progress: per processor, last date done and done / total."""
+    request = backfill_request(dates, phase, processor, order=order)
+    with open_warehouse(db) as wh:
+        return backfill_progress(wh, request)
+
+
+class PreflightError(FullcourtError):
+    """The upstream phase is incomplete for the backfill's dates."""
+
+
+@dataclass
+class Preflight:
+    """Upstream coverage for a phase: `missing` dates per table/source, `failed` per processor."""
+
+    phase: int
+    start: date
+    end: date
+    missing: dict[str, list[date]] = field(default_factory=dict)
+    failed: dict[str, list[date]] = field(default_factory=dict)
+    remedy: str | None = None
+
+    @property
+    def dates(self) -> list[date]:
+        return sorted({d for v in [*self.missing.values(), *self.failed.values()] for d in v})
+
+    @property
+    def ok(self) -> bool:
+        return not self.dates
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase, "start": self.start.isoformat(), "end": self.end.isoformat(), "ok": self.ok,
+            "dates": [d.isoformat() for d in self.dates],
+            "missing": {k: [d.isoformat() for d in v] for k, v in self.missing.items()},
+            "failed": {k: [d.isoformat() for d in v] for k, v in self.failed.items()},
+            "remedy": self.remedy,
+        }
+
+
+def _preflight(wh: Warehouse, landing: Path, phase: int, start: date, end: date) -> Preflight:
+    if phase == 2:
+        gaps = landing_gaps(landing, start, end)
+        result = Preflight(phase, start, end, missing={"landing": sorted(gaps)} if gaps else {})
+        if gaps:
+            ds = sorted(gaps)
+            result.remedy = (f"scrape them (fullcourt scrape --start-date {ds[0]} --end-date {ds[-1]}), "
+                             "or pass --skip-preflight to backfill the dates that are there")
+        return result
+    pre = engine_preflight(wh, registry(), phase, start, end)
+    result = Preflight(phase, start, end, dict(pre.missing), dict(pre.failed))
+    if not pre.ok:
+        result.remedy = (f"fullcourt backfill --phase {phase - 1} --dates {format_dates(pre.dates)}"
+                         " (or pass --skip-preflight)")
     return result
+
+
+def preflight(db: str | Path | None, landing: str | Path | None, phase: int, start: date, end: date) -> Preflight:
+    """Check that the phase before `phase` is present for every game date of [start, end]
+    (inclusive, plus the windows' lookback for phases 3+)."""
+    if phase not in PHASES:
+        raise UsageError(f"--phase {phase} is not a phase", remedy="use 2, 3, 4 or 5")
+    with open_warehouse(db) as wh:
+        return _preflight(wh, resolve_landing(landing), phase, start, end)
+
+
+def run(db: str | Path | None, landing: str | Path | None, d: date, strict_mode: bool = True,
+        skip_downstream_trigger: bool = False) -> FlowResult:
+    """The daily flow for date `d`: phase 2, then the dispatcher runs phases 3 and 4 as their
+    upstream succeeds (strict-mode checks before each processor unless `strict_mode` is off)."""
+    options = RunOptions(backfill_mode=False, strict_mode=strict_mode,
+                         skip_downstream_trigger=skip_downstream_trigger, triggered_by="cli")
+    with open_warehouse(db) as wh:
+        return daily_run(wh, registry(), d, options, {"landing": resolve_landing(landing)})
+
+
+def worker(db: str | Path | None, landing: str | Path | None, once: bool = True, poll_seconds: float = 5.0,
+           strict_mode: bool = True, limit: int | None = None) -> FlowResult:
+    """Consume trigger messages and run the downstream processors. With `once`, stop when no
+    message is pending; otherwise poll every `poll_seconds` (the database is only held while
+    there is work) until interrupted."""
+    options = RunOptions(backfill_mode=False, strict_mode=strict_mode, triggered_by="trigger")
+    consumer = f"worker-{os.getpid()}"
+    total = FlowResult()
+    while True:
+        with open_warehouse(db) as wh:
+            res = worker_once(wh, registry(), options, {"landing": resolve_landing(landing)}, consumer, limit)
+        total.runs += res.runs
+        total.blocks += res.blocks
+        total.alerts += res.alerts
+        total.messages += res.messages
+        if once:
+            return total
+        time.sleep(poll_seconds)
 
 
 @dataclass
@@ -181,20 +288,6 @@ def status(db: str | Path | None, start: date, end: date) -> StatusResult:
     return StatusResult(start, end, present, out, short)
 
 
-GAP_TABLES: dict[int, tuple[tuple[str, str, str], ...]] = {
-    2: (
-        ("nba_raw.nbac_player_boxscore", "game_date", "game_id"),
-        ("nba_raw.nbac_team_boxscore", "game_date", "game_id"),
-        ("nba_raw.nbac_shots", "game_date", "game_id"),
-    ),
-    3: (
-        ("nba_analytics.player_game_summary", "game_date", "game_id"),
-        ("nba_analytics.team_defense_game_summary", "game_date", "game_id"),
-        ("nba_analytics.team_offense_game_summary", "game_date", "game_id"),
-    ),
-}
-
-
 @dataclass
 class GapsResult:
     """Scheduled games absent from each checked table, in an inclusive range."""
@@ -224,22 +317,26 @@ class GapsResult:
 
 
 def gaps(db: str | Path | None, start: date, end: date, phase: int | None = None, table: str | None = None) -> GapsResult:
-    """Find scheduled games missing from the phase 2/3 tables (or one table) in [start, end]."""
+    """Find scheduled games missing from the tables that must hold every game (the specs that
+    declare `complete_on`), or from one of them, in [start, end] (inclusive)."""
     from fullcourt.engine.gaps import find_gaps
 
-    candidates = [t for p, ts in GAP_TABLES.items() if phase is None or p == phase for t in ts]
-    if phase is not None and phase not in GAP_TABLES:
-        raise UsageError(f"gaps checks phases 2 and 3, not {phase}")
+    checked = [s for s in registry().order if s.complete_on]
+    candidates = [s for s in checked if phase is None or s.phase == phase]
+    if not candidates:
+        phases = sorted({s.phase for s in checked})
+        raise UsageError(f"gaps checks phases {', '.join(map(str, phases))}, not {phase}")
     if table:
-        candidates = [t for t in candidates if t[0] == table or t[0].split(".")[1] == table]
+        candidates = [s for s in candidates if table in (s.output_table, s.output_table.split(".")[1])]
         if not candidates:
-            known = ", ".join(t[0] for ts in GAP_TABLES.values() for t in ts)
+            known = ", ".join(s.output_table for s in checked)
             raise UsageError(f"unknown table {table!r} for gap detection", remedy=f"use one of: {known}")
     with open_warehouse(db) as wh:
         scheduled = wh.con.execute(
             "SELECT count(*) FROM nba_raw.nbac_schedule WHERE game_date BETWEEN ? AND ?", [start, end]
         ).fetchone()[0]
-        found = [find_gaps(wh.con, wh.catalog.expected_keys_sql, t, dc, kc, start, end) for t, dc, kc in candidates]
+        found = [find_gaps(wh.con, wh.catalog.expected_keys_sql, s.output_table, s.date_column, s.complete_on,
+                           start, end) for s in candidates]
     return GapsResult(start, end, scheduled, found)
 
 

@@ -102,31 +102,139 @@ def backfill(
     start_date: Optional[str] = StartOpt,
     end_date: Optional[str] = EndOpt,
     dates: Optional[str] = DatesOpt,
-    skip_downstream_trigger: bool = typer.Option(
-        True, "--skip-downstream-trigger/--trigger-downstream", help="Backfills publish no triggers by default."
+    error_policy: str = typer.Option(
+        "skip-deps", "--error-policy",
+        help="stop: end at the first failed date; continue: run all, list failures; "
+             "skip-deps: skip dates whose upstream did not succeed.",
     ),
-    parallel: int = typer.Option(2, "--parallel", help="Processors that do not depend on each other (e.g. TDZA and PSZA) run N at a time."),
+    order: str = typer.Option("phase-first", "--order", help="phase-first (each processor over the whole range, "
+                              "then the next) or date-first (every processor for one date, then the next date)."),
+    no_resume: bool = typer.Option(False, "--no-resume", help="Ignore the checkpoint and start over."),
+    show_status: bool = typer.Option(False, "--status", help="Show this backfill's checkpoint progress and exit."),
+    skip_preflight: bool = typer.Option(False, "--skip-preflight", help="Do not check the upstream phase first."),
+    trigger_downstream: bool = typer.Option(
+        False, "--trigger-downstream/--skip-downstream-trigger",
+        help="Publish triggers on success and run the downstream processors (off by default in backfills).",
+    ),
+    parallel: int = typer.Option(2, "--parallel", help="Processors that do not depend on each other "
+                                 "(e.g. TDZA and PSZA) run N at a time."),
     landing: Optional[str] = LandingOpt,
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Run a phase (or one processor) over dates in backfill mode, in dependency order.
+    """Run a phase (or one processor) over dates in backfill mode, in dependency order, resumably.
 
-    Example: fullcourt backfill --phase 2 --start-date 2021-11-01 --end-date 2021-11-30
+    Example: fullcourt backfill --phase 4 --start-date 2021-11-01 --end-date 2021-12-31 --error-policy stop
     """
 
     def body() -> int:
         days = _dates(start_date, end_date, dates)
+        if show_status:
+            progress_ = api.backfill_status(db, days, phase, processor, order)
+            if as_json:
+                typer.echo(json.dumps(progress_, indent=2, default=str))
+            else:
+                render.backfill_status(progress_)
+            return 0
         if phase == 5 and not processor:
             result5 = api.predict(db, days[0], days[-1], force_rerun=True)
             _emit(as_json, result5, render.predict)
             return 0
         with render.progress(enabled=not as_json) as progress:
-            result = api.backfill(db, landing, days, phase, processor, skip_downstream_trigger, progress, parallel)
+            result = api.backfill(
+                db, landing, days, phase, processor, policy=error_policy, order=order, resume=not no_resume,
+                skip_preflight=skip_preflight, trigger_downstream=trigger_downstream, parallel=parallel,
+                progress=progress,
+            )
         _emit(as_json, result, render.backfill)
         return 0 if result.ok else 1
 
     _run(body, as_json)
+
+
+@app.command()
+def run(
+    date_: str = typer.Option(..., "--date", help="The date to run, YYYY-MM-DD."),
+    strict_mode: bool = typer.Option(
+        True, "--strict-mode", parser=lambda v: _bool(v, "strict-mode"), metavar="true|false",
+        help="Defensive checks before each processor (default true).",
+    ),
+    skip_downstream_trigger: bool = typer.Option(
+        False, "--skip-downstream-trigger", help="Publish nothing on success: only phase 2 runs."
+    ),
+    landing: Optional[str] = LandingOpt,
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The daily flow: phase 2 for the date, then phases 3 and 4 as triggers arrive.
+
+    Exit 3 when a run is blocked (the message names the fix), 1 when something failed.
+    Example: fullcourt run --date 2021-11-18
+    """
+
+    def body() -> int:
+        result = api.run(db, landing, parse_date(date_, "date"), strict_mode, skip_downstream_trigger)
+        _emit(as_json, result, render.flow)
+        return result.exit_code
+
+    _run(body, as_json)
+
+
+@app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="Stop when no message is pending."),
+    poll_seconds: float = typer.Option(5.0, "--poll-seconds", help="Seconds between polls (without --once)."),
+    strict_mode: bool = typer.Option(
+        True, "--strict-mode", parser=lambda v: _bool(v, "strict-mode"), metavar="true|false",
+        help="Defensive checks before each processor (default true).",
+    ),
+    landing: Optional[str] = LandingOpt,
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Consume trigger messages and run the downstream processors (each message exactly once).
+
+    Example: fullcourt worker --once
+    """
+
+    def body() -> int:
+        result = api.worker(db, landing, once, poll_seconds, strict_mode)
+        _emit(as_json, result, render.flow)
+        return result.exit_code
+
+    _run(body, as_json)
+
+
+@app.command()
+def preflight(
+    phase: int = typer.Option(..., "--phase", help="The phase about to run: its upstream phase is checked."),
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    landing: Optional[str] = LandingOpt,
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Check that the upstream phase is present for every game date; exit 1 with the list.
+
+    Example: fullcourt preflight --phase 4 --start-date 2021-11-01 --end-date 2021-12-31
+    """
+
+    def body() -> int:
+        start, end = _range(start_date, end_date)
+        result = api.preflight(db, landing, phase, start, end)
+        _emit(as_json, result, render.preflight)
+        return 0 if result.ok else 1
+
+    _run(body, as_json)
+
+
+def _bool(value: str, option: str) -> bool:
+    v = str(value).strip().lower()
+    if v in ("true", "1", "yes", "on"):
+        return True
+    if v in ("false", "0", "no", "off"):
+        return False
+    raise typer.BadParameter(f"--{option} takes true or false, not {value!r}")
 
 
 @app.command()

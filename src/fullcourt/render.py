@@ -52,24 +52,79 @@ def scrape(result: Any) -> None:
         console.print(f"[yellow]Dropped games:[/] {', '.join(result.games_dropped)}")
 
 
-def backfill(result: Any) -> None:
-    table = Table(title=f"Backfill of {len(result.dates)} dates", title_justify="left")
+def backfill(report: Any) -> None:
+    req = report.request
+    title = f"Backfill of {len(req.dates)} dates ({req.order}, error policy {req.policy})"
+    table = Table(title=title, title_justify="left")
     for col in ("processor", "phase", "ok", "failed", "skipped", "records", "failures", "seconds"):
-        table.add_column(col, justify="right" if col not in ("processor",) else "left")
-    for p in result.processors:
+        table.add_column(col, justify="right" if col != "processor" else "left")
+    for p in report.runs:
         table.add_row(p.processor, str(p.phase), str(len(p.dates_with("success"))), _red(len(p.failed)),
                       str(len(p.dates_with("skipped"))), f"{p.records:,}", f"{p.failures:,}", f"{p.seconds:.2f}")
     console.print(table)
+    for name, d in report.resumed.items():
+        console.print(f"Resumed {name} after {d} (checkpoint {req.checkpoint_id}; --no-resume starts over)",
+                      highlight=False)
+    if not report.runs and report.resumed:
+        console.print("Nothing left to do: this backfill already completed.")
     shown = 0
-    for p in result.processors:
+    for p in report.runs:
         for row in p.rows:
             if row.status == "failed" and shown < 12:
                 console.print(f"[red]✗[/] {p.processor} {row.data_date}: {row.errors[0] if row.errors else ''}",
                               highlight=False, soft_wrap=True)
                 shown += 1
-    if not result.ok:
-        console.print(f"[red]Failed dates:[/] {', '.join(d.isoformat() for d in result.failed_dates)}")
-        console.print(f"Retry them with: [bold]{result.retry_command()}[/]", highlight=False)
+    if report.stopped_at:
+        console.print(f"[red]Stopped[/] at {report.stopped_at} (error policy stop): later dates did not run.")
+    if report.skipped_for_upstream:
+        console.print(f"[yellow]Skipped[/] because their upstream did not succeed: "
+                      f"{', '.join(d.isoformat() for d in report.skipped_for_upstream)}", highlight=False)
+    if report.failed_dates:
+        console.print(f"[red]Failed dates:[/] {', '.join(d.isoformat() for d in report.failed_dates)}",
+                      highlight=False)
+    if not report.ok:
+        console.print(f"Retry them with: [bold]{report.retry_command()}[/]", highlight=False)
+
+
+def backfill_status(progress: dict) -> None:
+    table = Table(title=f"Checkpoint {progress['checkpoint_id']}: {progress['command']}", title_justify="left")
+    for col in ("processor", "status", "last date done", "done", "failed dates", "updated"):
+        table.add_column(col)
+    for p in progress["processors"]:
+        table.add_row(p["processor"], p["status"], p["last_completed_date"] or "",
+                      f"{p['dates_done']}/{p['dates_total']}", ", ".join(p["failed_dates"]), p["updated_at"] or "")
+    console.print(table)
+
+
+def flow(result: Any) -> None:
+    table = Table(title="Runs", title_justify="left")
+    for col in ("processor", "date", "status", "records", "trigger"):
+        table.add_column(col)
+    for r in result.runs:
+        for row in r.rows:
+            table.add_row(r.processor, row.data_date.isoformat(), MARK.get(row.status, row.status),
+                          f"{row.records_created:,}" if row.status == "success" else "",
+                          "message" if r.triggered_by == "trigger" else "direct")
+    if result.runs:
+        console.print(table)
+    console.print(f"{result.messages} trigger messages consumed.")
+    for alert in result.alerts:
+        err_console.print(f"[bold red]ALERT[/] {alert.message}", highlight=False, soft_wrap=True)
+        if alert.remedy:
+            err_console.print(f"  [bold]Fix:[/] {alert.remedy}", highlight=False, soft_wrap=True)
+
+
+def preflight(result: Any) -> None:
+    if result.ok:
+        console.print(f"[green]OK[/]: phase {result.phase - 1} is present for every game date "
+                      f"{result.start} .. {result.end}.")
+        return
+    console.print(f"[red]Preflight for phase {result.phase} failed[/]: upstream incomplete on "
+                  f"{', '.join(d.isoformat() for d in result.dates)}", highlight=False)
+    for what, ds in {**result.missing, **result.failed}.items():
+        console.print(f"  {what}: {', '.join(d.isoformat() for d in ds)}", highlight=False)
+    if result.remedy:
+        console.print(f"Fix: [bold]{result.remedy}[/]", highlight=False)
 
 
 def status(result: Any) -> None:

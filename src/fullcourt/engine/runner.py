@@ -22,7 +22,7 @@ from fullcourt.engine.spec import ComputeContext, Computed, ProcessorSpec
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
 Progress = Callable[[str, int, int], None]
-OnCommit = Callable[[duckdb.DuckDBPyConnection, Sequence[LedgerRow]], None]
+OnCommit = Callable[[duckdb.DuckDBPyConnection, str, Sequence[LedgerRow]], None]
 _COMMIT_LOCK = threading.Lock()
 
 
@@ -55,6 +55,7 @@ class ProcessorResult:
     run_id: str
     rows: list[LedgerRow] = field(default_factory=list)
     seconds: float = 0.0
+    triggered_by: str = "cli"
 
     def dates_with(self, status: str) -> list[date]:
         return sorted(r.data_date for r in self.rows if r.status == status)
@@ -129,14 +130,14 @@ def run_processor(
     `con` lets parallel callers pass their own cursor. `preset` gives dates that are not
     computed but recorded with a status and reason: ("skipped", reason) or ("blocked",
     reason). With `stop_at_failure`, dates after the first failed one are dropped: nothing
-    is written or recorded for them (error policy `stop`). `on_commit(con, rows)` runs inside
+    is written or recorded for them (error policy `stop`). `on_commit(con, run_id, rows)` runs inside
     the write transaction after the ledger rows (outbox messages, checkpoints).
     """
     c = con or wh.con
     t0 = time.perf_counter()
     run_id = ledger.new_run_id()
     started = datetime.now()
-    result = ProcessorResult(spec.name, spec.phase, run_id)
+    result = ProcessorResult(spec.name, spec.phase, run_id, triggered_by=options.triggered_by)
     todo = work_dates(c, spec, dates)
     if not todo:
         return result
@@ -212,7 +213,7 @@ def run_processor(
         with wh.transaction(c):
             ledger.write_rows(c, wh.catalog.ledger_table, run_id, rows, options.as_dict())
             if on_commit:
-                on_commit(c, rows)
+                on_commit(c, run_id, rows)
     finally:
         _drop(c, computed)
     result.rows = rows
@@ -276,7 +277,7 @@ def _commit(
                 )
         ledger.write_rows(con, wh.catalog.ledger_table, run_id, rows, options.as_dict())
         if on_commit:
-            on_commit(con, rows)
+            on_commit(con, run_id, rows)
         _before_commit(spec, ok)
 
 

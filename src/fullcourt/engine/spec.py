@@ -97,6 +97,8 @@ class ProcessorSpec:
 
     `work_dates_sql`: SELECT returning which of `run_dates` have work (default: all);
     `skip_reason`: dates the processor skips by design (e.g. "bootstrap"), recorded as skipped.
+    `complete_on`: the output column that must hold every expected key of a date (the
+    catalog's expected_keys_sql, e.g. every scheduled game_id); gap checks use it.
     """
 
     name: str
@@ -110,6 +112,7 @@ class ProcessorSpec:
     compute: ComputeFn | None = None
     work_dates_sql: str | None = None
     skip_reason: Callable[[date], str | None] | None = None
+    complete_on: str | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
     compare_exclude: tuple[str, ...] = ("run_id", "processed_at")
@@ -156,6 +159,18 @@ class Registry:
     def downstream(self, spec: ProcessorSpec) -> list[ProcessorSpec]:
         """Processors reading `spec`'s output (direct children), in DAG order."""
         return [s for s in self.order if spec.output_table in s.upstream_tables]
+
+    def ancestors(self, spec: ProcessorSpec) -> list[ProcessorSpec]:
+        """Every processor `spec` depends on, directly or not, in DAG order."""
+        seen: set[str] = set()
+        frontier = [spec]
+        while frontier:
+            cur = frontier.pop()
+            for parent in self.upstream(cur):
+                if parent.name not in seen:
+                    seen.add(parent.name)
+                    frontier.append(parent)
+        return [s for s in self.order if s.name in seen]
 
     def descendants(self, spec: ProcessorSpec) -> list[ProcessorSpec]:
         """Every processor reachable downstream of `spec`, in DAG order."""

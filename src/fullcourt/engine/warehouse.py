@@ -39,8 +39,8 @@ class Catalog:
     expected entity that produced no record; `migrations_table` records applied migrations;
     `outbox_table` trigger messages; `checkpoints_table` backfill progress; `alerts_table`
     alerts. `expected_keys_sql` selects (d, key) of what should exist between $start and $end
-    (e.g. scheduled games) for tables carrying `key_column`; `period_start(d)` is the first
-    date a season-long window of d reads.
+    (e.g. scheduled games) in every output whose spec declares `complete_on`;
+    `period_start(d)` is the first date a season-long window of d reads.
     """
 
     schemas: tuple[str, ...]
@@ -52,7 +52,6 @@ class Catalog:
     checkpoints_table: str = ""
     alerts_table: str = ""
     expected_keys_sql: str = ""
-    key_column: str = ""
     period_start: Callable[[date], date] | None = None
 
 

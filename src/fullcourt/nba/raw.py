@@ -221,6 +221,30 @@ def missing_games(
     return errors, warnings
 
 
+def landing_gaps(landing: Path, start: date, end: date) -> dict[date, list[str]]:
+    """Phase 1 coverage: scheduled games in [start, end] (inclusive, from the league schedule
+    files) whose box score, gamebook or shot log payload is absent from the landing folder."""
+    out: dict[date, list[str]] = {}
+    for season in seasons_overlapping(start, end):
+        path = landing / "schedule" / f"{season.label}.json"
+        if not path.exists():
+            continue
+        try:
+            league = json.loads(path.read_text(encoding="utf-8"))["leagueSchedule"]["gameDates"]
+        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
+            continue
+        for day in league:
+            d = date.fromisoformat(day["gameDate"][:10])
+            if not start <= d <= end:
+                continue
+            for game in day.get("games") or []:
+                gid = game.get("gameId")
+                folder = landing / d.isoformat()
+                if not all((folder / f"{kind}_{gid}.json").exists() for kind in ("boxscore", "gamebook", "shots")):
+                    out.setdefault(d, []).append(gid)
+    return out
+
+
 # --- schedule -------------------------------------------------------------------------------
 
 
@@ -313,9 +337,9 @@ def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[da
     """
     con = ctx.con
     files = date_files(landing_of(ctx), ctx.dates, "boxscore_*.json")
-    stamp = (id(con), tuple(ctx.dates), tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+    stamp = (tuple(ctx.dates), tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
     cache = ctx.params.setdefault("_boxscore_cache", {})
-    if cache.get("stamp") == stamp:
+    if cache.get("con") is con and cache.get("stamp") == stamp:  # the parse's temp tables live on `con`
         return cache["errors"], cache["warnings"]
     read_errors = read_payloads(con, files, BOX_COLUMNS, "bx")
     con.execute(
@@ -365,7 +389,7 @@ def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[da
     errors = merge(read_errors, collect_errors(con, checks))
     missing_errors, warnings = missing_games(con, ctx.dates, "box score", "bx", "game")
     errors = merge(errors, missing_errors)
-    cache.update(stamp=stamp, errors=errors, warnings=warnings)
+    cache.update(con=con, stamp=stamp, errors=errors, warnings=warnings)
     return errors, warnings
 
 
@@ -512,13 +536,13 @@ def specs() -> list[ProcessorSpec]:
             description="league schedule + the day's scoreboard",
         ),
         ProcessorSpec(
-            name="NbacPlayerBoxscoreProcessor", phase=2, output_table="nba_raw.nbac_player_boxscore",
+            name="NbacPlayerBoxscoreProcessor", phase=2, complete_on="game_id", output_table="nba_raw.nbac_player_boxscore",
             date_column="game_date", entity_key=("game_id", "person_id"), compute=compute_player_boxscore,
             work_dates_sql=GAME_DATES_SQL, aliases=("player_boxscore",),
             dependencies=(_sched(),), description="players' box-score lines",
         ),
         ProcessorSpec(
-            name="NbacTeamBoxscoreProcessor", phase=2, output_table="nba_raw.nbac_team_boxscore",
+            name="NbacTeamBoxscoreProcessor", phase=2, complete_on="game_id", output_table="nba_raw.nbac_team_boxscore",
             date_column="game_date", entity_key=("game_id", "team_abbr"), compute=compute_team_boxscore,
             work_dates_sql=GAME_DATES_SQL, aliases=("team_boxscore",),
             dependencies=(_sched(),), description="team totals of each box score",
@@ -529,7 +553,7 @@ def specs() -> list[ProcessorSpec]:
             aliases=("gamebook",), dependencies=(_sched(),), description="players who did not play, with reason",
         ),
         ProcessorSpec(
-            name="NbacShotsProcessor", phase=2, output_table="nba_raw.nbac_shots", date_column="game_date",
+            name="NbacShotsProcessor", phase=2, complete_on="game_id", output_table="nba_raw.nbac_shots", date_column="game_date",
             entity_key=("game_id", "action_number"), compute=compute_shots, work_dates_sql=GAME_DATES_SQL,
             aliases=("shots",), dependencies=(_sched(),), description="field-goal attempts with zone",
         ),

@@ -157,7 +157,6 @@ def catalog(extra_migrations: tuple[Migration, ...] = ()) -> Catalog:
         checkpoints_table=CHECKPOINTS,
         alerts_table=ALERTS,
         expected_keys_sql=SCHEDULED_GAMES_SQL,
-        key_column="game_id",
         period_start=_season_start,
     )
 

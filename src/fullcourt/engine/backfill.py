@@ -1,0 +1,346 @@
+"""Backfill mode: processors over a set of dates in dependency order, with error policies,
+resumable checkpoints and an optional in-process cascade of triggers.
+
+Backfill mode skips the defensive checks and publishes no triggers unless asked
+(`trigger_downstream`). Work is planned as steps (processor, chunk of dates); each step's
+output, ledger rows and checkpoint commit in one transaction, so a killed backfill resumes
+after the last committed step and never duplicates rows.
+
+Orders: `phase-first` runs each processor over the whole range before the next (seed 003);
+`date-first` runs every processor for one date before the next date (seed 002).
+Error policies: `stop` ends the backfill at the first failed date (later dates do not run);
+`continue` runs everything and lists the failures; `skip-deps` records a date as skipped
+when one of the processor's parents did not succeed for it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Sequence
+
+import duckdb
+
+from fullcourt.dates import format_dates
+from fullcourt.engine import ledger
+from fullcourt.engine.alerts import Alert, Notifier
+from fullcourt.engine.ledger import LedgerRow
+from fullcourt.engine.runner import OnCommit, ProcessorResult, RunOptions, run_processor, work_dates
+from fullcourt.engine.spec import ProcessorSpec, Registry, levels
+from fullcourt.engine.triggers import Flow, publisher, topic_for
+from fullcourt.engine.warehouse import Warehouse, check_identifier
+
+POLICIES = ("stop", "continue", "skip-deps")
+ORDERS = ("phase-first", "date-first")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BackfillRequest:
+    """What to backfill: processors (DAG order), dates, and how."""
+
+    specs: list[ProcessorSpec]
+    dates: list[date]
+    target: str  # "--phase N" or "--processor NAME": how to name the command for retries
+    policy: str = "skip-deps"
+    order: str = "phase-first"
+    resume: bool = True
+    chunk_days: int = 31
+    parallel: int = 2
+    trigger_downstream: bool = False
+
+    @property
+    def checkpoint_id(self) -> str:
+        key = json.dumps([[s.name for s in self.specs], [d.isoformat() for d in self.dates], self.order])
+        return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+    def command(self, dates: Sequence[date] | None = None) -> str:
+        ds = dates if dates is not None else self.dates
+        return f"fullcourt backfill {self.target} --dates {format_dates(ds)}"
+
+
+@dataclass
+class BackfillReport:
+    """Outcome of a backfill: runs per processor, what was resumed, what is left to retry."""
+
+    request: BackfillRequest
+    runs: list[ProcessorResult] = field(default_factory=list)
+    resumed: dict[str, date] = field(default_factory=dict)
+    stopped_at: date | None = None
+    messages: int = 0
+
+    def _dates(self, status: str, reason_prefix: str | None = None) -> list[date]:
+        return sorted({
+            r.data_date for p in self.runs for r in p.rows
+            if r.status == status and (reason_prefix is None or (r.skip_reason or "").startswith(reason_prefix))
+        })
+
+    @property
+    def failed_dates(self) -> list[date]:
+        return self._dates("failed")
+
+    @property
+    def skipped_for_upstream(self) -> list[date]:
+        return self._dates("skipped", "upstream")
+
+    @property
+    def retry_dates(self) -> list[date]:
+        return sorted(set(self.failed_dates) | set(self.skipped_for_upstream))
+
+    @property
+    def ok(self) -> bool:
+        return not self.retry_dates
+
+    def retry_command(self) -> str | None:
+        return None if self.ok else self.request.command(self.retry_dates)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "checkpoint_id": self.request.checkpoint_id,
+            "order": self.request.order,
+            "error_policy": self.request.policy,
+            "dates": [d.isoformat() for d in self.request.dates],
+            "ok": self.ok,
+            "failed_dates": [d.isoformat() for d in self.failed_dates],
+            "skipped_for_upstream": [d.isoformat() for d in self.skipped_for_upstream],
+            "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
+            "resumed_after": {p: d.isoformat() for p, d in self.resumed.items()},
+            "retry": self.retry_command(),
+            "messages_consumed": self.messages,
+            "processors": [p.to_dict() for p in self.runs],
+        }
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+
+def load_checkpoints(wh: Warehouse, checkpoint_id: str) -> dict[str, dict[str, Any]]:
+    """Checkpoint rows of a backfill, by processor."""
+    table = check_identifier(wh.catalog.checkpoints_table)
+    rows = wh.con.execute(
+        f"SELECT processor, last_completed_date, dates_done, dates_total, failed_dates, status, updated_at, command "
+        f"FROM {table} WHERE checkpoint_id = ?",
+        [checkpoint_id],
+    ).fetchall()
+    keys = ("processor", "last_completed_date", "dates_done", "dates_total", "failed_dates", "status", "updated_at",
+            "command")
+    return {r[0]: dict(zip(keys, r)) for r in rows}
+
+
+def clear_checkpoints(wh: Warehouse, checkpoint_id: str) -> None:
+    table = check_identifier(wh.catalog.checkpoints_table)
+    with wh.transaction() as con:
+        con.execute(f"DELETE FROM {table} WHERE checkpoint_id = ?", [checkpoint_id])
+
+
+def _checkpointer(table: str, request: BackfillRequest, spec: ProcessorSpec, total: int,
+                  step_dates: Sequence[date], final: bool) -> OnCommit:
+    """On-commit hook: advance `spec`'s checkpoint to the last date of the step."""
+    table = check_identifier(table)
+
+    def write(con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[LedgerRow]) -> None:
+        prev = con.execute(
+            f"SELECT dates_done, coalesce(failed_dates, []::DATE[]) FROM {table} "
+            f"WHERE checkpoint_id = ? AND processor = ?",
+            [request.checkpoint_id, spec.name],
+        ).fetchall()
+        done, failed = (prev[0][0], list(prev[0][1])) if prev else (0, [])
+        new_failures = [r.data_date for r in rows if r.status == "failed"]
+        failed = sorted(set(failed) | set(new_failures))
+        # `stop` retries its failed date on resume; the other policies move on (retry with --dates)
+        last = min(new_failures) - timedelta(days=1) if new_failures and request.policy == "stop" else max(step_dates)
+        con.execute(f"DELETE FROM {table} WHERE checkpoint_id = ? AND processor = ?",
+                    [request.checkpoint_id, spec.name])
+        con.execute(
+            f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [request.checkpoint_id, request.command(), spec.name, last, done + len(step_dates), total,
+             failed, "stopped" if new_failures and request.policy == "stop" else "complete" if final else "running",
+             datetime.now()],
+        )
+
+    return write
+
+
+def _chain(*hooks: OnCommit | None) -> OnCommit:
+    def run(con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[LedgerRow]) -> None:
+        for hook in hooks:
+            if hook:
+                hook(con, run_id, rows)
+
+    return run
+
+
+# --- the plan and its execution ---------------------------------------------------------------
+
+
+def _chunks(dates: Sequence[date], days: int) -> list[list[date]]:
+    """Consecutive groups of dates, each spanning at most `days` calendar days."""
+    out: list[list[date]] = []
+    for d in sorted(dates):
+        if out and (d - out[-1][0]).days < days:
+            out[-1].append(d)
+        else:
+            out.append([d])
+    return out
+
+
+class Backfill:
+    """Executes a BackfillRequest against a warehouse."""
+
+    def __init__(self, wh: Warehouse, registry: Registry, request: BackfillRequest, options: RunOptions,
+                 params: dict[str, Any], progress: Progress | None = None) -> None:
+        self.wh = wh
+        self.registry = registry
+        self.req = request
+        self.options = options
+        self.params = params
+        self.progress = progress
+        self.report = BackfillReport(request)
+        self.stop = threading.Event()
+        self.notifier = Notifier(wh.catalog.alerts_table) if wh.catalog.alerts_table else None
+        self.lock = threading.Lock()
+
+    def run(self) -> BackfillReport:
+        req = self.req
+        if not req.resume:
+            clear_checkpoints(self.wh, req.checkpoint_id)
+        marks = load_checkpoints(self.wh, req.checkpoint_id)
+        self.todo: dict[str, list[date]] = {}
+        for spec in req.specs:
+            mark = marks.get(spec.name)
+            dates = list(req.dates)
+            if mark and mark["last_completed_date"]:
+                self.report.resumed[spec.name] = mark["last_completed_date"]
+                dates = [d for d in dates if d > mark["last_completed_date"]]
+            self.todo[spec.name] = dates
+        if req.order == "date-first":
+            self._date_first()
+        else:
+            self._phase_first()
+        if req.trigger_downstream and not self.stop.is_set():
+            flow = Flow(self.wh, self.registry, self.options, self.params)
+            self.report.messages = flow.dispatch(f"backfill-{req.checkpoint_id}").messages
+            self.report.runs.extend(flow.result.runs)
+        return self.report
+
+    def _phase_first(self) -> None:
+        plan = levels(self.registry, self.req.specs)
+        total = len(self.req.specs)
+        done = 0
+        for level in plan:
+            if self.stop.is_set():
+                break
+            if self.progress:
+                self.progress(" + ".join(s.name for s in level), done, total)
+            if self.req.parallel > 1 and len(level) > 1:
+                with ThreadPoolExecutor(max_workers=min(self.req.parallel, len(level))) as pool:
+                    list(pool.map(self._spec_all_chunks, level))
+            else:
+                for spec in level:
+                    self._spec_all_chunks(spec)
+            done += len(level)
+        if self.progress:
+            self.progress("", total, total)
+
+    def _spec_all_chunks(self, spec: ProcessorSpec) -> None:
+        con = self.wh.con.cursor() if self.req.parallel > 1 else None
+        try:
+            todo = self.todo[spec.name]
+            total = len(self.req.dates)
+            chunks = _chunks(todo, self.req.chunk_days)
+            for i, chunk in enumerate(chunks):
+                if self.stop.is_set():
+                    return
+                self._step(spec, chunk, total, final=i == len(chunks) - 1, con=con)
+        finally:
+            if con is not None:
+                con.close()
+
+    def _date_first(self) -> None:
+        all_dates = sorted({d for ds in self.todo.values() for d in ds})
+        for i, d in enumerate(all_dates):
+            if self.progress:
+                self.progress(f"date {d}", i, len(all_dates))
+            for spec in self.req.specs:
+                if self.stop.is_set():
+                    return
+                if d in self.todo[spec.name]:
+                    self._step(spec, [d], len(self.req.dates), final=d == self.todo[spec.name][-1])
+        if self.progress:
+            self.progress("", len(all_dates), len(all_dates))
+
+    def _step(self, spec: ProcessorSpec, dates: list[date], total: int, final: bool,
+              con: duckdb.DuckDBPyConnection | None = None) -> None:
+        c = con or self.wh.con
+        preset = self._skips(spec, dates, c) if self.req.policy == "skip-deps" else None
+        hooks = [_checkpointer(self.wh.catalog.checkpoints_table, self.req, spec, total, dates, final)]
+        if self.req.trigger_downstream:
+            hooks.append(publisher(self.wh.catalog.outbox_table, topic_for(self.registry, spec)))
+        res = run_processor(self.wh, spec, dates, self.options, self.params, con=c, preset=preset,
+                            stop_at_failure=self.req.policy == "stop", on_commit=_chain(*hooks))
+        with self.lock:
+            self._merge(res)
+            failed = res.failed
+            if failed and self.notifier:
+                with self.wh.transaction(c):
+                    for d in failed:
+                        self.notifier.raise_alert(c, Alert("error", spec.name, d,
+                                                           f"FAILED: {spec.name} for {d} (backfill)",
+                                                           self.req.command([d])))
+            if failed and self.req.policy == "stop":
+                self.report.stopped_at = min(failed)
+                self.stop.set()
+
+    def _merge(self, res: ProcessorResult) -> None:
+        for prev in self.report.runs:
+            if prev.processor == res.processor:
+                prev.rows.extend(res.rows)
+                prev.seconds += res.seconds
+                return
+        self.report.runs.append(res)
+
+    def _skips(self, spec: ProcessorSpec, dates: list[date], con: duckdb.DuckDBPyConnection
+               ) -> dict[date, tuple[str, str]]:
+        """skip-deps: dates where a parent's latest run for the date did not succeed."""
+        parents = self.registry.upstream(spec)
+        if not parents:
+            return {}
+        table = check_identifier(self.wh.catalog.ledger_table)
+        rows = con.execute(
+            f"""SELECT processor_name, data_date, arg_max(status, started_at), arg_max(skip_reason, started_at)
+                FROM {table}
+                WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
+                GROUP BY 1, 2""",
+            [[p.name for p in parents], dates],
+        ).fetchall()
+        out: dict[date, tuple[str, str]] = {}
+        for name, d, status, reason in sorted(rows):
+            bad = status in ("failed", "blocked") or (status == "skipped" and (reason or "").startswith("upstream"))
+            if bad and d not in out:
+                out[d] = ("skipped", f"upstream {name} {status} for {d}")
+        return out
+
+
+def status(wh: Warehouse, request: BackfillRequest) -> dict[str, Any]:
+    """Progress of a backfill's checkpoint (per processor: last date done, done / total)."""
+    marks = load_checkpoints(wh, request.checkpoint_id)
+    return {
+        "checkpoint_id": request.checkpoint_id,
+        "command": request.command(),
+        "processors": [
+            {
+                "processor": s.name,
+                "last_completed_date": m["last_completed_date"].isoformat() if m else None,
+                "dates_done": m["dates_done"] if m else 0,
+                "dates_total": m["dates_total"] if m else len(request.dates),
+                "failed_dates": [d.isoformat() for d in (m["failed_dates"] or [])] if m else [],
+                "status": m["status"] if m else "not started",
+                "updated_at": m["updated_at"].isoformat(timespec="seconds") if m else None,
+            }
+            for s in request.specs
+            for m in [marks.get(s.name)]
+        ],
+    }
