@@ -75,9 +75,13 @@ class Block:
         }
 
 
-def remedy_for(registry: Registry, culprits: Sequence[ProcessorSpec], dates: Sequence[date]) -> str:
-    """Backfill commands, lowest phase first, from the culprits' phase up to the highest one."""
-    phases = sorted({s.phase for s in culprits})
+def remedy_for(registry: Registry, culprits: Sequence[ProcessorSpec], dates: Sequence[date],
+               spec: ProcessorSpec | None = None) -> str:
+    """Backfill commands for `dates`, lowest phase first: from the culprits' phase up to the
+    phase of the tables `spec` reads (so the rebuilt inputs reach it)."""
+    phases = {s.phase for s in culprits}
+    if spec is not None:
+        phases |= {p.phase for p in registry.upstream(spec)}
     low = min(phases)
     high = max(phases)
     chain = [p for p in sorted({s.phase for s in registry.order}) if low <= p <= high]
@@ -117,7 +121,7 @@ def _status_check(wh: Warehouse, registry: Registry, spec: ProcessorSpec, d: dat
     culprits = [s for s in registry.order if s.name in bad]
     dates = sorted(set().union(*bad.values()))
     return Block(UPSTREAM_FAILURE, spec.name, d, [s.name for s in culprits], dates,
-                 remedy_for(registry, culprits, dates))
+                 remedy_for(registry, culprits, dates, spec))
 
 
 def _gap_check(wh: Warehouse, registry: Registry, spec: ProcessorSpec, d: date) -> Block | None:
@@ -138,7 +142,7 @@ def _gap_check(wh: Warehouse, registry: Registry, spec: ProcessorSpec, d: date) 
     culprits = [s for s in registry.order if s.name in missing]
     dates = sorted(set().union(*missing.values()))
     return Block(DATA_GAPS, spec.name, d, [s.output_table for s in culprits], dates,
-                 remedy_for(registry, culprits, dates))
+                 remedy_for(registry, culprits, dates, spec))
 
 
 def _days(start: date, end: date) -> list[date]:

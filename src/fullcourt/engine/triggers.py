@@ -145,6 +145,7 @@ class Flow:
         res = run_processor(self.wh, spec, [d], options, self.params, preset=preset, on_commit=hook)
         self.result.runs.append(res)
         if block:
+            block.remedy = f"{block.remedy}, then rerun: fullcourt run --date {d}"
             self._alert("critical", spec.name, d, block.message, block.remedy)
         for row in res.rows:
             if row.status == "failed":
