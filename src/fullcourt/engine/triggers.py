@@ -149,7 +149,8 @@ class Flow:
             self._alert("critical", spec.name, d, block.message, block.remedy)
         for row in res.rows:
             if row.status == "failed":
-                remedy = f"fix the input, then: fullcourt backfill --phase {spec.phase} --dates {d}"
+                remedy = (f"fix the input, then rerun: fullcourt run --date {d}" if not options.backfill_mode
+                          else f"fix the input, then: fullcourt backfill --phase {spec.phase} --dates {d}")
                 self._alert("error", spec.name, d, f"FAILED: {spec.name} for {d}: {row.errors[0]}", remedy)
         return res
 
