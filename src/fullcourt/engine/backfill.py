@@ -8,7 +8,9 @@ after the last committed step and never duplicates rows.
 
 Orders: `phase-first` runs each processor over the whole range before the next (seed 003);
 `date-first` runs every processor for one date before the next date (seed 002).
-Error policies: `stop` ends the backfill at the first failed date (later dates do not run);
+Error policies: `stop` ends the backfill at the first failed date: the failing processor
+writes nothing from that date on and no processor starts after it (with date-first, no later
+date runs at all);
 `continue` runs everything and lists the failures; `skip-deps` records a date as skipped
 when one of the processor's parents did not succeed for it.
 """
@@ -138,26 +140,36 @@ def clear_checkpoints(wh: Warehouse, checkpoint_id: str) -> None:
 
 def _checkpointer(table: str, request: BackfillRequest, spec: ProcessorSpec, total: int,
                   step_dates: Sequence[date], final: bool) -> OnCommit:
-    """On-commit hook: advance `spec`'s checkpoint to the last date of the step."""
+    """On-commit hook: advance `spec`'s checkpoint past the step.
+
+    `last_completed_date` moves to the end of the step (with `stop`, to the day before the
+    failure, so a resume retries it); `failed_dates` keeps the dates still to retry (failed, or
+    skipped because their upstream failed) and drops those that now succeeded; `dates_done`
+    counts the request's dates up to the last completed one that are not still to retry.
+    """
     table = check_identifier(table)
 
     def write(con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[LedgerRow]) -> None:
         prev = con.execute(
-            f"SELECT dates_done, coalesce(failed_dates, []::DATE[]) FROM {table} "
+            f"SELECT last_completed_date, coalesce(failed_dates, []::DATE[]) FROM {table} "
             f"WHERE checkpoint_id = ? AND processor = ?",
             [request.checkpoint_id, spec.name],
         ).fetchall()
-        done, failed = (prev[0][0], list(prev[0][1])) if prev else (0, [])
-        new_failures = [r.data_date for r in rows if r.status == "failed"]
-        failed = sorted(set(failed) | set(new_failures))
-        # `stop` retries its failed date on resume; the other policies move on (retry with --dates)
-        last = min(new_failures) - timedelta(days=1) if new_failures and request.policy == "stop" else max(step_dates)
+        prev_last, retry = (prev[0][0], set(prev[0][1])) if prev else (None, set())
+        new_failures = {r.data_date for r in rows if r.status == "failed"}
+        upstream = {r.data_date for r in rows if r.status == "skipped" and (r.skip_reason or "").startswith("upstream")}
+        retry = (retry - set(step_dates)) | new_failures | upstream
+        stopped = bool(new_failures) and request.policy == "stop"
+        last = min(new_failures) - timedelta(days=1) if stopped else max(step_dates)
+        if prev_last and prev_last > last:
+            last = prev_last
+        done = sum(1 for d in request.dates if d <= last and d not in retry)
+        state = "stopped" if stopped else ("complete" if not retry else "complete_with_failures") if final else "running"
         con.execute(f"DELETE FROM {table} WHERE checkpoint_id = ? AND processor = ?",
                     [request.checkpoint_id, spec.name])
         con.execute(
             f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [request.checkpoint_id, request.command(), spec.name, last, done + len(step_dates), total,
-             failed, "stopped" if new_failures and request.policy == "stop" else "complete" if final else "running",
+            [request.checkpoint_id, request.command(), spec.name, last, done, total, sorted(retry), state,
              datetime.now()],
         )
 
@@ -213,8 +225,9 @@ class Backfill:
             mark = marks.get(spec.name)
             dates = list(req.dates)
             if mark and mark["last_completed_date"]:
-                self.report.resumed[spec.name] = mark["last_completed_date"]
-                dates = [d for d in dates if d > mark["last_completed_date"]]
+                last, retry = mark["last_completed_date"], set(mark["failed_dates"] or [])
+                self.report.resumed[spec.name] = last
+                dates = [d for d in dates if d > last or d in retry]
             self.todo[spec.name] = dates
         if req.order == "date-first":
             self._date_first()
