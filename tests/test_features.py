@@ -363,7 +363,8 @@ def league(tmp_path_factory):
 
 def test_every_expected_player_is_a_record_or_a_failure(league):
     game_dates = [r[0] for r in league.con.execute(
-        "SELECT DISTINCT game_date FROM nba_raw.nbac_schedule ORDER BY 1").fetchall()]
+        "SELECT DISTINCT game_date FROM nba_raw.nbac_schedule WHERE game_date BETWEEN ? AND ? ORDER BY 1",
+        [START, END]).fetchall()]
     expected = defaultdict(set)
     for d, lookup in league.con.execute(
             "SELECT game_date, player_lookup FROM nba_analytics.upcoming_player_game_context").fetchall():

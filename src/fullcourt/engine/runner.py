@@ -202,9 +202,10 @@ def run_processor(
                 )
             )
     rows.sort(key=lambda r: r.data_date)
+    written = sorted(set(ok) | (computed.extra_dates if computed and not crash else set()))
     try:
         with _COMMIT_LOCK:  # computes may run in parallel; commits are serialised
-            _commit(wh, c, spec, computed, ok, run_id, rows, options, on_commit)
+            _commit(wh, c, spec, computed, written, run_id, rows, options, on_commit)
     except duckdb.Error as exc:
         message = f"PROCESSING_ERROR: write failed: {str(exc).splitlines()[0]}"
         for r in rows:

@@ -78,7 +78,9 @@ class Computed:
     can_retry) of expected entities that produced no record.
     `date_errors`: dates that failed; nothing is written for them. `warnings`: dates that
     succeeded with remarks (e.g. a scheduled game without payload). `no_work`: dates found to
-    have nothing to do (no ledger row, partition untouched).
+    have nothing to do (no ledger row, partition untouched). `extra_dates`: dates beyond the run's
+    whose partitions the compute also produced completely (reference data such as a calendar);
+    they are replaced in the same transaction but get no ledger row of their own.
     """
 
     stage: str
@@ -86,6 +88,7 @@ class Computed:
     date_errors: dict[date, list[str]] = field(default_factory=dict)
     warnings: dict[date, list[str]] = field(default_factory=dict)
     no_work: set[date] = field(default_factory=set)
+    extra_dates: set[date] = field(default_factory=set)
 
 
 ComputeFn = Callable[[ComputeContext], Computed]

@@ -249,7 +249,12 @@ def landing_gaps(landing: Path, start: date, end: date) -> dict[date, list[str]]
 
 
 def compute_schedule(ctx: ComputeContext) -> Computed:
-    """nbac_schedule: the league schedule's games of each date, overlaid by the day's scoreboard."""
+    """nbac_schedule: the league schedule's games of each date, overlaid by the day's scoreboard.
+
+    The schedule is the calendar every gap check compares against, so a run refreshes every
+    game date of the seasons it touches (returned as `extra_dates`), not only its own dates:
+    a date that never ran at all must still be on the schedule to be seen as missing.
+    """
     landing = landing_of(ctx)
     con = ctx.con
     league_files = []
@@ -261,7 +266,11 @@ def compute_schedule(ctx: ComputeContext) -> Computed:
     if league_errors:
         bad = [line for lines in league_errors.values() for line in lines]
         return Computed(stage=ctx.stage, date_errors={d: bad for d in ctx.dates})
-    board_errors = read_payloads(con, date_files(landing, ctx.dates, "schedule.json"), SCOREBOARD_COLUMNS, "pl")
+    season_dates = [r[0] for r in con.execute(
+        "SELECT DISTINCT TRY_CAST(unnest(leagueSchedule.gameDates).gameDate AS DATE) FROM pl_league"
+    ).fetchall() if r[0] is not None]
+    board_dates = sorted(set(ctx.dates) | set(season_dates))
+    board_errors = read_payloads(con, date_files(landing, board_dates, "schedule.json"), SCOREBOARD_COLUMNS, "pl")
     checks = f"""
         SELECT folder_date, filename, 'missing field scoreboard' FROM pl WHERE scoreboard IS NULL
         UNION ALL SELECT folder_date, filename,
@@ -297,14 +306,16 @@ def compute_schedule(ctx: ComputeContext) -> Computed:
                b.g.homeTeam.score AS home_score,
                b.g.awayTeam.score AS away_score,
                coalesce(b.filename, l.filename) AS source_file
-        FROM (SELECT * FROM league WHERE game_date IN (SELECT d FROM run_dates)) l
+        FROM league l
         FULL OUTER JOIN board b ON b.g.gameId = l.g.gameId AND b.game_date = l.game_date
         """
     )
     with_games = {r[0] for r in con.execute(f"SELECT DISTINCT game_date FROM {ctx.stage}").fetchall()}
     no_work = {d for d in ctx.dates if d not in with_games and d not in errors}
-    con.execute(f"DROP TABLE IF EXISTS pl_league")
-    return Computed(stage=ctx.stage, date_errors=errors, no_work=no_work)
+    extra = with_games - set(ctx.dates) - set(errors)
+    con.execute("DROP TABLE IF EXISTS pl_league")
+    own = {d: lines for d, lines in errors.items() if d in set(ctx.dates)}
+    return Computed(stage=ctx.stage, date_errors=own, no_work=no_work, extra_dates=extra)
 
 
 # --- box scores -----------------------------------------------------------------------------
