@@ -36,10 +36,9 @@ expect 3 fullcourt run --date $NEXT
 step "The scraper is back: re-scrape $OUTAGE" fullcourt scrape --start-date $OUTAGE --end-date $OUTAGE
 expect 0 fullcourt scrape --start-date $OUTAGE --end-date $OUTAGE
 
-step "The fix the block named: backfill phases 2 and 3 for $OUTAGE" \
-  "fullcourt backfill --phase 2 --dates $OUTAGE && fullcourt backfill --phase 3 --dates $OUTAGE"
-expect 0 fullcourt backfill --phase 2 --dates $OUTAGE
-expect 0 fullcourt backfill --phase 3 --dates $OUTAGE
+step "The fix the block named: backfill phases 2, 3 and 4 for $OUTAGE" \
+  "fullcourt backfill --phase 2 --dates $OUTAGE && ... --phase 3 ... && ... --phase 4 --dates $OUTAGE"
+for PHASE in 2 3 4; do expect 0 fullcourt backfill --phase $PHASE --dates $OUTAGE; done
 
 step "The same daily run now succeeds, phase 2 through the feature store (exit 0)" fullcourt run --date $NEXT
 expect 0 fullcourt run --date $NEXT

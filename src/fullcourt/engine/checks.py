@@ -78,10 +78,10 @@ class Block:
 def remedy_for(registry: Registry, culprits: Sequence[ProcessorSpec], dates: Sequence[date],
                spec: ProcessorSpec | None = None) -> str:
     """Backfill commands for `dates`, lowest phase first: from the culprits' phase up to the
-    phase of the tables `spec` reads (so the rebuilt inputs reach it)."""
+    phase of `spec` itself, so the rebuilt dates reach its inputs and its own outputs."""
     phases = {s.phase for s in culprits}
     if spec is not None:
-        phases |= {p.phase for p in registry.upstream(spec)}
+        phases |= {p.phase for p in registry.upstream(spec)} | {spec.phase}
     low = min(phases)
     high = max(phases)
     chain = [p for p in sorted({s.phase for s in registry.order}) if low <= p <= high]
