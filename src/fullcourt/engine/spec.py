@@ -102,6 +102,9 @@ class ProcessorSpec:
     `skip_reason`: dates the processor skips by design (e.g. "bootstrap"), recorded as skipped.
     `complete_on`: the output column that must hold every expected key of a date (the
     catalog's expected_keys_sql, e.g. every scheduled game_id); gap checks use it.
+    `label_column`: the output column naming a record's entity for people (player_lookup,
+    team_abbr); it is also the failures' entity_id. The cascade tracks changes by it and counts
+    last-N-games windows over it.
     """
 
     name: str
@@ -116,6 +119,7 @@ class ProcessorSpec:
     work_dates_sql: str | None = None
     skip_reason: Callable[[date], str | None] | None = None
     complete_on: str | None = None
+    label_column: str | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
     compare_exclude: tuple[str, ...] = ("run_id", "processed_at")

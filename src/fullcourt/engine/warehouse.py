@@ -40,7 +40,8 @@ class Catalog:
     `outbox_table` trigger messages; `checkpoints_table` backfill progress; `alerts_table`
     alerts. `expected_keys_sql` selects (d, key) of what should exist between $start and $end
     (e.g. scheduled games) in every output whose spec declares `complete_on`;
-    `period_start(d)` is the first date a season-long window of d reads.
+    `period_start(d)` is the first date a season-long window of d reads, `period_end(d)`
+    the last date whose windows can read d.
     """
 
     schemas: tuple[str, ...]
@@ -53,6 +54,7 @@ class Catalog:
     alerts_table: str = ""
     expected_keys_sql: str = ""
     period_start: Callable[[date], date] | None = None
+    period_end: Callable[[date], date] | None = None
 
 
 def check_identifier(name: str) -> str:

@@ -156,25 +156,25 @@ def specs() -> list[ProcessorSpec]:
     )
     return [
         ProcessorSpec(
-            name="PlayerGameSummaryProcessor", phase=3, complete_on="game_id", output_table="nba_analytics.player_game_summary",
+            name="PlayerGameSummaryProcessor", phase=3, label_column="player_lookup", complete_on="game_id", output_table="nba_analytics.player_game_summary",
             date_column="game_date", entity_key=("game_id", "person_id"), dependencies=raw_same_date,
             sql=PLAYER_GAME_SUMMARY_SQL, work_dates_sql=GAME_DATES_SQL, aliases=("pgs", "player_game_summary"),
             description="player × game played",
         ),
         ProcessorSpec(
-            name="TeamDefenseGameSummaryProcessor", phase=3, complete_on="game_id", output_table="nba_analytics.team_defense_game_summary",
+            name="TeamDefenseGameSummaryProcessor", phase=3, label_column="defending_team_abbr", complete_on="game_id", output_table="nba_analytics.team_defense_game_summary",
             date_column="game_date", entity_key=("game_id", "defending_team_abbr"), dependencies=raw_same_date,
             sql=TEAM_DEFENSE_SQL, work_dates_sql=GAME_DATES_SQL, aliases=("tdgs", "team_defense_game_summary"),
             description="defending team × game",
         ),
         ProcessorSpec(
-            name="TeamOffenseGameSummaryProcessor", phase=3, complete_on="game_id", output_table="nba_analytics.team_offense_game_summary",
+            name="TeamOffenseGameSummaryProcessor", phase=3, label_column="team_abbr", complete_on="game_id", output_table="nba_analytics.team_offense_game_summary",
             date_column="game_date", entity_key=("game_id", "team_abbr"), dependencies=raw_same_date,
             sql=TEAM_OFFENSE_SQL, work_dates_sql=GAME_DATES_SQL, aliases=("togs", "team_offense_game_summary"),
             description="team × game",
         ),
         ProcessorSpec(
-            name="UpcomingPlayerGameContextProcessor", phase=3,
+            name="UpcomingPlayerGameContextProcessor", phase=3, label_column="player_lookup",
             output_table="nba_analytics.upcoming_player_game_context", date_column="game_date",
             entity_key=("game_id", "person_id"),
             dependencies=(

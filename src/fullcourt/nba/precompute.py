@@ -42,6 +42,7 @@ def phase4_spec(
     sql: str,
     aliases: tuple[str, ...],
     description: str,
+    label_column: str = "player_lookup",
 ) -> ProcessorSpec:
     """A phase 4 processor: game dates only, bootstrap days skipped, records and tracked
     failures from one query (see split_compute)."""
@@ -49,6 +50,7 @@ def phase4_spec(
         name=name, phase=4, output_table=output_table, date_column=date_column, entity_key=entity_key,
         min_games=min_games, dependencies=dependencies, compute=split_compute(sql, date_column),
         work_dates_sql=GAME_DATES_SQL, skip_reason=bootstrap_skip, aliases=aliases, description=description,
+        label_column=label_column,
     )
 
 
@@ -196,6 +198,7 @@ def specs() -> list[ProcessorSpec]:
             ("team_abbr",), TDZA_N,
             (Dependency("nba_analytics.team_defense_game_summary", last_n_games(TDZA_N), entity="team"), schedule),
             TDZA_SQL, ("tdza", "team_defense_zone_analysis"), "team defense by shot zone, team's last 15 games",
+            label_column="team_abbr",
         ),
         phase4_spec(
             "PlayerShotZoneAnalysisProcessor", "nba_precompute.player_shot_zone_analysis", "analysis_date",

@@ -547,19 +547,19 @@ def specs() -> list[ProcessorSpec]:
             description="league schedule + the day's scoreboard",
         ),
         ProcessorSpec(
-            name="NbacPlayerBoxscoreProcessor", phase=2, complete_on="game_id", output_table="nba_raw.nbac_player_boxscore",
+            name="NbacPlayerBoxscoreProcessor", phase=2, label_column="player_lookup", complete_on="game_id", output_table="nba_raw.nbac_player_boxscore",
             date_column="game_date", entity_key=("game_id", "person_id"), compute=compute_player_boxscore,
             work_dates_sql=GAME_DATES_SQL, aliases=("player_boxscore",),
             dependencies=(_sched(),), description="players' box-score lines",
         ),
         ProcessorSpec(
-            name="NbacTeamBoxscoreProcessor", phase=2, complete_on="game_id", output_table="nba_raw.nbac_team_boxscore",
+            name="NbacTeamBoxscoreProcessor", phase=2, label_column="team_abbr", complete_on="game_id", output_table="nba_raw.nbac_team_boxscore",
             date_column="game_date", entity_key=("game_id", "team_abbr"), compute=compute_team_boxscore,
             work_dates_sql=GAME_DATES_SQL, aliases=("team_boxscore",),
             dependencies=(_sched(),), description="team totals of each box score",
         ),
         ProcessorSpec(
-            name="NbacGamebookProcessor", phase=2, output_table="nba_raw.nbac_gamebook", date_column="game_date",
+            name="NbacGamebookProcessor", phase=2, label_column="player_lookup", output_table="nba_raw.nbac_gamebook", date_column="game_date",
             entity_key=("game_id", "person_id"), compute=compute_gamebook, work_dates_sql=GAME_DATES_SQL,
             aliases=("gamebook",), dependencies=(_sched(),), description="players who did not play, with reason",
         ),
@@ -569,7 +569,7 @@ def specs() -> list[ProcessorSpec]:
             aliases=("shots",), dependencies=(_sched(),), description="field-goal attempts with zone",
         ),
         ProcessorSpec(
-            name="OddsPlayerPropsProcessor", phase=2, output_table="nba_raw.odds_player_props",
+            name="OddsPlayerPropsProcessor", phase=2, label_column="player_lookup", output_table="nba_raw.odds_player_props",
             date_column="game_date", entity_key=("player_lookup",), compute=compute_props,
             work_dates_sql=GAME_DATES_SQL, aliases=("props",), dependencies=(_sched(),),
             description="points lines",

@@ -158,7 +158,14 @@ def catalog(extra_migrations: tuple[Migration, ...] = ()) -> Catalog:
         alerts_table=ALERTS,
         expected_keys_sql=SCHEDULED_GAMES_SQL,
         period_start=_season_start,
+        period_end=_season_end,
     )
+
+
+def _season_end(d: date) -> date:
+    """Last day whose windows can read d: the season's last day (else d itself)."""
+    season = season_of(d)
+    return season.end if season else d
 
 
 def _season_start(d: date) -> date:
