@@ -132,6 +132,13 @@ CREATE TABLE {ALERTS} (
     data_date DATE, message VARCHAR NOT NULL, remedy VARCHAR, delivered BOOLEAN);
 """
 
+CASCADE_RUNS = "nba_processing.cascade_runs"
+M008_CASCADE = f"""
+CREATE TABLE {CASCADE_RUNS} (
+    cascade_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
+    backfill_dates DATE[], cascade_start DATE, cascade_end DATE, records INTEGER, summary JSON);
+"""
+
 SCHEDULED_GAMES_SQL = (
     "SELECT game_date AS d, game_id AS key FROM nba_raw.nbac_schedule WHERE game_date BETWEEN $start AND $end"
 )
@@ -143,6 +150,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "precompute: TDZA, PSZA", M004_PRECOMPUTE),
 )
 OPERATIONS = Migration(7, "operations: triggers, checkpoints, alerts", M007_OPERATIONS)
+CASCADE = Migration(8, "cascade runs", M008_CASCADE)
 
 
 def catalog(extra_migrations: tuple[Migration, ...] = ()) -> Catalog:

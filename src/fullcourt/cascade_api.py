@@ -1,0 +1,338 @@
+"""Library functions behind `fullcourt cascade detect | reprocess | close` (seed 000's protocol).
+
+Each returns a result object; nothing here prints.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from fullcourt.api import open_warehouse, resolve_landing
+from fullcourt.dates import format_dates, runs_of
+from fullcourt.engine.cascade import CascadeResult, detect, reprocess
+from fullcourt.engine.runner import work_dates
+from fullcourt.engine.warehouse import Warehouse, check_identifier
+from fullcourt.errors import InputError, UsageError
+from fullcourt.nba.pipeline import registry
+from fullcourt.nba.schema import CASCADE_RUNS
+
+Progress = Callable[[str, int, int], None]
+COMPLETENESS_FIELDS = ("games_found", "games_expected", "contributing_game_dates", "missing_game_dates",
+                       "is_complete", "incompleteness_reason")
+
+
+def seed_specs() -> list:
+    """The processors a backfill reloads: the first phase (raw)."""
+    reg = registry()
+    first = min(s.phase for s in reg.order)
+    return reg.phase(first)
+
+
+@dataclass
+class DetectReport:
+    """The seeds' affected-file JSON plus a per-processor breakdown and, for 0 records, why."""
+
+    backfill_dates: list[date]
+    result: CascadeResult
+    dry_run: bool
+    marked: int = 0
+    why_empty: str | None = None
+    cascade_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def affected(self) -> dict[date, set[str]]:
+        out: dict[date, set[str]] = {}
+        for p in self.result.processors:
+            for d, labels in p.changed.items():
+                out.setdefault(d, set()).update(labels)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        by_date = self.affected()
+        dates = sorted(by_date)
+        return {
+            "cascade_id": self.cascade_id,
+            "backfill_dates": [d.isoformat() for d in self.backfill_dates],
+            "cascade_start": dates[0].isoformat() if dates else None,
+            "cascade_end": dates[-1].isoformat() if dates else None,
+            "total_affected_records": len(self.result.records()),
+            "affected_by_date": {d.isoformat(): sorted(by_date[d]) for d in dates},
+            "by_processor": {
+                p.processor: {
+                    "records": p.changed_count,
+                    "dates": len(p.changed),
+                    "affected_by_date": {d.isoformat(): sorted(v) for d, v in sorted(p.changed.items())},
+                }
+                for p in self.result.processors
+            },
+            "dry_run": self.dry_run,
+            "marked_needs_reprocessing": self.marked,
+            "why_empty": self.why_empty,
+            "seconds": round(self.result.seconds, 3),
+        }
+
+
+def cascade_detect(db: str | Path | None, dates: Sequence[date], output: str | Path | None = None,
+                   dry_run: bool = False) -> DetectReport:
+    """List every downstream record whose inputs change when `dates` are (re)loaded; without
+    `dry_run`, mark needs_reprocessing on the stored ones and record the detection."""
+    with open_warehouse(db) as wh:
+        seeds = {s.name: list(dates) for s in seed_specs()}
+        result = detect(wh, registry(), seeds)
+        report = DetectReport(sorted(dates), result, dry_run)
+        if not result.records():
+            report.why_empty = _why_empty(wh, dates)
+        if not dry_run:
+            started = datetime.now()
+            report.marked = _mark(wh, result)
+            _record(wh, report.cascade_id, "detect", started, report.backfill_dates, report.to_dict())
+    if output:
+        Path(output).write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def _why_empty(wh: Warehouse, dates: Sequence[date]) -> str:
+    reg = registry()
+    game_dates = work_dates(wh.con, reg.phase(3)[0], list(dates))
+    if not game_dates:
+        return f"no scheduled games on {format_dates(dates)}: nothing reads those dates"
+    later = [s for s in reg.order if s.phase >= 3 and wh.con.execute(
+        f"SELECT count(*) FROM {s.output_table} WHERE {s.date_column} >= ?", [min(game_dates)]).fetchall()[0][0]]
+    if not later:
+        return (f"no downstream records exist on or after {min(game_dates)}: nothing was computed from those dates "
+                "yet; run the phase 3-4 backfills instead of a cascade")
+    return "the downstream records on the candidate dates already match the reloaded data"
+
+
+def _mark(wh: Warehouse, result: CascadeResult) -> int:
+    """Set historical_completeness.needs_reprocessing on the detected stored records."""
+    reg = registry()
+    total = 0
+    with wh.transaction() as con:
+        for change in result.processors:
+            spec = reg.by_name[change.processor]
+            if not spec.label_column or not change.changed or not _has_completeness(wh, spec.output_table):
+                continue
+            ds = [d for d, ls in change.changed.items() for _ in ls]
+            ls = [label for _, labels in change.changed.items() for label in labels]
+            t = check_identifier(spec.output_table)
+            fields = ", ".join(f"{f} := historical_completeness.{f}" for f in COMPLETENESS_FIELDS)
+            n = con.execute(
+                f"""UPDATE {t} SET historical_completeness = struct_pack({fields}, needs_reprocessing := true)
+                    FROM (SELECT unnest(?::DATE[]) AS d, unnest(?::VARCHAR[]) AS e) k
+                    WHERE {t}.{spec.date_column} = k.d AND {t}.{spec.label_column}::VARCHAR = k.e""",
+                [ds, ls],
+            ).fetchall()
+            total += n[0][0] if n else 0
+    return total
+
+
+def _has_completeness(wh: Warehouse, table: str) -> bool:
+    schema, _, name = table.partition(".")
+    return bool(wh.con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+        "AND column_name = 'historical_completeness'", [schema, name]).fetchall()[0][0])
+
+
+def _record(wh: Warehouse, cascade_id: str, kind: str, started: datetime, dates: Sequence[date],
+            summary: dict[str, Any]) -> None:
+    affected = summary.get("affected_by_date") or {}
+    keys = sorted(affected)
+    with wh.transaction() as con:
+        con.execute(
+            f"INSERT INTO {CASCADE_RUNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [cascade_id, kind, started, datetime.now(), list(dates), keys[0] if keys else None,
+             keys[-1] if keys else None, summary.get("total_affected_records") or summary.get("records_changed"),
+             json.dumps(summary, default=str)],
+        )
+
+
+def read_affected_file(path: str | Path) -> tuple[list[date], list[date]]:
+    """(backfill dates, affected dates) from an affected file; InputError naming the problem."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+        backfill = sorted(date.fromisoformat(d) for d in data["backfill_dates"])
+        affected = sorted(date.fromisoformat(d) for d in data["affected_by_date"])
+    except FileNotFoundError:
+        raise InputError(f"affected file {p} does not exist",
+                         remedy="write one with: fullcourt cascade detect ... --output FILE") from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise InputError(f"affected file {p} is not a cascade detect output ({type(err).__name__}: {err})",
+                         remedy="regenerate it with: fullcourt cascade detect ... --output FILE") from None
+    return backfill, affected
+
+
+@dataclass
+class ReprocessReport:
+    """Per processor: records recomputed, changed and unchanged; re-predicted dates."""
+
+    result: CascadeResult
+    predicted_dates: list[date] = field(default_factory=list)
+    cascade_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def to_dict(self) -> dict[str, Any]:
+        changed = sum(p.changed_count for p in self.result.processors)
+        recomputed = sum(p.recomputed for p in self.result.processors)
+        return {
+            "cascade_id": self.cascade_id,
+            "backfill_dates": [d.isoformat() for d in self.result.seed_dates],
+            "records_recomputed": recomputed,
+            "records_changed": changed,
+            "records_unchanged": max(recomputed - changed, 0),
+            "records_per_second": round(recomputed / self.result.seconds, 1) if self.result.seconds else None,
+            "seconds": round(self.result.seconds, 3),
+            "processors": [p.to_dict() for p in self.result.processors],
+            "predicted_dates": [d.isoformat() for d in self.predicted_dates],
+            "affected_by_date": {
+                d.isoformat(): sorted(ls)
+                for d, ls in sorted(_union(self.result).items())
+            },
+        }
+
+
+def _union(result: CascadeResult) -> dict[date, set[str]]:
+    out: dict[date, set[str]] = {}
+    for p in result.processors:
+        for d, ls in p.changed.items():
+            out.setdefault(d, set()).update(ls)
+    return out
+
+
+def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfill_dates: Sequence[date] | None,
+                      only_dates: Sequence[date] | None = None, with_predictions: bool = False,
+                      progress: Progress | None = None) -> ReprocessReport:
+    """Recompute downstream of `backfill_dates` in DAG order with early cutoff (bounded to
+    `only_dates` when given; with no backfill dates, every date of `only_dates` is reloaded)."""
+    seeds_dates = list(backfill_dates or only_dates or [])
+    if not seeds_dates:
+        raise UsageError("nothing to reprocess", remedy="give --affected-file F or --start-date D --end-date D")
+    with open_warehouse(db) as wh:
+        started = datetime.now()
+        seeds = {s.name: seeds_dates for s in seed_specs()}
+        bound = set(only_dates) if only_dates is not None and backfill_dates is None else None
+        result = reprocess(wh, registry(), seeds, {"landing": resolve_landing(landing)}, bound, progress)
+        report = ReprocessReport(result)
+        _record(wh, report.cascade_id, "reprocess", started, result.seed_dates, report.to_dict())
+    if with_predictions:
+        from fullcourt import api
+
+        features = next((p for p in result.processors if p.processor == "MLFeatureStoreProcessor"), None)
+        changed = sorted(features.changed) if features else []
+        for start, end in runs_of(changed):
+            api.predict(db, start, end, force_rerun=True)
+        report.predicted_dates = changed
+    return report
+
+
+@dataclass
+class CloseReport:
+    """Close-out of a cascade range: flags cleared, records still incomplete and why."""
+
+    start: date
+    end: date
+    cleared: int
+    incomplete: list[dict[str, Any]]
+    incomplete_total: int
+    reprocessed: dict[str, dict[str, int]]
+    backfill_dates: list[date]
+    first_detected: datetime | None
+    closed_at: datetime
+    files: list[str] = field(default_factory=list)
+    cascade_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    @property
+    def secondary_gaps(self) -> list[date]:
+        return sorted({date.fromisoformat(m) for r in self.incomplete for m in r["missing_game_dates"]})
+
+    def to_dict(self) -> dict[str, Any]:
+        minutes = ((self.closed_at - self.first_detected).total_seconds() / 60) if self.first_detected else None
+        return {
+            "cascade_id": self.cascade_id,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "backfill_dates": [d.isoformat() for d in self.backfill_dates],
+            "needs_reprocessing_cleared": self.cleared,
+            "still_incomplete": self.incomplete_total,
+            "secondary_gaps": [d.isoformat() for d in self.secondary_gaps],
+            "incomplete_examples": self.incomplete[:50],
+            "reprocessed_by_processor": self.reprocessed,
+            "time_to_remediate_minutes": round(minutes, 2) if minutes is not None else None,
+            "files": self.files,
+        }
+
+    def markdown(self) -> str:
+        d = self.to_dict()
+        lines = [f"# Cascade incident report {self.cascade_id}", "",
+                 f"- Range: {d['start']} .. {d['end']}",
+                 f"- Backfilled dates: {', '.join(d['backfill_dates']) or 'unknown'}",
+                 f"- Time to remediate: {d['time_to_remediate_minutes']} minutes (first detection to close)",
+                 f"- needs_reprocessing cleared: {self.cleared}",
+                 f"- Still incomplete: {self.incomplete_total}"
+                 + (f" (secondary gaps: {', '.join(d['secondary_gaps'])})" if self.secondary_gaps else ""),
+                 "", "## Records reprocessed", "", "| processor | recomputed | changed |", "| --- | ---: | ---: |"]
+        for name, c in self.reprocessed.items():
+            lines.append(f"| {name} | {c.get('records_recomputed', 0)} | {c.get('records_changed', 0)} |")
+        if self.incomplete:
+            lines += ["", "## Still incomplete (first 50)", "", "| processor | date | entity | missing | reason |",
+                      "| --- | --- | --- | --- | --- |"]
+            for r in self.incomplete[:50]:
+                lines.append(f"| {r['processor']} | {r['date']} | {r['entity']} | "
+                             f"{', '.join(r['missing_game_dates'])} | {r['reason']} |")
+        return "\n".join(lines) + "\n"
+
+
+def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str | Path | None = None) -> CloseReport:
+    """Clear needs_reprocessing on complete records in [start, end], list those still
+    incomplete and why, and write the incident report (table + markdown and JSON files)."""
+    reg = registry()
+    with open_warehouse(db) as wh:
+        cleared = 0
+        incomplete: list[dict[str, Any]] = []
+        total = 0
+        with wh.transaction() as con:
+            for spec in reg.order:
+                if not spec.label_column or not _has_completeness(wh, spec.output_table):
+                    continue
+                t, dc = check_identifier(spec.output_table), spec.date_column
+                fields = ", ".join(f"{f} := historical_completeness.{f}" for f in COMPLETENESS_FIELDS)
+                n = con.execute(
+                    f"UPDATE {t} SET historical_completeness = struct_pack({fields}, needs_reprocessing := false) "
+                    f"WHERE {dc} BETWEEN ? AND ? AND historical_completeness.is_complete "
+                    f"AND historical_completeness.needs_reprocessing", [start, end]).fetchall()
+                cleared += n[0][0] if n else 0
+                rows = con.execute(
+                    f"SELECT {dc}, {spec.label_column}::VARCHAR, historical_completeness.missing_game_dates, "
+                    f"historical_completeness.incompleteness_reason FROM {t} "
+                    f"WHERE {dc} BETWEEN ? AND ? AND NOT historical_completeness.is_complete ORDER BY 1, 2",
+                    [start, end]).fetchall()
+                total += len(rows)
+                incomplete += [{"processor": spec.name, "date": d.isoformat(), "entity": e,
+                                "missing_game_dates": [m.isoformat() for m in missing or []], "reason": reason}
+                               for d, e, missing, reason in rows[:20]]
+        runs = wh.con.execute(
+            f"SELECT kind, started_at, backfill_dates, summary FROM {CASCADE_RUNS} "
+            "WHERE kind IN ('detect', 'reprocess') AND (cascade_end IS NULL OR cascade_end >= ?) "
+            "AND (cascade_start IS NULL OR cascade_start <= ?) ORDER BY started_at", [start, end]).fetchall()
+        first = runs[0][1] if runs else None
+        backfill = sorted({d for _, _, ds, _ in runs for d in (ds or [])})
+        reprocessed: dict[str, dict[str, int]] = {}
+        for kind, _, _, summary in runs:
+            if kind == "reprocess":
+                for p in json.loads(summary).get("processors", []):
+                    agg = reprocessed.setdefault(p["processor"], {"records_recomputed": 0, "records_changed": 0})
+                    agg["records_recomputed"] += p["records_recomputed"]
+                    agg["records_changed"] += p["records_changed"]
+        report = CloseReport(start, end, cleared, incomplete, total, reprocessed, backfill, first, datetime.now())
+        folder = Path(report_dir or "cascade_reports")
+        folder.mkdir(parents=True, exist_ok=True)
+        md = folder / f"cascade-{start}-{end}-{report.cascade_id}.md"
+        js = md.with_suffix(".json")
+        report.files = [str(md), str(js)]
+        md.write_text(report.markdown(), encoding="utf-8")
+        js.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        _record(wh, report.cascade_id, "close", report.closed_at, backfill, report.to_dict())
+    return report
