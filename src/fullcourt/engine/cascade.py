@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import duckdb
 
-from fullcourt.engine.runner import RunOptions, run_processor, work_dates
+from fullcourt.engine.runner import RunOptions, run_processor
 from fullcourt.engine.spec import ProcessorSpec, Registry, Window
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
@@ -222,6 +222,17 @@ class Cascade:
         return self.wh.con.execute(f"SELECT (SELECT count(*) FROM {name}) + (SELECT count(*) FROM {name}_f)"
                                    ).fetchall()[0][0]
 
+    def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
+        """The dates among `dates` that `spec` has run for (a cascade updates history that was
+        computed; it does not extend it to dates never run)."""
+        if not dates:
+            return []
+        table = check_identifier(self.wh.catalog.ledger_table)
+        rows = self.wh.con.execute(
+            f"SELECT DISTINCT data_date FROM {table} WHERE processor_name = ? "
+            f"AND data_date IN (SELECT unnest(?::DATE[]))", [spec.name, list(dates)]).fetchall()
+        return sorted(r[0] for r in rows)
+
     def downstream_of(self, seeds: Iterable[ProcessorSpec]) -> list[ProcessorSpec]:
         names: set[str] = set()
         for s in seeds:
@@ -264,8 +275,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             progress(spec.name, i, len(plan))
         t = time.perf_counter()
         cand = cas.candidates(spec, changes)
-        dates = [d for d in sorted(cand) if only_dates is None or d in only_dates]
-        dates = work_dates(wh.con, spec, dates) if dates else []
+        dates = cas.ran_on(spec, [d for d in sorted(cand) if only_dates is None or d in only_dates])
         change = ProcessorChange(spec.name, dates)
         if dates:
             cas.snapshot(spec, dates, "cascade_before")
@@ -298,26 +308,43 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
     result = CascadeResult(sorted({d for ds in seeds.values() for d in ds}))
     for spec in cas.downstream_of(seed_specs):
         cand = cas.candidates(spec, changes)
-        dates = work_dates(wh.con, spec, sorted(cand)) if cand else []
+        dates = cas.ran_on(spec, sorted(cand))
         change = ProcessorChange(spec.name, dates)
+        inherited = _inherited(cas, registry, spec, changes)
         for d in dates:
             labels = cand[d]
-            stored = _labels_on(wh, spec, d)
-            inherited = set()
-            for dep in spec.dependencies:
-                parent = registry.by_table.get(dep.table)
-                if (dep.window.kind == "same_date" and parent and parent.name in changes
-                        and parent.label_column == spec.label_column):
-                    inherited |= changes[parent.name].get(d) or set()
+            carried = inherited.get(d, set())
             if labels is None:
-                change.changed[d] = (stored or set()) | inherited
+                change.changed[d] = _labels_on(wh, spec, d) | carried
             else:
-                change.changed[d] = set(labels) | (inherited if spec.label_column else set())
+                change.changed[d] = set(labels) | carried
         changes[spec.name] = {d: set(v) for d, v in change.changed.items()}
         change.recomputed = change.changed_count
         result.processors.append(change)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _inherited(cas: Cascade, registry: Registry, spec: ProcessorSpec, changes: dict[str, Changes]
+               ) -> dict[date, set[str]]:
+    """Labels a record of `spec` may gain from upstream changes: a parent's changed labels,
+    carried forward through the dependency's window, when they name the same kind of entity
+    (the same label column, or a parent in an earlier phase keyed by the same people)."""
+    out: dict[date, set[str]] = {}
+    if not spec.label_column:
+        return out
+    for dep in spec.dependencies:
+        parent = registry.by_table.get(dep.table)
+        if parent is None or parent.name not in changes or not parent.label_column:
+            continue
+        if parent.label_column != spec.label_column and parent.phase >= spec.phase:
+            continue
+        for x, labels in changes[parent.name].items():
+            if not labels or dep.window.kind == "last_n_games":
+                continue
+            for d in forward_dates(dep.window, x, cas.period_end(x)):
+                out.setdefault(d, set()).update(labels)
+    return out
 
 
 def _labels_on(wh: Warehouse, spec: ProcessorSpec, d: date) -> set[str]:

@@ -26,7 +26,7 @@ clamp(x, lo, hi) keeps NULL as NULL.
 - historical_completeness: the player's last-10 window over player_game_summary.
 
 PDC — nba_precompute.player_daily_cache (player × cache_date). Season-to-date rolling stats of
-the player (last 5, last 10, season; points_std_last_10 is stddev_samp, NULL under 2 games;
+the player (last 5, last 10, season; points_std_last_10 is the sample standard deviation, from exact integer sums, NULL under 2 games;
 ft_points_share_last_10 = Σ ftm / Σ points over the last 10), of his team (last 10 games'
 pace and offensive rating, season win share before d), and composite_adjustment =
 PCF.total_composite_adjustment for (player, d), NULL without a PCF row.
@@ -146,12 +146,12 @@ WITH {RUN_DATES_CTE},
 {player_window_ctes('p', PGS, PCF_N, keep=', u.usage_rate')},
 usage AS (
     SELECT d, person_id,
-           avg(usage_rate) FILTER (WHERE rn <= {USAGE_SHORT_N}) AS usage_avg_last_3,
-           avg(usage_rate) AS usage_avg_last_10
+           avg(usage_rate::DECIMAL(18, 6)) FILTER (WHERE rn <= {USAGE_SHORT_N}) AS usage_avg_last_3,
+           avg(usage_rate::DECIMAL(18, 6)) AS usage_avg_last_10
     FROM p_app WHERE rn <= {PCF_N} GROUP BY d, person_id
 ),
 {_team_games_cte('tg')},
-team_pace AS (SELECT d, team_abbr, avg(pace) AS pace FROM tg WHERE rn <= {TEAM_N} GROUP BY d, team_abbr),
+team_pace AS (SELECT d, team_abbr, avg(pace::DECIMAL(18, 6)) AS pace FROM tg WHERE rn <= {TEAM_N} GROUP BY d, team_abbr),
 inputs AS (
     SELECT c.d AS game_date, c.person_id, c.player_lookup, c.player_name, c.team_abbr, c.opponent_team_abbr,
            c.season, c.days_rest, c.back_to_back, c.games_in_last_7_days, c.minutes_in_last_7_days,
@@ -211,11 +211,11 @@ agg AS (
            avg(points) FILTER (WHERE rn <= 5) AS points_l5,
            avg(points) FILTER (WHERE rn <= 10) AS points_l10,
            avg(points) AS points_season,
-           stddev_samp(points) FILTER (WHERE rn <= 10) AS points_sd_l10,
-           avg(minutes) FILTER (WHERE rn <= 5) AS minutes_l5,
-           avg(minutes) FILTER (WHERE rn <= 10) AS minutes_l10,
-           avg(usage_rate) FILTER (WHERE rn <= 10) AS usage_l10,
-           avg(ts_pct) FILTER (WHERE rn <= 10) AS ts_l10,
+           CASE WHEN count(points) FILTER (WHERE rn <= 10) >= 2 THEN sqrt(greatest(0.0, (sum(points * points) FILTER (WHERE rn <= 10) - sum(points) FILTER (WHERE rn <= 10)::DOUBLE * sum(points) FILTER (WHERE rn <= 10) / count(points) FILTER (WHERE rn <= 10)) / (count(points) FILTER (WHERE rn <= 10) - 1))) END AS points_sd_l10,
+           avg(minutes::DECIMAL(18, 6)) FILTER (WHERE rn <= 5) AS minutes_l5,
+           avg(minutes::DECIMAL(18, 6)) FILTER (WHERE rn <= 10) AS minutes_l10,
+           avg(usage_rate::DECIMAL(18, 6)) FILTER (WHERE rn <= 10) AS usage_l10,
+           avg(ts_pct::DECIMAL(18, 6)) FILTER (WHERE rn <= 10) AS ts_l10,
            sum(ftm) FILTER (WHERE rn <= 10)::DOUBLE / nullif(sum(points) FILTER (WHERE rn <= 10), 0) AS ft_share_l10,
            count(*) AS games
     FROM p_app GROUP BY d, person_id
@@ -223,8 +223,8 @@ agg AS (
 {_team_games_cte('tg')},
 team AS (
     SELECT d, team_abbr,
-           avg(pace) FILTER (WHERE rn <= {TEAM_N}) AS pace_l10,
-           avg(offensive_rating) FILTER (WHERE rn <= {TEAM_N}) AS off_rating_l10,
+           avg(pace::DECIMAL(18, 6)) FILTER (WHERE rn <= {TEAM_N}) AS pace_l10,
+           avg(offensive_rating::DECIMAL(18, 6)) FILTER (WHERE rn <= {TEAM_N}) AS off_rating_l10,
            avg(CASE WHEN win THEN 1.0 ELSE 0.0 END) AS win_pct
     FROM tg GROUP BY d, team_abbr
 ),
@@ -322,12 +322,12 @@ def _default_features() -> str:
 MLFS_SQL = f"""
 WITH {CONTEXT_CTE},
 league_t AS (
-    SELECT analysis_date AS d, avg(defensive_rating_last_15) AS def_rating, avg(opponent_pace) AS pace
+    SELECT analysis_date AS d, avg(defensive_rating_last_15::DECIMAL(18, 6)) AS def_rating, avg(opponent_pace::DECIMAL(18, 6)) AS pace
     FROM {TDZA} WHERE analysis_date IN (SELECT d FROM run_dates) GROUP BY analysis_date
 ),
 league_s AS (
-    SELECT analysis_date AS d, avg(paint_rate_last_10) / 100.0 AS paint,
-           avg(mid_range_rate_last_10) / 100.0 AS mid_range, avg(three_rate_last_10) / 100.0 AS three
+    SELECT analysis_date AS d, avg(paint_rate_last_10::DECIMAL(18, 6)) / 100.0 AS paint,
+           avg(mid_range_rate_last_10::DECIMAL(18, 6)) / 100.0 AS mid_range, avg(three_rate_last_10::DECIMAL(18, 6)) / 100.0 AS three
     FROM {PSZA} WHERE analysis_date IN (SELECT d FROM run_dates) GROUP BY analysis_date
 ),
 orest AS (

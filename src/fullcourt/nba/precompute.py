@@ -75,7 +75,8 @@ agg AS (
            sum(opp_paint_makes) AS pm, sum(opp_paint_attempts) AS pa,
            sum(opp_mid_range_makes) AS mm, sum(opp_mid_range_attempts) AS ma,
            sum(opp_three_makes) AS tm, sum(opp_three_attempts) AS ta,
-           sum(points_allowed) AS pts, sum(possessions) AS poss, avg(pace) AS pace
+           sum(points_allowed) AS pts, sum(possessions::DECIMAL(18, 6)) AS poss,
+           avg(pace::DECIMAL(18, 6)) AS pace
     FROM t_games WHERE rn <= {TDZA_N} GROUP BY d, team_abbr
 ),
 league AS (

@@ -24,6 +24,9 @@ GAME_DATES_SQL = (
 )
 LOOKUP_SQL = "regexp_replace(lower(strip_accents({0})), '[^a-z0-9]', '', 'g')"
 FOLDER_DATE_SQL = r"TRY_CAST(regexp_extract(filename, '(\d{4}-\d{2}-\d{2})[/\\][^/\\]*$', 1) AS DATE)"
+SOURCE_SQL = r"regexp_extract({0}, '((\d{{4}}-\d{{2}}-\d{{2}}|schedule)[/\\][^/\\]+)$', 1)"
+"""The stored source_file: the payload's path inside the landing folder (date/file.json), so a
+store does not depend on where the landing folder lives."""
 MINUTES_OK_SQL = r"regexp_matches({0}, '^PT-?\d+M-?\d+(\.\d+)?S$')"
 MINUTES_SQL = (
     r"(TRY_CAST(regexp_extract({0}, '^PT(-?\d+)M', 1) AS DOUBLE)"
@@ -305,7 +308,7 @@ def compute_schedule(ctx: ComputeContext) -> Computed:
                coalesce(b.g.gameStatus, l.g.gameStatus, 1) AS game_status,
                b.g.homeTeam.score AS home_score,
                b.g.awayTeam.score AS away_score,
-               coalesce(b.filename, l.filename) AS source_file
+               {SOURCE_SQL.format('coalesce(b.filename, l.filename)')} AS source_file
         FROM league l
         FULL OUTER JOIN board b ON b.g.gameId = l.g.gameId AND b.game_date = l.game_date
         """
@@ -413,7 +416,7 @@ def compute_player_boxscore(ctx: ComputeContext) -> Computed:
                p.personId AS person_id, p.name AS player_name, {LOOKUP_SQL.format('p.name')} AS player_lookup,
                p.position AS position, p.starter = '1' AS starter,
                round({MINUTES_SQL.format('p.statistics.minutes')}, 4) AS minutes, {_stat_cols('p.statistics')},
-               p.statistics.plusMinusPoints AS plus_minus, filename AS source_file
+               p.statistics.plusMinusPoints AS plus_minus, {SOURCE_SQL.format('filename')} AS source_file
         FROM bx_players
         """
     )
@@ -427,7 +430,7 @@ def compute_team_boxscore(ctx: ComputeContext) -> Computed:
         CREATE OR REPLACE TEMP TABLE {ctx.stage} AS
         SELECT folder_date AS game_date, game_id, t.teamId AS team_id, t.teamTricode AS team_abbr, is_home,
                round({MINUTES_SQL.format('t.statistics.minutes')}, 4) AS minutes, {_stat_cols('t.statistics')},
-               filename AS source_file
+               {SOURCE_SQL.format('filename')} AS source_file
         FROM bx_sides WHERE t IS NOT NULL
         """
     )
@@ -479,7 +482,7 @@ def compute_gamebook(ctx: ComputeContext) -> Computed:
     """
     select = f"""folder_date AS game_date, game_id, x.personId AS person_id, x.name AS player_name,
                {LOOKUP_SQL.format('x.name')} AS player_lookup, x.teamTricode AS team_abbr,
-               coalesce(x.status, 'DNP') AS status, x.reason AS reason, filename AS source_file"""
+               coalesce(x.status, 'DNP') AS status, x.reason AS reason, {SOURCE_SQL.format('filename')} AS source_file"""
     return _per_game_list(ctx, "gamebook_*.json", GAMEBOOK_COLUMNS, "inactivePlayers", "gamebook", checks, select)
 
 
@@ -495,7 +498,7 @@ def compute_shots(ctx: ComputeContext) -> Computed:
         UNION ALL SELECT folder_date, filename, 'negative shotDistance for personId ' || x.personId
             FROM rows WHERE x.shotDistance < 0
     """
-    select = """folder_date AS game_date, game_id, x.actionNumber AS action_number, x.personId AS person_id,
+    select = f"""folder_date AS game_date, game_id, x.actionNumber AS action_number, x.personId AS person_id,
                x.teamTricode AS team_abbr, x.period AS period, x.clock AS clock, x.shotType AS shot_type,
                x.shotDistance AS shot_distance, x.x AS x, x.y AS y, x.shotResult = 'Made' AS made,
                x.basicZone AS basic_zone,
@@ -503,7 +506,7 @@ def compute_shots(ctx: ComputeContext) -> Computed:
                     WHEN x.basicZone IN ('Restricted Area', 'In The Paint (Non-RA)') THEN 'paint'
                     WHEN x.basicZone IS NULL AND x.shotDistance <= 8 THEN 'paint'
                     ELSE 'mid_range' END AS zone,
-               filename AS source_file"""
+               {SOURCE_SQL.format('filename')} AS source_file"""
     return _per_game_list(ctx, "shots_*.json", SHOTS_COLUMNS, "shots", "shot log", checks, select)
 
 
@@ -531,7 +534,7 @@ def compute_props(ctx: ComputeContext) -> Computed:
         SELECT folder_date AS game_date, l.gameId AS game_id, l.personId AS person_id,
                {LOOKUP_SQL.format('l.name')} AS player_lookup, l.name AS player_name, l.teamTricode AS team_abbr,
                coalesce(market, 'player_points') AS market, l.line AS line, l.overPrice AS over_price,
-               l.underPrice AS under_price, filename AS source_file
+               l.underPrice AS under_price, {SOURCE_SQL.format('filename')} AS source_file
         FROM pr
         """
     )
