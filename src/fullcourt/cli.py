@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from fullcourt import api, render
+from fullcourt import api, cascade_api, render
 from fullcourt.dates import parse_date, parse_date_list, resolve_dates
 from fullcourt.errors import FullcourtError, UsageError
 
@@ -118,6 +118,8 @@ def backfill(
     ),
     parallel: int = typer.Option(2, "--parallel", help="Processors that do not depend on each other "
                                  "(e.g. TDZA and PSZA) run N at a time."),
+    cascade: bool = typer.Option(False, "--cascade", help="After a phase 2 backfill: cascade detect, then "
+                                 "reprocess everything downstream (seed 000 in one command)."),
     landing: Optional[str] = LandingOpt,
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
@@ -146,6 +148,20 @@ def backfill(
                 skip_preflight=skip_preflight, trigger_downstream=trigger_downstream, parallel=parallel,
                 progress=progress,
             )
+        if cascade:
+            if result.request.specs[0].phase != 2 or any(s.phase != 2 for s in result.request.specs):
+                raise UsageError("--cascade follows a phase 2 backfill", remedy="use it with --phase 2")
+            loaded = sorted({r.data_date for p in result.runs for r in p.rows if r.status == "success"})
+            detected = cascade_api.cascade_detect(db, loaded)
+            reprocessed = cascade_api.cascade_reprocess(db, landing, loaded)
+            if as_json:
+                typer.echo(json.dumps({"backfill": result.to_dict(), "detect": detected.to_dict(),
+                                       "reprocess": reprocessed.to_dict()}, indent=2, default=str))
+            else:
+                render.backfill(result)
+                render.cascade_detect(detected)
+                render.cascade_reprocess(reprocessed)
+            return 0 if result.ok else 1
         _emit(as_json, result, render.backfill)
         return 0 if result.ok else 1
 
@@ -224,6 +240,91 @@ def preflight(
         result = api.preflight(db, landing, phase, start, end)
         _emit(as_json, result, render.preflight)
         return 0 if result.ok else 1
+
+    _run(body, as_json)
+
+
+cascade_app = typer.Typer(help="Find and recompute the records a late or corrected day changes (seed 000).",
+                          no_args_is_help=True)
+app.add_typer(cascade_app, name="cascade")
+
+
+@cascade_app.command("detect")
+def cascade_detect(
+    backfill_start: Optional[str] = typer.Option(None, "--backfill-start", help="First backfilled date (inclusive)."),
+    backfill_end: Optional[str] = typer.Option(None, "--backfill-end", help="Last backfilled date (inclusive)."),
+    dates: Optional[str] = DatesOpt,
+    output: Optional[str] = typer.Option(None, "--output", help="Write the affected-file JSON here."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only list; do not mark needs_reprocessing."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """List every downstream record whose inputs change when the backfilled dates are reloaded.
+
+    Example: fullcourt cascade detect --backfill-start 2021-11-17 --backfill-end 2021-11-17 --output affected.json
+    """
+
+    def body() -> int:
+        days = _dates(backfill_start, backfill_end, dates)
+        result = cascade_api.cascade_detect(db, days, output, dry_run)
+        _emit(as_json, result, render.cascade_detect)
+        return 0
+
+    _run(body, as_json)
+
+
+@cascade_app.command("reprocess")
+def cascade_reprocess(
+    affected_file: Optional[str] = typer.Option(None, "--affected-file", help="The output of cascade detect."),
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    with_predictions: bool = typer.Option(False, "--with-predictions",
+                                          help="Re-predict the game dates whose features changed."),
+    landing: Optional[str] = LandingOpt,
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Recompute in dependency order, propagating only records that really changed.
+
+    Example: fullcourt cascade reprocess --affected-file affected.json --with-predictions
+    """
+
+    def body() -> int:
+        if affected_file and (start_date or end_date):
+            raise UsageError("give either --affected-file or --start-date/--end-date, not both")
+        if affected_file:
+            backfill, _ = cascade_api.read_affected_file(affected_file)
+            result = cascade_api.cascade_reprocess(db, landing, backfill, None, with_predictions,
+                                                   progress=None)
+        else:
+            days = _dates(start_date, end_date, None)
+            with render.progress(enabled=not as_json) as progress:
+                result = cascade_api.cascade_reprocess(db, landing, None, days, with_predictions, progress)
+        _emit(as_json, result, render.cascade_reprocess)
+        return 0
+
+    _run(body, as_json)
+
+
+@cascade_app.command("close")
+def cascade_close(
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    report_dir: Optional[str] = typer.Option(None, "--report-dir", help="Folder for the incident report files "
+                                             "(default ./cascade_reports)."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Clear needs_reprocessing where complete, list what is still incomplete and why, write the incident report.
+
+    Example: fullcourt cascade close --start-date 2021-11-17 --end-date 2021-12-31
+    """
+
+    def body() -> int:
+        start, end = _range(start_date, end_date)
+        result = cascade_api.cascade_close(db, start, end, report_dir)
+        _emit(as_json, result, render.cascade_close)
+        return 0
 
     _run(body, as_json)
 

@@ -195,3 +195,49 @@ def grade(result: Any) -> None:
 
 def _num(x: Any) -> str:
     return "" if x is None else f"{x:.3f}"
+
+
+def cascade_detect(report: Any) -> None:
+    data = report.to_dict()
+    table = Table(title=f"Cascade detect for {', '.join(data['backfill_dates'])}", title_justify="left")
+    for col in ("processor", "dates", "records"):
+        table.add_column(col, justify="left" if col == "processor" else "right")
+    for name, p in data["by_processor"].items():
+        table.add_row(name, str(p["dates"]), f"{p['records']:,}")
+    console.print(table)
+    console.print(f"{data['total_affected_records']:,} records affected, {data['cascade_start']} .. {data['cascade_end']}"
+                  f" ({data['seconds']:.2f}s)" + ("" if data["dry_run"] else
+                                                  f"; needs_reprocessing set on {data['marked_needs_reprocessing']:,}"),
+                  highlight=False)
+    if data["why_empty"]:
+        console.print(f"[yellow]0 affected records:[/] {data['why_empty']}", highlight=False)
+
+
+def cascade_reprocess(report: Any) -> None:
+    data = report.to_dict()
+    table = Table(title="Cascade reprocess (early cutoff: only real changes propagate)", title_justify="left")
+    for col in ("processor", "dates", "recomputed", "changed", "unchanged", "seconds"):
+        table.add_column(col, justify="left" if col == "processor" else "right")
+    for p in data["processors"]:
+        if p["dates"]:
+            table.add_row(p["processor"], str(p["dates"]), f"{p['records_recomputed']:,}",
+                          f"{p['records_changed']:,}", f"{p['records_unchanged']:,}", f"{p['seconds']:.2f}")
+    console.print(table)
+    console.print(f"{data['records_changed']:,} records changed of {data['records_recomputed']:,} recomputed in "
+                  f"{data['seconds']:.2f}s ({data['records_per_second']} records/s)", highlight=False)
+    if data["predicted_dates"]:
+        console.print(f"Re-predicted {len(data['predicted_dates'])} dates.")
+
+
+def cascade_close(report: Any) -> None:
+    data = report.to_dict()
+    console.print(f"Cleared needs_reprocessing on {data['needs_reprocessing_cleared']:,} complete records.")
+    if data["still_incomplete"]:
+        console.print(f"[yellow]{data['still_incomplete']:,} records are still incomplete[/]; secondary gaps: "
+                      f"{', '.join(data['secondary_gaps']) or 'none'}", highlight=False)
+        for r in data["incomplete_examples"][:5]:
+            console.print(f"  {r['processor']} {r['date']} {r['entity']}: missing {', '.join(r['missing_game_dates'])}"
+                          f" ({r['reason']})", highlight=False)
+    else:
+        console.print("[green]Every record in the range is complete.[/]")
+    console.print(f"Incident report: {', '.join(data['files'])}", highlight=False)
