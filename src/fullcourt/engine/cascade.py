@@ -32,6 +32,9 @@ from fullcourt.engine.spec import ProcessorSpec, Registry, Window
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
 RUN_META = ("run_id", "processed_at")
+WILDCARD = "*"
+"""A detected label meaning "every entity of this processor on this date": used where nothing
+was stored to name them (the processor was skipped or failed there because of the gap)."""
 Progress = Callable[[str, int, int], None]
 ALL = None  # "every entity" of a date
 Changes = dict[date, set[str] | None]  # date -> changed labels (None: all of the date)
@@ -88,6 +91,12 @@ class CascadeResult:
     def records(self) -> set[tuple[str, date, str]]:
         return {(p.processor, d, e) for p in self.processors for d, es in p.changed.items() for e in es}
 
+    def covers(self, record: tuple[str, date, str]) -> bool:
+        """Whether `record` is listed, by name or by the date's wildcard."""
+        p, d, _ = record
+        found = self.records()
+        return record in found or (p, d, WILDCARD) in found
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "seed_dates": [d.isoformat() for d in self.seed_dates],
@@ -108,9 +117,15 @@ class Cascade:
 
     # -- candidate dates ------------------------------------------------------------------
 
-    def candidates(self, spec: ProcessorSpec, changes: dict[str, Changes]) -> dict[date, set[str] | None]:
-        """Dates (and, where known, labels) of `spec` whose inputs read a change upstream."""
+    def candidates(self, spec: ProcessorSpec, changes: dict[str, Changes], since: date | None = None
+                   ) -> dict[date, set[str] | None]:
+        """Dates (and, where known, labels) of `spec` whose inputs read a change upstream, plus
+        the dates from `since` on where its latest run did not succeed (failed, blocked, or
+        skipped because of its upstream): records that did not exist may now be computed."""
         out: dict[date, set[str] | None] = {}
+        if since is not None:
+            for d in self.not_succeeded(spec, since):
+                _add(out, d, None)
         for dep in spec.dependencies:
             parent = self.registry.by_table.get(dep.table)
             if parent is None or parent.name not in changes:
@@ -222,6 +237,16 @@ class Cascade:
         return self.wh.con.execute(f"SELECT (SELECT count(*) FROM {name}) + (SELECT count(*) FROM {name}_f)"
                                    ).fetchall()[0][0]
 
+    def not_succeeded(self, spec: ProcessorSpec, since: date) -> list[date]:
+        table = check_identifier(self.wh.catalog.ledger_table)
+        rows = self.wh.con.execute(
+            f"""SELECT data_date FROM (
+                    SELECT data_date, arg_max(status, started_at) AS st, arg_max(skip_reason, started_at) AS why
+                    FROM {table} WHERE processor_name = ? AND data_date >= ? GROUP BY 1)
+                WHERE st IN ('failed', 'blocked') OR (st = 'skipped' AND why LIKE 'upstream%')""",
+            [spec.name, since]).fetchall()
+        return sorted(r[0] for r in rows)
+
     def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` that `spec` has run for (a cascade updates history that was
         computed; it does not extend it to dates never run)."""
@@ -274,7 +299,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
         if progress:
             progress(spec.name, i, len(plan))
         t = time.perf_counter()
-        cand = cas.candidates(spec, changes)
+        cand = cas.candidates(spec, changes, min(result.seed_dates))
         dates = cas.ran_on(spec, [d for d in sorted(cand) if only_dates is None or d in only_dates])
         change = ProcessorChange(spec.name, dates)
         if dates:
@@ -307,7 +332,7 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
         changes[name] = {d: _labels_on(wh, spec, d) for d in ds}
     result = CascadeResult(sorted({d for ds in seeds.values() for d in ds}))
     for spec in cas.downstream_of(seed_specs):
-        cand = cas.candidates(spec, changes)
+        cand = cas.candidates(spec, changes, min(result.seed_dates))
         dates = cas.ran_on(spec, sorted(cand))
         change = ProcessorChange(spec.name, dates)
         inherited = _inherited(cas, registry, spec, changes)
@@ -315,7 +340,8 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
             labels = cand[d]
             carried = inherited.get(d, set())
             if labels is None:
-                change.changed[d] = _labels_on(wh, spec, d) | carried
+                stored = _labels_on(wh, spec, d)
+                change.changed[d] = (stored | carried) if stored else {WILDCARD}
             else:
                 change.changed[d] = set(labels) | carried
         changes[spec.name] = {d: set(v) for d, v in change.changed.items()}

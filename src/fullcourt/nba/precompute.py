@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fullcourt.engine.spec import Dependency, ProcessorSpec, last_n_games, season_to_date, split_compute
+from fullcourt.engine.spec import Dependency, ProcessorSpec, last_n_games, split_compute
 from fullcourt.nba.calendar import is_bootstrap
 from fullcourt.nba.raw import GAME_DATES_SQL
 from fullcourt.nba.windows import (
@@ -192,19 +192,20 @@ FROM rows
 
 def specs() -> list[ProcessorSpec]:
     """TDZA and PSZA."""
-    schedule = Dependency("nba_raw.nbac_schedule", season_to_date())
+    # The schedule is the calendar completeness is judged against (the catalog's expected keys),
+    # not a data input: reloading a date's scoreboard does not change which games exist.
     return [
         phase4_spec(
             "TeamDefenseZoneAnalysisProcessor", "nba_precompute.team_defense_zone_analysis", "analysis_date",
             ("team_abbr",), TDZA_N,
-            (Dependency("nba_analytics.team_defense_game_summary", last_n_games(TDZA_N), entity="team"), schedule),
+            (Dependency("nba_analytics.team_defense_game_summary", last_n_games(TDZA_N), entity="team"),),
             TDZA_SQL, ("tdza", "team_defense_zone_analysis"), "team defense by shot zone, team's last 15 games",
             label_column="team_abbr",
         ),
         phase4_spec(
             "PlayerShotZoneAnalysisProcessor", "nba_precompute.player_shot_zone_analysis", "analysis_date",
             ("person_id",), PSZA_N,
-            (Dependency("nba_analytics.player_game_summary", last_n_games(PSZA_TREND_N), entity="player"), schedule),
+            (Dependency("nba_analytics.player_game_summary", last_n_games(PSZA_TREND_N), entity="player"),),
             PSZA_SQL, ("psza", "player_shot_zone_analysis"),
             "player shot zones, player's last 10 games (20 for the trend)",
         ),
