@@ -141,8 +141,16 @@ def _gap_check(wh: Warehouse, registry: Registry, spec: ProcessorSpec, d: date) 
         return None
     culprits = [s for s in registry.order if s.name in missing]
     dates = sorted(set().union(*missing.values()))
+    # the fix starts where the hole starts: ancestors whose tables lack the same dates
+    deeper = {a.name: a for c in culprits for a in registry.ancestors(c) if a.complete_on}
+    fix = list(culprits)
+    for a in deeper.values():
+        gaps = find_gaps(wh.con, cat.expected_keys_sql, a.output_table, a.date_column, a.complete_on,
+                         dates[0], dates[-1])
+        if set(gaps.missing) & set(dates):
+            fix.append(a)
     return Block(DATA_GAPS, spec.name, d, [s.output_table for s in culprits], dates,
-                 remedy_for(registry, culprits, dates, spec))
+                 remedy_for(registry, fix, dates, spec))
 
 
 def _days(start: date, end: date) -> list[date]:
