@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The fullcourt story on a synthetic 2021-22 season start: history is backfilled, the scraper
-# goes down on one day, the next daily run refuses to build on the hole, the backfill that
-# fixes it runs, and the same daily run then succeeds through phase 4.
+# The fullcourt story on a synthetic 2021-22 season start:
+#   history backfilled -> the scraper goes down one day -> the next daily run refuses to build
+#   on the hole -> the rest of the month is backfilled anyway, flagged incomplete -> the late
+#   day arrives -> backfill + cascade (detect, reprocess) -> close -> verification passes.
 set -uo pipefail
 OUT=out/demo
 rm -rf "$OUT" && mkdir -p "$OUT"
 export FULLCOURT_DB="$OUT/fullcourt.duckdb" FULLCOURT_LANDING="$OUT/landing"
-OPENING=2021-10-19 HISTORY_END=2021-11-16 OUTAGE=2021-11-17 NEXT=2021-11-18
+OPENING=2021-10-19 HISTORY_END=2021-11-16 OUTAGE=2021-11-17 NEXT=2021-11-18 MONTH_END=2021-11-30
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; }
 expect() {  # expect CODE command...: run it, fail the demo if the exit code differs
@@ -16,8 +17,8 @@ expect() {  # expect CODE command...: run it, fail the demo if the exit code dif
 }
 
 step "Phase 1: scrape the season's first six weeks; the scraper is down on $OUTAGE" \
-  fullcourt scrape --start-date $OPENING --end-date $NEXT --fail-dates $OUTAGE
-expect 0 fullcourt scrape --start-date $OPENING --end-date $NEXT --fail-dates $OUTAGE
+  fullcourt scrape --start-date $OPENING --end-date $MONTH_END --fail-dates $OUTAGE
+expect 0 fullcourt scrape --start-date $OPENING --end-date $MONTH_END --fail-dates $OUTAGE
 
 for PHASE in 2 3 4; do
   step "Backfill phase $PHASE over the history ($OPENING .. $HISTORY_END)" \
@@ -33,20 +34,35 @@ step "Daily run for $NEXT: phase 2 loads, then strict mode BLOCKS what would rea
   fullcourt run --date $NEXT
 expect 3 fullcourt run --date $NEXT
 
-step "The scraper is back: re-scrape $OUTAGE" fullcourt scrape --start-date $OUTAGE --end-date $OUTAGE
+step "The data is late; features must flow: backfill the rest of the month anyway (phases 2-4)" \
+  "fullcourt backfill --phase N --start-date $NEXT --end-date $MONTH_END --skip-preflight"
+for PHASE in 2 3 4; do
+  expect 0 fullcourt backfill --phase $PHASE --start-date $NEXT --end-date $MONTH_END --skip-preflight
+done
+
+step "Those records know they are incomplete, and why (exit 1)" \
+  fullcourt completeness verify --start-date $NEXT --end-date $MONTH_END --expect-complete
+expect 1 fullcourt completeness verify --start-date $NEXT --end-date $MONTH_END --expect-complete
+
+step "The late day arrives" fullcourt scrape --start-date $OUTAGE --end-date $OUTAGE
 expect 0 fullcourt scrape --start-date $OUTAGE --end-date $OUTAGE
 
-step "The fix the block named: backfill phases 2, 3 and 4 for $OUTAGE" \
-  "fullcourt backfill --phase 2 --dates $OUTAGE && ... --phase 3 ... && ... --phase 4 --dates $OUTAGE"
-for PHASE in 2 3 4; do expect 0 fullcourt backfill --phase $PHASE --dates $OUTAGE; done
+step "Backfill it and cascade: detect every record it changes, recompute only those (early cutoff)" \
+  fullcourt backfill --phase 2 --dates $OUTAGE --cascade
+expect 0 fullcourt backfill --phase 2 --dates $OUTAGE --cascade
 
-step "The same daily run now succeeds, phase 2 through the feature store (exit 0)" fullcourt run --date $NEXT
+step "Close the incident: clear the flags, write the report" \
+  fullcourt cascade close --start-date $OUTAGE --end-date $MONTH_END --report-dir $OUT/reports
+expect 0 fullcourt cascade close --start-date $OUTAGE --end-date $MONTH_END --report-dir $OUT/reports
+
+step "Verification: every record after the outage is complete (exit 0)" \
+  fullcourt completeness verify --start-date $NEXT --end-date $MONTH_END --expect-complete
+expect 0 fullcourt completeness verify --start-date $NEXT --end-date $MONTH_END --expect-complete
+
+step "And the daily run that was blocked now succeeds (exit 0)" fullcourt run --date $NEXT
 expect 0 fullcourt run --date $NEXT
 
-step "What ran around the outage" fullcourt status --start-date 2021-11-15 --end-date $NEXT
-expect 0 fullcourt status --start-date 2021-11-15 --end-date $NEXT
+step "No scheduled game is missing any more" fullcourt gaps --start-date $OPENING --end-date $MONTH_END
+expect 0 fullcourt gaps --start-date $OPENING --end-date $MONTH_END
 
-step "No scheduled game is missing any more" fullcourt gaps --start-date $OPENING --end-date $NEXT
-expect 0 fullcourt gaps --start-date $OPENING --end-date $NEXT
-
-printf '\n\033[1mDemo finished:\033[0m the outage on %s was caught, blocked, fixed and run through.\n' "$OUTAGE"
+printf '\n\033[1mDemo finished:\033[0m the outage on %s was caught, blocked, cascaded and verified.\n' "$OUTAGE"

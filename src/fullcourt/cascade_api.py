@@ -336,3 +336,48 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
         js.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
         _record(wh, report.cascade_id, "close", report.closed_at, backfill, report.to_dict())
     return report
+
+
+@dataclass
+class VerifyReport:
+    """Completeness of every windowed record in [start, end]: per processor, complete/incomplete."""
+
+    start: date
+    end: date
+    by_processor: dict[str, dict[str, int]]
+    missing_dates: list[date]
+
+    @property
+    def incomplete(self) -> int:
+        return sum(v["incomplete"] for v in self.by_processor.values())
+
+    @property
+    def ok(self) -> bool:
+        return self.incomplete == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(), "end": self.end.isoformat(), "ok": self.ok,
+            "incomplete": self.incomplete, "missing_dates": [d.isoformat() for d in self.missing_dates],
+            "by_processor": self.by_processor,
+        }
+
+
+def completeness_verify(db: str | Path | None, start: date, end: date) -> VerifyReport:
+    """Count complete and incomplete records of every table with historical_completeness in
+    [start, end] (inclusive), and the missing dates the incomplete ones name."""
+    by: dict[str, dict[str, int]] = {}
+    missing: set[date] = set()
+    with open_warehouse(db) as wh:
+        for spec in registry().order:
+            if not _has_completeness(wh, spec.output_table):
+                continue
+            t, dc = check_identifier(spec.output_table), spec.date_column
+            total, bad = wh.con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE NOT historical_completeness.is_complete) FROM {t} "
+                f"WHERE {dc} BETWEEN ? AND ?", [start, end]).fetchall()[0]
+            by[spec.name] = {"records": total, "complete": total - bad, "incomplete": bad}
+            missing |= {r[0] for r in wh.con.execute(
+                f"SELECT DISTINCT unnest(historical_completeness.missing_game_dates) FROM {t} "
+                f"WHERE {dc} BETWEEN ? AND ?", [start, end]).fetchall()}
+    return VerifyReport(start, end, by, sorted(missing))

@@ -329,6 +329,32 @@ def cascade_close(
     _run(body, as_json)
 
 
+completeness_app = typer.Typer(help="Schedule-based completeness of the windowed records.", no_args_is_help=True)
+app.add_typer(completeness_app, name="completeness")
+
+
+@completeness_app.command("verify")
+def completeness_verify(
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    expect_complete: bool = typer.Option(False, "--expect-complete", help="Exit 1 unless every record is complete."),
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Count complete and incomplete windowed records per processor, with the dates they miss.
+
+    Example: fullcourt completeness verify --start-date 2021-11-17 --end-date 2021-11-30 --expect-complete
+    """
+
+    def body() -> int:
+        start, end = _range(start_date, end_date)
+        result = cascade_api.completeness_verify(db, start, end)
+        _emit(as_json, result, render.completeness_verify)
+        return 1 if expect_complete and not result.ok else 0
+
+    _run(body, as_json)
+
+
 def _bool(value: str, option: str) -> bool:
     v = str(value).strip().lower()
     if v in ("true", "1", "yes", "on"):

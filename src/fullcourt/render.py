@@ -241,3 +241,17 @@ def cascade_close(report: Any) -> None:
     else:
         console.print("[green]Every record in the range is complete.[/]")
     console.print(f"Incident report: {', '.join(data['files'])}", highlight=False)
+
+
+def completeness_verify(report: Any) -> None:
+    table = Table(title=f"Completeness {report.start} .. {report.end}", title_justify="left")
+    for col in ("processor", "records", "complete", "incomplete"):
+        table.add_column(col, justify="left" if col == "processor" else "right")
+    for name, c in report.by_processor.items():
+        table.add_row(name, f"{c['records']:,}", f"{c['complete']:,}", _red(c["incomplete"]))
+    console.print(table)
+    if report.ok:
+        console.print("[green]Verification passed:[/] every windowed record in the range is complete.")
+    else:
+        console.print(f"[red]{report.incomplete:,} records are incomplete[/]; they miss "
+                      f"{', '.join(d.isoformat() for d in report.missing_dates)}", highlight=False)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import duckdb
 
-from fullcourt.engine.runner import RunOptions, run_processor
+from fullcourt.engine.runner import RunOptions, run_processor, work_dates
 from fullcourt.engine.spec import ProcessorSpec, Registry, Window
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
@@ -248,15 +248,18 @@ class Cascade:
         return sorted(r[0] for r in rows)
 
     def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
-        """The dates among `dates` that `spec` has run for (a cascade updates history that was
-        computed; it does not extend it to dates never run)."""
+        """The dates among `dates` inside `spec`'s computed history (between the first and last
+        dates its ledger has): a cascade updates and fills history, it does not extend it."""
         if not dates:
             return []
         table = check_identifier(self.wh.catalog.ledger_table)
-        rows = self.wh.con.execute(
-            f"SELECT DISTINCT data_date FROM {table} WHERE processor_name = ? "
-            f"AND data_date IN (SELECT unnest(?::DATE[]))", [spec.name, list(dates)]).fetchall()
-        return sorted(r[0] for r in rows)
+        lo, hi = self.wh.con.execute(
+            f"SELECT min(data_date), max(data_date) FROM {table} WHERE processor_name = ?", [spec.name]
+        ).fetchall()[0]
+        if lo is None:
+            return []
+        inside = sorted(d for d in set(dates) if lo <= d <= hi)
+        return work_dates(self.wh.con, spec, inside) if inside else []
 
     def downstream_of(self, seeds: Iterable[ProcessorSpec]) -> list[ProcessorSpec]:
         names: set[str] = set()
@@ -289,9 +292,12 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     recomputed (an affected file's dates). Runs are recorded with triggered_by='cascade'."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
+    seeds = _with_work(wh, registry, seeds)
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {n: {d: ALL for d in ds} for n, ds in seeds.items()}
     result = CascadeResult(sorted({d for ds in seeds.values() for d in ds}))
+    if not result.seed_dates:
+        return result
     options = RunOptions(backfill_mode=True, strict_mode=False, skip_downstream_trigger=True,
                          triggered_by="cascade")
     plan = cas.downstream_of(seed_specs)
@@ -325,8 +331,11 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
     reloaded upstream data carries on those dates (records that do not exist yet)."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
+    seeds = _with_work(wh, registry, seeds)
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {}
+    if not any(seeds.values()):
+        return CascadeResult([])
     for name, ds in seeds.items():
         spec = registry.by_name[name]
         changes[name] = {d: _labels_on(wh, spec, d) for d in ds}
@@ -349,6 +358,11 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
         result.processors.append(change)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _with_work(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) -> dict[str, list[date]]:
+    """The seeds restricted to the dates each seed processor has work on (e.g. game dates)."""
+    return {n: work_dates(wh.con, registry.by_name[n], list(ds)) if ds else [] for n, ds in seeds.items()}
 
 
 def _inherited(cas: Cascade, registry: Registry, spec: ProcessorSpec, changes: dict[str, Changes]

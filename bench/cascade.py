@@ -1,0 +1,103 @@
+"""Benchmark: cascades after late data on a store of four synthetic seasons (issue 5).
+
+Builds one 4-season store with four outages (1, 5, 14 and 30 consecutive days, the rows of
+seed 000's timing table) at different points of the seasons, plus a 1-season store with the
+same 1-day outage. Then, for each outage: the late files arrive, phase 2 reloads them, and
+`detect` + `reprocess` run; the bench reports seconds, records recomputed, changed, records per
+second and detection precision, and the 1-season vs 4-season ratio for the 1-day cascade.
+
+Run: .venv/bin/python bench/cascade.py   (about three minutes on 2 cores)
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from fullcourt import api, cascade_api
+from fullcourt.dates import date_range
+from fullcourt.nba.calendar import SEASONS
+from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
+
+CONFIG = LeagueConfig(seed=7)
+OUTAGES = {  # name: (first day, days)
+    "1 day": (date(2025, 1, 15), 1),
+    "5 days": (date(2025, 3, 3), 5),
+    "14 days": (date(2024, 1, 8), 14),
+    "30 days": (date(2022, 12, 5), 30),
+}
+
+
+def build(db: Path, landing: Path, seasons) -> float:
+    t = time.perf_counter()
+    days = [d for s in seasons for d in date_range(s.start, s.end)]
+    for phase in (2, 3, 4):
+        api.backfill(db, landing, days, phase=phase, skip_preflight=True, chunk_days=400)
+    return time.perf_counter() - t
+
+
+def outage_days(first: date, n: int) -> list[date]:
+    return [first + timedelta(days=i) for i in range(n)]
+
+
+def cascade(db: Path, gapped: Path, truth: Path, days: list[date]) -> dict:
+    for d in days:
+        src = truth / d.isoformat()
+        if src.exists():
+            shutil.rmtree(gapped / d.isoformat(), ignore_errors=True)
+            shutil.copytree(src, gapped / d.isoformat())
+    t = time.perf_counter()
+    api.backfill(db, gapped, days, phase=2, skip_preflight=True)
+    load = time.perf_counter() - t
+    t = time.perf_counter()
+    det = cascade_api.cascade_detect(db, days)
+    detect_s = time.perf_counter() - t
+    rep = cascade_api.cascade_reprocess(db, gapped, days)
+    reprocess_s = rep.result.seconds
+    found, changed = det.result.records(), rep.result.records()
+    named = [r for r in found if r[2] != "*"]
+    wild = {(p, d) for p, d, e in found if e == "*"}
+    under_wild = sum(1 for p, d, _ in changed if (p, d) in wild)
+    missed = [r for r in changed if not det.result.covers(r)]
+    summary = rep.to_dict()
+    return {
+        "phase2_reload_s": round(load, 2),
+        "detect_s": round(detect_s, 2),
+        "reprocess_s": round(reprocess_s, 2),
+        "detect_plus_reprocess_s": round(detect_s + reprocess_s, 2),
+        "records_detected": len(found),
+        "records_recomputed": summary["records_recomputed"],
+        "records_changed": summary["records_changed"],
+        "records_per_second": round(summary["records_recomputed"] / reprocess_s, 0) if reprocess_s else None,
+        "recall": 1.0 if not missed else round(1 - len(missed) / len(changed), 4),
+        "precision": round((sum(1 for r in named if r in changed) + under_wild) / max(1, len(named) + under_wild), 3),
+    }
+
+
+def main() -> None:
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        truth, gapped = root / "truth", root / "gapped"
+        fail = {d for first, n in OUTAGES.values() for d in outage_days(first, n)}
+        for s in SEASONS:
+            scrape_synthetic(truth, s.start, s.end, CONFIG)
+            scrape_synthetic(gapped, s.start, s.end, CONFIG, frozenset(fail))
+        out["build_4_seasons_s"] = round(build(root / "four.duckdb", gapped, SEASONS), 1)
+        for name, (first, n) in OUTAGES.items():
+            out[name] = cascade(root / "four.duckdb", gapped, truth, outage_days(first, n))
+        one = root / "one_gapped"
+        scrape_synthetic(one, SEASONS[3].start, SEASONS[3].end, CONFIG, frozenset(fail))
+        out["build_1_season_s"] = round(build(root / "one.duckdb", one, SEASONS[3:]), 1)
+        first, n = OUTAGES["1 day"]
+        out["1 day, 1-season store"] = cascade(root / "one.duckdb", one, truth, outage_days(first, n))
+        out["ratio_4_vs_1_season"] = round(
+            out["1 day"]["detect_plus_reprocess_s"] / out["1 day, 1-season store"]["detect_plus_reprocess_s"], 2)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
