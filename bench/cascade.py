@@ -61,7 +61,7 @@ def cascade(db: Path, gapped: Path, truth: Path, days: list[date]) -> dict:
     named = [r for r in found if r[2] != "*"]
     wild = {(p, d) for p, d, e in found if e == "*"}
     under_wild = sum(1 for p, d, _ in changed if (p, d) in wild)
-    missed = [r for r in changed if not det.result.covers(r)]
+    missed = det.result.missed(changed)
     summary = rep.to_dict()
     return {
         "phase2_reload_s": round(load, 2),

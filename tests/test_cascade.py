@@ -103,7 +103,7 @@ def recall_and_precision(detected, reprocessed) -> tuple[float, float]:
     found = detected.result.records()
     changed = reprocessed.result.records()
     assert changed, "the late data changed nothing: the scenario proves nothing"
-    missed = {r for r in changed if not detected.result.covers(r)}
+    missed = detected.result.missed(changed)
     assert not missed, f"detection missed {len(missed)} changed records, e.g. {sorted(missed)[:3]}"
     named = [r for r in found if r[2] != "*"]
     wild = {(p, d) for p, d, e in found if e == "*"}

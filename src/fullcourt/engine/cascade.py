@@ -91,11 +91,10 @@ class CascadeResult:
     def records(self) -> set[tuple[str, date, str]]:
         return {(p.processor, d, e) for p in self.processors for d, es in p.changed.items() for e in es}
 
-    def covers(self, record: tuple[str, date, str]) -> bool:
-        """Whether `record` is listed, by name or by the date's wildcard."""
-        p, d, _ = record
+    def missed(self, records: Iterable[tuple[str, date, str]]) -> set[tuple[str, date, str]]:
+        """The `records` this result does not list, by name or under their date's wildcard."""
         found = self.records()
-        return record in found or (p, d, WILDCARD) in found
+        return {r for r in records if r not in found and (r[0], r[1], WILDCARD) not in found}
 
     def to_dict(self) -> dict[str, Any]:
         return {
