@@ -21,14 +21,14 @@ def recorded(wh: Warehouse) -> list[tuple]:
 
 
 def test_migrations_are_applied_once_and_recorded(wh):
-    assert ALL_VERSIONS == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert ALL_VERSIONS == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert wh.applied == ALL_VERSIONS
     rows = recorded(wh)
     assert [(v, n) for v, n, _ in rows][:3] == [(1, "raw tables"), (2, "ledger and failures"), (3, "analytics tables")]
     assert [(v, n) for v, n, _ in rows] == [
         (1, "raw tables"), (2, "ledger and failures"), (3, "analytics tables"), (4, "precompute: TDZA, PSZA"),
         (5, "precompute: PCF, PDC, MLFS"), (6, "predictions"), (7, "operations: triggers, checkpoints, alerts"),
-        (8, "cascade runs")]
+        (8, "cascade runs"), (9, "real-data imports: shot detail, two-zone features, import runs")]
     assert all(at is not None for _, _, at in rows)
     assert wh.table_exists("nba_analytics.player_game_summary")
     assert wh.table_exists("nba_reference.processor_run_history")

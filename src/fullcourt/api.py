@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -397,6 +397,67 @@ def import_lines(db: str | Path | None, path: str | Path) -> Any:
     with open_warehouse(db) as wh:
         n = phase5.import_lines_csv(wh, path)
     return ImportResult(format="lines-csv", path=str(path), rows=n)
+
+
+def validate_coverage(db: str | Path | None, start: date, end: date, reconcile: bool = False,
+                      processor: str | None = None) -> Any:
+    """Coverage of the phase 4 processors over [start, end] (inclusive): every expected entity
+    is a record or a tracked failure, else UNTRACKED; `reconcile` also checks the ledger's counts."""
+    from fullcourt.engine.coverage import coverage
+
+    specs = select_specs(4, processor)
+    with open_warehouse(db) as wh:
+        return coverage(wh, specs, start, end, reconcile)
+
+
+IMPORT_FORMATS = ("nba-stats-boxscores", "nba-shotchart", "lines-csv")
+
+
+def import_bundle(db: str | Path | None, landing: str | Path | None, fmt: str, path: str | Path,
+                  start: date | None = None, end: date | None = None) -> Any:
+    """Import a real NBA.com-format bundle (folder `path`) into the landing folder, for the game
+    dates in [start, end] (inclusive; None = the whole bundle), and record the import report in
+    nba_processing.import_runs. Phase 2 then parses the payloads like any scrape's.
+
+    Raises UsageError for an unknown format or bad range, InputError (nothing written) for a
+    bundle with missing files, columns or an unknown season.
+    """
+    import duckdb
+
+    from fullcourt.nba.sources import nba_shotchart, nba_stats_boxscores
+
+    readers = {"nba-stats-boxscores": nba_stats_boxscores.import_bundle, "nba-shotchart": nba_shotchart.import_bundle}
+    if fmt not in readers:
+        raise UsageError(f"unknown import format {fmt!r}", remedy=f"use --format {' | '.join(IMPORT_FORMATS)}")
+    if start and end and end < start:
+        raise UsageError(f"--end-date {end} is before --start-date {start}", remedy="swap the dates")
+    folder = Path(path)
+    if not folder.is_dir():
+        raise UsageError(f"--path {folder} is not a folder", remedy=f"point --path at the {fmt} bundle's folder")
+    started = datetime.now()
+    con = duckdb.connect()
+    try:
+        report = readers[fmt](con, folder, resolve_landing(landing), start, end)
+    finally:
+        con.close()
+    with open_warehouse(db) as wh:
+        _record_import(wh, report, started)
+    return report
+
+
+def _record_import(wh: Warehouse, report: Any, started: datetime) -> None:
+    import json
+
+    from fullcourt.nba.schema import IMPORT_RUNS
+
+    d = report.to_dict()
+    with wh.transaction() as con:
+        con.execute(
+            f"INSERT INTO {IMPORT_RUNS} VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [report.import_id, report.format, report.path, report.landing, started, report.start, report.end,
+             d["dates"], d["games"], d["player_games"], json.dumps(d["rows_read"]), json.dumps(d["dropped"]),
+             json.dumps(d["derived"]), json.dumps(d["disagreements"]), json.dumps(d["per_date"]), json.dumps(d)],
+        )
 
 
 @dataclass

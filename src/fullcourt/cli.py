@@ -449,23 +449,62 @@ def grade(
     _run(body, as_json)
 
 
-@app.command("import")
-def import_(
-    format: str = typer.Option(..., "--format", help="lines-csv (player,game_date,line)."),
-    path: str = typer.Option(..., "--path", help="File to import."),
+validate_app = typer.Typer(help="Validate what a backfill left: coverage of expected entities.", no_args_is_help=True)
+app.add_typer(validate_app, name="validate")
+
+
+@validate_app.command("coverage")
+def validate_coverage(
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    reconcile: bool = typer.Option(False, "--reconcile", help="Also check the ledger's record and failure counts."),
+    processor: Optional[str] = typer.Option(None, "--processor", help="One phase 4 processor (name or alias)."),
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Import real data. Example: fullcourt import --format lines-csv --path lines.csv"""
+    """Every expected entity of every phase 4 date is a record or a tracked failure (else UNTRACKED).
+
+    Dates are inclusive; exits 1 when an entity is UNTRACKED or (with --reconcile) the ledger's
+    counts disagree with the tables.
+
+    Example: fullcourt validate coverage --start-date 2021-11-01 --end-date 2021-12-31 --reconcile
+    """
 
     def body() -> int:
-        if format != "lines-csv":
-            raise UsageError(
-                f"import format {format!r} is not available yet",
-                remedy="use --format lines-csv; the NBA.com box-score and shot-chart importers are planned",
-            )
-        result = api.import_lines(db, path)
-        _emit(as_json, result, lambda r: render.console.print(f"Imported {r.rows} lines from {r.path}"))
+        start, end = _range(start_date, end_date)
+        result = api.validate_coverage(db, start, end, reconcile, processor)
+        _emit(as_json, result, render.coverage)
+        return 0 if result.ok else 1
+
+    _run(body, as_json)
+
+
+@app.command("import")
+def import_(
+    format: str = typer.Option(..., "--format", help="nba-stats-boxscores | nba-shotchart | lines-csv."),
+    path: str = typer.Option(..., "--path", help="The bundle's folder (a CSV file for lines-csv)."),
+    start_date: Optional[str] = StartOpt,
+    end_date: Optional[str] = EndOpt,
+    landing: Optional[str] = LandingOpt,
+    db: Optional[str] = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Import real data: NBA.com box scores or shot charts into the landing folder, or points lines.
+
+    The bundle's game dates in [--start-date, --end-date] (inclusive; default all) become the
+    same landing payloads a scrape writes; then run `fullcourt backfill --phase 2 ...`.
+
+    Example: fullcourt import --format nba-shotchart --path data/real/nba-shotchart
+    """
+
+    def body() -> int:
+        if format == "lines-csv":
+            result = api.import_lines(db, path)
+            _emit(as_json, result, lambda r: render.console.print(f"Imported {r.rows} lines from {r.path}"))
+            return 0
+        start = parse_date(start_date, "start-date") if start_date else None
+        end = parse_date(end_date, "end-date") if end_date else None
+        _emit(as_json, api.import_bundle(db, landing, format, path, start, end), render.import_report)
         return 0
 
     _run(body, as_json)

@@ -255,3 +255,55 @@ def completeness_verify(report: Any) -> None:
     else:
         console.print(f"[red]{report.incomplete:,} records are incomplete[/]; they miss "
                       f"{', '.join(d.isoformat() for d in report.missing_dates)}", highlight=False)
+
+
+def import_report(report: Any) -> None:
+    """The import report: what was read, written, dropped, derived, and where sources disagreed."""
+    days = report.dates
+    span = f"{days[0]} .. {days[-1]}" if days else "no dates"
+    console.print(f"[bold]Imported[/] {report.format} from {report.path}: {len(days)} game dates ({span}), "
+                  f"{report.games} games, {report.player_games} player-games, {report.files_written} files "
+                  f"into {report.landing} in {report.seconds:.1f} s.", highlight=False)
+    for title, counts in (("rows read", report.rows_read), ("excluded", report.excluded),
+                          ("dropped", report.dropped), ("derived", report.derived),
+                          ("disagreements between sources", report.disagreements),
+                          ("DNP reasons (gamebook spelling)", report.dnp_reasons)):
+        if not counts:
+            continue
+        table = Table(title=title, title_justify="left", show_header=False)
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for k, v in counts.items():
+            table.add_row(str(k), f"{v:,}")
+        console.print(table)
+    for r in report.renamed:
+        console.print(f"Renamed player {r['person_id']}: {' / '.join(r['names'])} → one player, named {r['used']}",
+                      highlight=False)
+    for note in report.notes:
+        console.print(f"[yellow]Note:[/] {note}", highlight=False)
+    if days:
+        console.print(f"Next: fullcourt backfill --phase 2 --start-date {days[0]} --end-date {days[-1]}"
+                      f" (then phases 3 and 4)", highlight=False)
+
+
+def coverage(result: Any) -> None:
+    """Coverage per processor: expected = records + failures, else UNTRACKED."""
+    title = f"Coverage {result.start} .. {result.end}" + (" (reconciled with the ledger)" if result.reconcile else "")
+    table = Table(title=title, title_justify="left")
+    for col in ("processor", "dates", "expected", "records", "failures", "untracked", "unexpected", "status"):
+        table.add_column(col, justify="left" if col in ("processor", "status") else "right")
+    for p in result.processors:
+        d = p.to_dict()
+        mark = "[green]OK[/]" if p.ok else f"[red]{d['status']}[/]"
+        table.add_row(p.processor, f"{p.dates:,}", f"{p.expected:,}", f"{p.records:,}", f"{p.failures:,}",
+                      f"{p.untracked_count:,}", f"{p.unexpected_count:,}", mark)
+    console.print(table)
+    for p in result.processors:
+        if p.by_category:
+            console.print(f"{p.processor} failures: " + ", ".join(f"{k} {v:,}" for k, v in p.by_category.items()),
+                          highlight=False)
+        for d, e in p.untracked:
+            console.print(f"[red]UNTRACKED[/] {p.processor} {d} {e}", highlight=False)
+        if p.mismatched_dates:
+            console.print(f"[red]Ledger counts disagree[/] for {p.processor} on "
+                          + ", ".join(str(d) for d in p.mismatched_dates[:10]), highlight=False)

@@ -24,10 +24,10 @@ shots AS (
            count(*) FILTER (WHERE zone = 'mid_range') AS mid_range_attempts,
            count(*) FILTER (WHERE zone = 'three' AND made) AS three_makes,
            count(*) FILTER (WHERE zone = 'three') AS three_attempts
-    FROM nba_raw.nbac_shots WHERE game_date IN {RUN}
+    FROM nba_raw.nbac_shots WHERE game_date IN {RUN} AND shot_detail = 'shots'
     GROUP BY ALL
 ),
-games_with_shots AS (SELECT DISTINCT game_id FROM nba_raw.nbac_shots WHERE game_date IN {RUN})
+games_with_shots AS (SELECT DISTINCT game_id FROM nba_raw.nbac_shots WHERE game_date IN {RUN} AND shot_detail = 'shots')
 """
 
 PLAYER_GAME_SUMMARY_SQL = f"""

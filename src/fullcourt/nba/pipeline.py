@@ -15,4 +15,4 @@ def registry() -> Registry:
 
 @lru_cache(maxsize=1)
 def catalog() -> Catalog:
-    return schema.catalog(features.MIGRATIONS + predict.MIGRATIONS + (schema.OPERATIONS, schema.CASCADE))
+    return schema.catalog(features.MIGRATIONS + predict.MIGRATIONS + (schema.OPERATIONS, schema.CASCADE, schema.IMPORTS))

@@ -47,8 +47,12 @@ PLAYER = (
 BOX_TEAM = f"STRUCT(teamId BIGINT, teamTricode VARCHAR, score INTEGER, statistics {STATS}, players {PLAYER}[])"
 BOX_COLUMNS = (
     "game",
-    f"STRUCT(gameId VARCHAR, gameDate VARCHAR, gameStatus INTEGER, homeTeam {BOX_TEAM}, awayTeam {BOX_TEAM})",
+    f"STRUCT(gameId VARCHAR, gameDate VARCHAR, gameStatus INTEGER, homeTeam {BOX_TEAM}, awayTeam {BOX_TEAM}, "
+    "playerStatisticsUnavailable VARCHAR[])",
 )
+MAY_BE_UNAVAILABLE = ("reboundsOffensive", "reboundsDefensive", "foulsPersonal", "plusMinusPoints")
+"""Player statistics a source may lack (the box score lists them in playerStatisticsUnavailable;
+they are stored NULL). Every other statistic is required: the analytics read it."""
 SCHED_TEAM = "STRUCT(teamId BIGINT, teamTricode VARCHAR, score INTEGER)"
 SCHED_GAME = f"STRUCT(gameId VARCHAR, gameStatus INTEGER, homeTeam {SCHED_TEAM}, awayTeam {SCHED_TEAM})"
 LEAGUE_COLUMNS = (
@@ -63,7 +67,7 @@ GAMEBOOK_COLUMNS = (
 )
 SHOTS_COLUMNS = (
     "shotchart",
-    "STRUCT(gameId VARCHAR, gameDate VARCHAR, shots STRUCT(actionNumber INTEGER, "
+    "STRUCT(gameId VARCHAR, gameDate VARCHAR, shotDetail VARCHAR, shots STRUCT(actionNumber INTEGER, "
     "personId BIGINT, teamTricode VARCHAR, period INTEGER, clock VARCHAR, shotType VARCHAR, "
     "shotDistance DOUBLE, x DOUBLE, y DOUBLE, shotResult VARCHAR, basicZone VARCHAR)[])",
 )
@@ -334,7 +338,8 @@ def _stat_null_checks() -> str:
     for src, _ in STAT_FIELDS:
         lines.append(
             f"UNION ALL SELECT folder_date, filename, 'missing or non-numeric statistics.{src} for personId ' "
-            f"|| p.personId FROM bx_players WHERE p.statistics IS NOT NULL AND p.statistics.{src} IS NULL"
+            f"|| p.personId FROM bx_players WHERE p.statistics IS NOT NULL AND p.statistics.{src} IS NULL "
+            f"AND NOT list_contains(unavailable, '{src}')"
         )
         lines.append(
             f"UNION ALL SELECT folder_date, filename, 'missing or non-numeric team statistics.{src}' "
@@ -359,16 +364,18 @@ def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[da
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE bx_sides AS
-        SELECT folder_date, filename, game.gameId AS game_id, true AS is_home, game.homeTeam AS t FROM bx
+        SELECT folder_date, filename, game.gameId AS game_id, true AS is_home, game.homeTeam AS t,
+               coalesce(game.playerStatisticsUnavailable, []) AS unavailable FROM bx
         UNION ALL
-        SELECT folder_date, filename, game.gameId, false, game.awayTeam FROM bx
+        SELECT folder_date, filename, game.gameId, false, game.awayTeam,
+               coalesce(game.playerStatisticsUnavailable, []) FROM bx
         """
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE bx_players AS
         SELECT folder_date, filename, game_id, is_home, t.teamId AS team_id, t.teamTricode AS team_abbr,
-               unnest(t.players) AS p
+               unavailable, unnest(t.players) AS p
         FROM bx_sides WHERE t IS NOT NULL
         """
     )
@@ -399,6 +406,10 @@ def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[da
             FROM bx_players WHERE p.statistics IS NOT NULL AND ({neg})
         UNION ALL SELECT folder_date, filename, 'player ' || p.personId || ' listed ' || count(*) || ' times in game ' || game_id
             FROM bx_players WHERE p.personId IS NOT NULL GROUP BY folder_date, filename, game_id, p.personId HAVING count(*) > 1
+        UNION ALL SELECT DISTINCT folder_date, filename, 'statistic ' || u || ' cannot be unavailable (allowed: '
+            || array_to_string({list(MAY_BE_UNAVAILABLE)}, ', ') || ')'
+            FROM (SELECT folder_date, filename, unnest(unavailable) AS u FROM bx_sides)
+            WHERE NOT list_contains({list(MAY_BE_UNAVAILABLE)}, u)
     """
     errors = merge(read_errors, collect_errors(con, checks))
     missing_errors, warnings = missing_games(con, ctx.dates, "box score", "bx", "game")
@@ -486,7 +497,21 @@ def compute_gamebook(ctx: ComputeContext) -> Computed:
     return _per_game_list(ctx, "gamebook_*.json", GAMEBOOK_COLUMNS, "inactivePlayers", "gamebook", checks, select)
 
 
+ZONE_SQL = """CASE WHEN {0}.basicZone IN ('Restricted Area', 'In The Paint (Non-RA)') THEN 'paint'
+                    WHEN {0}.basicZone = 'Mid-Range' THEN 'mid_range'
+                    WHEN {0}.basicZone IN ('Left Corner 3', 'Right Corner 3', 'Above the Break 3', 'Backcourt') THEN 'three'
+                    WHEN {0}.shotType = '3PT' THEN 'three'
+                    WHEN {0}.shotDistance <= 8 THEN 'paint'
+                    ELSE 'mid_range' END"""
+"""fullcourt's zone of a shot: NBA.com's basicZone when the source has it (Restricted Area and
+In The Paint (Non-RA) → paint, Mid-Range → mid_range, corner / above-the-break threes and
+backcourt heaves → three), else 3PT → three, within 8 ft → paint, else mid_range."""
+
+
 def compute_shots(ctx: ComputeContext) -> Computed:
+    """nbac_shots: one row per field-goal attempt; a game whose source has no shot-level data
+    (`"shotDetail": "none"`) is one row with shot_detail 'none' and no shot fields, so the game
+    counts as covered and zone features know to use two zones (docs/landing.md)."""
     checks = f"""
         SELECT folder_date, filename, 'missing field shots[].personId' FROM rows WHERE x.personId IS NULL
         UNION ALL SELECT folder_date, filename, 'bad shotType ' || coalesce(x.shotType, 'null')
@@ -497,17 +522,24 @@ def compute_shots(ctx: ComputeContext) -> Computed:
             FROM rows WHERE x.teamTricode IS NULL OR NOT list_contains({known_teams_sql()}, x.teamTricode)
         UNION ALL SELECT folder_date, filename, 'negative shotDistance for personId ' || x.personId
             FROM rows WHERE x.shotDistance < 0
+        UNION ALL SELECT folder_date, filename, 'bad shotDetail ' || shotchart.shotDetail || ' (use shots or none)'
+            FROM pl WHERE shotchart.shotDetail NOT IN ('shots', 'none')
+        UNION ALL SELECT folder_date, filename, 'shotDetail none but ' || len(shotchart.shots) || ' shots listed'
+            FROM pl WHERE shotchart.shotDetail = 'none' AND len(shotchart.shots) > 0
     """
     select = f"""folder_date AS game_date, game_id, x.actionNumber AS action_number, x.personId AS person_id,
                x.teamTricode AS team_abbr, x.period AS period, x.clock AS clock, x.shotType AS shot_type,
                x.shotDistance AS shot_distance, x.x AS x, x.y AS y, x.shotResult = 'Made' AS made,
-               x.basicZone AS basic_zone,
-               CASE WHEN x.shotType = '3PT' THEN 'three'
-                    WHEN x.basicZone IN ('Restricted Area', 'In The Paint (Non-RA)') THEN 'paint'
-                    WHEN x.basicZone IS NULL AND x.shotDistance <= 8 THEN 'paint'
-                    ELSE 'mid_range' END AS zone,
+               x.basicZone AS basic_zone, {ZONE_SQL.format('x')} AS zone, 'shots' AS shot_detail,
                {SOURCE_SQL.format('filename')} AS source_file"""
-    return _per_game_list(ctx, "shots_*.json", SHOTS_COLUMNS, "shots", "shot log", checks, select)
+    out = _per_game_list(ctx, "shots_*.json", SHOTS_COLUMNS, "shots", "shot log", checks, select)
+    ctx.con.execute(
+        f"""INSERT INTO {ctx.stage} BY NAME
+            SELECT folder_date AS game_date, shotchart.gameId AS game_id, 'none' AS shot_detail,
+                   {SOURCE_SQL.format('filename')} AS source_file
+            FROM pl WHERE shotchart.shotDetail = 'none'"""
+    )
+    return out
 
 
 def compute_props(ctx: ComputeContext) -> Computed:

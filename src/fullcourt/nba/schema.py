@@ -139,6 +139,32 @@ CREATE TABLE {CASCADE_RUNS} (
     backfill_dates DATE[], cascade_start DATE, cascade_end DATE, records INTEGER, summary JSON);
 """
 
+IMPORT_RUNS = "nba_processing.import_runs"
+M009_IMPORTS = f"""
+ALTER TABLE nba_raw.nbac_shots ADD COLUMN shot_detail VARCHAR DEFAULT 'shots';
+ALTER TABLE nba_raw.nbac_shots ALTER COLUMN person_id DROP NOT NULL;
+ALTER TABLE nba_raw.nbac_shots ALTER COLUMN team_abbr DROP NOT NULL;
+ALTER TABLE nba_raw.nbac_shots ALTER COLUMN shot_type DROP NOT NULL;
+ALTER TABLE nba_raw.nbac_shots ALTER COLUMN made DROP NOT NULL;
+ALTER TABLE nba_raw.nbac_shots ALTER COLUMN zone DROP NOT NULL;
+ALTER TABLE nba_precompute.team_defense_zone_analysis ADD COLUMN inside_pct_allowed DOUBLE;
+ALTER TABLE nba_precompute.team_defense_zone_analysis ADD COLUMN inside_vs_league DOUBLE;
+ALTER TABLE nba_precompute.team_defense_zone_analysis ADD COLUMN zone_detail VARCHAR;
+ALTER TABLE nba_precompute.player_shot_zone_analysis ADD COLUMN inside_rate_last_10 DOUBLE;
+ALTER TABLE nba_precompute.player_shot_zone_analysis ADD COLUMN inside_pct_last_10 DOUBLE;
+ALTER TABLE nba_precompute.player_shot_zone_analysis ADD COLUMN zone_detail VARCHAR;
+ALTER TABLE nba_predictions.ml_feature_store_v2 ADD COLUMN zone_detail VARCHAR;
+CREATE TABLE {IMPORT_RUNS} (
+    import_id VARCHAR NOT NULL, format VARCHAR NOT NULL, path VARCHAR NOT NULL, landing VARCHAR NOT NULL,
+    started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, start_date DATE, end_date DATE,
+    dates INTEGER NOT NULL, games INTEGER NOT NULL, player_games INTEGER NOT NULL, rows_read JSON,
+    dropped JSON, derived JSON, disagreements JSON, per_date JSON, summary JSON);
+"""
+"""Real-data imports: a game without shot-level data is one nbac_shots row with shot_detail
+'none' (its shot fields NULL); TDZA and PSZA say which zones they used (zone_detail
+'three_zone' or 'two_zone': inside / three from FGA and 3PA, paint and mid-range NULL) and
+always carry the inside (2PT) figures; nba_processing.import_runs keeps every import's report."""
+
 SCHEDULED_GAMES_SQL = (
     "SELECT game_date AS d, game_id AS key FROM nba_raw.nbac_schedule WHERE game_date BETWEEN $start AND $end"
 )
@@ -151,6 +177,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 OPERATIONS = Migration(7, "operations: triggers, checkpoints, alerts", M007_OPERATIONS)
 CASCADE = Migration(8, "cascade runs", M008_CASCADE)
+IMPORTS = Migration(9, "real-data imports: shot detail, two-zone features, import runs", M009_IMPORTS)
 
 
 def catalog(extra_migrations: tuple[Migration, ...] = ()) -> Catalog:
