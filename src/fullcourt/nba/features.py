@@ -104,8 +104,9 @@ def _r6(expr: str) -> str:
 
 
 def _by_zone(zone: str, template: str) -> str:
-    """SQL CASE over `zone` picking `template.format(z)` for each shot zone."""
-    whens = " ".join(f"WHEN '{z}' THEN {template.format(z)}" for z in ZONES)
+    """SQL CASE over `zone` picking `template.format(z)` for each shot zone (the three zones, and
+    `inside` of two-zone records)."""
+    whens = " ".join(f"WHEN '{z}' THEN {template.format(z)}" for z in ZONES + ("inside",))
     return f"CASE {zone} {whens} END"
 
 
@@ -302,19 +303,25 @@ FEATURES: tuple[tuple[str, str, str | None], ...] = (
     ("team_win_pct", "pdc.team_win_pct_season", None),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f[0] for f in FEATURES)
+NOT_IN_TWO_ZONES = ("pct_paint", "pct_mid_range")
+"""Features a two-zone PSZA record (no shot-level data) cannot give: NULL, never a default."""
+TWO_ZONE = "s.zone_detail = 'two_zone'"
 
 
 def _feature_columns() -> str:
     out = []
     for name, source, default in FEATURES:
         value = source if default is None else f"coalesce({source}, {default})"
+        if name in NOT_IN_TWO_ZONES:
+            value = f"CASE WHEN {TWO_ZONE} THEN NULL ELSE {value} END"
         out.append(f"{_r6(value)} AS {name}")
     return ",\n           ".join(out)
 
 
 def _default_features() -> str:
     """SQL: the names of the features that took their default, in FEATURE_NAMES order."""
-    parts = [f"CASE WHEN ({source}) IS NULL THEN ['{name}'] ELSE []::VARCHAR[] END"
+    parts = [f"CASE WHEN ({source}) IS NULL{' AND NOT coalesce(' + TWO_ZONE + ', false)' if name in NOT_IN_TWO_ZONES else ''}"
+             f" THEN ['{name}'] ELSE []::VARCHAR[] END"
              for name, source, default in FEATURES if default is not None]
     return "list_concat(" + ", ".join(parts) + ")"
 
@@ -342,6 +349,7 @@ rows AS (
            {_feature_columns()},
            '{FEATURE_VERSION}' AS feature_version,
            {_default_features()} AS default_features,
+           s.zone_detail,
            pdc.games_played_season,
            pdc.person_id IS NOT NULL AS has_pdc,
            pdc.historical_completeness.games_found AS games_found,
@@ -360,7 +368,7 @@ rows AS (
 )
 SELECT game_date, game_id, person_id, player_lookup, player_name, team_abbr, opponent_team_abbr, season,
        {', '.join(FEATURE_NAMES)},
-       feature_version, default_features, games_played_season,
+       feature_version, default_features, zone_detail, games_played_season,
        len(missing_game_dates) = 0 AND games_played_season >= {PDC_MIN} AND len(default_features) = 0
            AS is_production_ready,
        {completeness_struct('r', PDC_SEASON_N, PDC_MIN)} AS historical_completeness,

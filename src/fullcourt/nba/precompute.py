@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from fullcourt.engine.spec import Dependency, ProcessorSpec, last_n_games, split_compute
-from fullcourt.nba.calendar import is_bootstrap
+from fullcourt.nba.calendar import is_bootstrap, season_label_sql
 from fullcourt.nba.raw import GAME_DATES_SQL
 from fullcourt.nba.windows import (
     RUN_DATES_CTE,
@@ -25,6 +25,25 @@ PSZA_N = 10
 PSZA_TREND_N = 20
 PSZA_TREND_MIN = 15
 ZONES = ("paint", "mid_range", "three")
+
+
+TEAMS_OF_SEASON_SQL = f"""
+SELECT DISTINCT r.d, t.team AS entity_id
+FROM run_dates r
+JOIN (SELECT season, unnest([home_team_abbr, away_team_abbr]) AS team FROM nba_raw.nbac_schedule) t
+  ON t.season = {season_label_sql('r.d')}"""
+"""TDZA's expected entities: every team on the schedule of d's season."""
+PLAYERS_BEFORE_SQL = f"""
+SELECT r.d, arg_max(p.player_lookup, p.game_date) AS entity_id
+FROM run_dates r
+JOIN nba_analytics.player_game_summary p ON p.season = {season_label_sql('r.d')} AND p.game_date < r.d
+GROUP BY r.d, p.person_id"""
+"""PSZA's expected entities: every player with an appearance earlier in d's season (named by
+his latest player_lookup)."""
+CONTEXT_PLAYERS_SQL = """
+SELECT game_date AS d, player_lookup AS entity_id FROM nba_analytics.upcoming_player_game_context
+WHERE game_date IN (SELECT d FROM run_dates)"""
+"""PCF, PDC and MLFS's expected entities: the players of d's upcoming-game context."""
 
 
 def bootstrap_skip(d: date) -> str | None:
@@ -43,6 +62,7 @@ def phase4_spec(
     aliases: tuple[str, ...],
     description: str,
     label_column: str = "player_lookup",
+    expected_sql: str | None = None,
 ) -> ProcessorSpec:
     """A phase 4 processor: game dates only, bootstrap days skipped, records and tracked
     failures from one query (see split_compute)."""
@@ -50,7 +70,7 @@ def phase4_spec(
         name=name, phase=4, output_table=output_table, date_column=date_column, entity_key=entity_key,
         min_games=min_games, dependencies=dependencies, compute=split_compute(sql, date_column),
         work_dates_sql=GAME_DATES_SQL, skip_reason=bootstrap_skip, aliases=aliases, description=description,
-        label_column=label_column,
+        label_column=label_column, expected_sql=expected_sql or CONTEXT_PLAYERS_SQL,
     )
 
 
@@ -59,42 +79,62 @@ def _pct(makes: str, attempts: str) -> str:
 
 
 def _zone_pick(cols: dict[str, str], fn: str) -> str:
-    """SQL: the zone name whose value is the min/max (`fn`) of `cols`; ties go to list order."""
-    values = ", ".join(cols[z] for z in ZONES)
-    names = ", ".join(f"'{z}'" for z in ZONES)
+    """SQL: the zone name whose value is the min/max (`fn`) of `cols` (zone → SQL, in order);
+    ties go to the first."""
+    values = ", ".join(cols.values())
+    names = ", ".join(f"'{z}'" for z in cols)
     return f"CASE WHEN {fn}({values}) IS NULL THEN NULL ELSE [{names}][list_position([{values}], {fn}({values}))] END"
 
+
+def _two_zone_pick(two: str, three_zone: dict[str, str], two_zone: dict[str, str], fn: str) -> str:
+    """SQL: `_zone_pick` over the two-zone columns when `two` holds, else over the three zones."""
+    return f"CASE WHEN {two} THEN {_zone_pick(two_zone, fn)} ELSE {_zone_pick(three_zone, fn)} END"
+
+
+TDZA_ZONES = {"paint": "paint_vs_league", "mid_range": "mid_range_vs_league", "three": "three_vs_league"}
+TDZA_TWO_ZONES = {"inside": "inside_vs_league", "three": "three_vs_league"}
+PSZA_ZONES = {"paint": "paint_rate_last_10", "mid_range": "mid_range_rate_last_10", "three": "three_rate_last_10"}
+PSZA_TWO_ZONES = {"inside": "inside_rate_last_10", "three": "three_rate_last_10"}
 
 TDZA_SQL = f"""
 WITH {RUN_DATES_CTE},
 {team_window_ctes('t', 'nba_analytics.team_defense_game_summary', 'defending_team_abbr', TDZA_N,
                   keep=', u.opp_paint_makes, u.opp_paint_attempts, u.opp_mid_range_makes, u.opp_mid_range_attempts, '
-                       'u.opp_three_makes, u.opp_three_attempts, u.points_allowed, u.possessions, u.pace')},
+                       'u.opp_three_makes, u.opp_three_attempts, u.opp_fgm, u.opp_fga, u.opp_fg3m, u.opp_fg3a, '
+                       'u.points_allowed, u.possessions, u.pace')},
 agg AS (
     SELECT d, team_abbr, count(*) AS games,
+           count(*) FILTER (WHERE opp_paint_attempts IS NULL) > 0 AS two,
            sum(opp_paint_makes) AS pm, sum(opp_paint_attempts) AS pa,
            sum(opp_mid_range_makes) AS mm, sum(opp_mid_range_attempts) AS ma,
            sum(opp_three_makes) AS tm, sum(opp_three_attempts) AS ta,
+           sum(opp_fgm - opp_fg3m) AS im, sum(opp_fga - opp_fg3a) AS ia,
+           sum(opp_fg3m) AS bm, sum(opp_fg3a) AS ba,
            sum(points_allowed) AS pts, sum(possessions::DECIMAL(18, 6)) AS poss,
            avg(pace::DECIMAL(18, 6)) AS pace
     FROM t_games WHERE rn <= {TDZA_N} GROUP BY d, team_abbr
 ),
 league AS (
     SELECT d, sum(pm)::DOUBLE / nullif(sum(pa), 0) AS paint, sum(mm)::DOUBLE / nullif(sum(ma), 0) AS mid_range,
-           sum(tm)::DOUBLE / nullif(sum(ta), 0) AS three
+           sum(tm)::DOUBLE / nullif(sum(ta), 0) AS three, sum(im)::DOUBLE / nullif(sum(ia), 0) AS inside,
+           sum(bm)::DOUBLE / nullif(sum(ba), 0) AS three_box
     FROM agg GROUP BY d
 ),
 rows AS (
     SELECT m.d AS analysis_date, m.team_abbr, w.season, a.games AS games_in_sample,
-           {_pct('a.pm', 'a.pa')} AS paint_pct_allowed,
-           {_pct('a.mm', 'a.ma')} AS mid_range_pct_allowed,
-           {_pct('a.tm', 'a.ta')} AS three_pct_allowed,
-           round(a.pa::DOUBLE / a.games, 6) AS paint_attempts_allowed_per_game,
-           round(a.ma::DOUBLE / a.games, 6) AS mid_range_attempts_allowed_per_game,
-           round(a.ta::DOUBLE / a.games, 6) AS three_attempts_allowed_per_game,
-           round(100 * ({_pct('a.pm', 'a.pa')} - l.paint), 6) AS paint_vs_league,
-           round(100 * ({_pct('a.mm', 'a.ma')} - l.mid_range), 6) AS mid_range_vs_league,
-           round(100 * ({_pct('a.tm', 'a.ta')} - l.three), 6) AS three_vs_league,
+           CASE WHEN NOT a.two THEN {_pct('a.pm', 'a.pa')} END AS paint_pct_allowed,
+           CASE WHEN NOT a.two THEN {_pct('a.mm', 'a.ma')} END AS mid_range_pct_allowed,
+           CASE WHEN a.two THEN {_pct('a.bm', 'a.ba')} ELSE {_pct('a.tm', 'a.ta')} END AS three_pct_allowed,
+           CASE WHEN NOT a.two THEN round(a.pa::DOUBLE / a.games, 6) END AS paint_attempts_allowed_per_game,
+           CASE WHEN NOT a.two THEN round(a.ma::DOUBLE / a.games, 6) END AS mid_range_attempts_allowed_per_game,
+           round((CASE WHEN a.two THEN a.ba ELSE a.ta END)::DOUBLE / a.games, 6) AS three_attempts_allowed_per_game,
+           CASE WHEN NOT a.two THEN round(100 * ({_pct('a.pm', 'a.pa')} - l.paint), 6) END AS paint_vs_league,
+           CASE WHEN NOT a.two THEN round(100 * ({_pct('a.mm', 'a.ma')} - l.mid_range), 6) END AS mid_range_vs_league,
+           CASE WHEN a.two THEN round(100 * ({_pct('a.bm', 'a.ba')} - l.three_box), 6)
+                ELSE round(100 * ({_pct('a.tm', 'a.ta')} - l.three), 6) END AS three_vs_league,
+           {_pct('a.im', 'a.ia')} AS inside_pct_allowed,
+           round(100 * ({_pct('a.im', 'a.ia')} - l.inside), 6) AS inside_vs_league,
+           CASE WHEN a.two THEN 'two_zone' WHEN a.two IS NOT NULL THEN 'three_zone' END AS zone_detail,
            round(CASE WHEN a.poss > 0 THEN 100.0 * a.pts / a.poss END, 6) AS defensive_rating_last_15,
            round(a.pace, 6) AS opponent_pace,
            {completeness_struct('m', TDZA_N, TDZA_N)} AS historical_completeness,
@@ -107,10 +147,9 @@ SELECT analysis_date, team_abbr, season, games_in_sample, paint_pct_allowed, mid
        three_pct_allowed, paint_attempts_allowed_per_game, mid_range_attempts_allowed_per_game,
        three_attempts_allowed_per_game, paint_vs_league, mid_range_vs_league, three_vs_league,
        defensive_rating_last_15, opponent_pace,
-       {_zone_pick({'paint': 'paint_vs_league', 'mid_range': 'mid_range_vs_league', 'three': 'three_vs_league'}, 'least')}
-           AS strongest_zone,
-       {_zone_pick({'paint': 'paint_vs_league', 'mid_range': 'mid_range_vs_league', 'three': 'three_vs_league'}, 'greatest')}
-           AS weakest_zone,
+       {_two_zone_pick("zone_detail = 'two_zone'", TDZA_ZONES, TDZA_TWO_ZONES, 'least')} AS strongest_zone,
+       {_two_zone_pick("zone_detail = 'two_zone'", TDZA_ZONES, TDZA_TWO_ZONES, 'greatest')} AS weakest_zone,
+       inside_pct_allowed, inside_vs_league, zone_detail,
        historical_completeness,
        team_abbr AS entity_id,
        CASE WHEN games_found < {TDZA_N} THEN
@@ -127,8 +166,8 @@ FROM rows
 PSZA_SQL = f"""
 WITH {RUN_DATES_CTE},
 {player_window_ctes('p', 'nba_analytics.player_game_summary', PSZA_N,
-                    keep=', u.fga, u.paint_makes, u.paint_attempts, u.mid_range_makes, u.mid_range_attempts, '
-                         'u.three_makes, u.three_attempts', depth=PSZA_TREND_N)},
+                    keep=', u.fga, u.fgm, u.fg3a, u.fg3m, u.paint_makes, u.paint_attempts, u.mid_range_makes, '
+                         'u.mid_range_attempts, u.three_makes, u.three_attempts', depth=PSZA_TREND_N)},
 agg AS (
     SELECT d, person_id,
            arg_min(player_lookup, rn) AS player_lookup, arg_min(player_name, rn) AS player_name,
@@ -142,28 +181,38 @@ agg AS (
            sum(three_makes) FILTER (WHERE rn <= {PSZA_N}) AS tm, sum(three_attempts) FILTER (WHERE rn <= {PSZA_N}) AS ta,
            sum(paint_attempts) FILTER (WHERE rn <= {PSZA_TREND_N}) AS pa20,
            sum(mid_range_attempts) FILTER (WHERE rn <= {PSZA_TREND_N}) AS ma20,
-           sum(three_attempts) FILTER (WHERE rn <= {PSZA_TREND_N}) AS ta20
+           sum(three_attempts) FILTER (WHERE rn <= {PSZA_TREND_N}) AS ta20,
+           count(*) FILTER (WHERE rn <= {PSZA_N} AND paint_attempts IS NULL) > 0 AS two,
+           count(*) FILTER (WHERE rn <= {PSZA_TREND_N} AND paint_attempts IS NULL) > 0 AS two20,
+           sum(fgm - fg3m) FILTER (WHERE rn <= {PSZA_N}) AS im, sum(fga - fg3a) FILTER (WHERE rn <= {PSZA_N}) AS ia,
+           sum(fg3m) FILTER (WHERE rn <= {PSZA_N}) AS bm, sum(fg3a) FILTER (WHERE rn <= {PSZA_N}) AS ba,
+           sum(fga) FILTER (WHERE rn <= {PSZA_TREND_N}) AS fga20, sum(fg3a) FILTER (WHERE rn <= {PSZA_TREND_N}) AS ba20
     FROM p_app GROUP BY d, person_id
 ),
 rows AS (
     SELECT m.d AS analysis_date, m.person_id, a.player_lookup, a.player_name, a.team_abbr, a.season,
            a.games AS games_in_sample, a.fga AS fga_last_10,
-           {_pct('100 * a.pa', 'a.pa + a.ma + a.ta')} AS paint_rate_last_10,
-           {_pct('100 * a.ma', 'a.pa + a.ma + a.ta')} AS mid_range_rate_last_10,
-           {_pct('100 * a.ta', 'a.pa + a.ma + a.ta')} AS three_rate_last_10,
-           {_pct('a.pm', 'a.pa')} AS paint_pct_last_10,
-           {_pct('a.mm', 'a.ma')} AS mid_range_pct_last_10,
-           {_pct('a.tm', 'a.ta')} AS three_pct_last_10,
-           round(a.pa::DOUBLE / a.games, 6) AS paint_attempts_per_game,
-           round(a.ma::DOUBLE / a.games, 6) AS mid_range_attempts_per_game,
-           round(a.ta::DOUBLE / a.games, 6) AS three_attempts_per_game,
+           CASE WHEN NOT a.two THEN {_pct('100 * a.pa', 'a.pa + a.ma + a.ta')} END AS paint_rate_last_10,
+           CASE WHEN NOT a.two THEN {_pct('100 * a.ma', 'a.pa + a.ma + a.ta')} END AS mid_range_rate_last_10,
+           CASE WHEN a.two THEN {_pct('100 * a.ba', 'a.fga')} ELSE {_pct('100 * a.ta', 'a.pa + a.ma + a.ta')} END
+               AS three_rate_last_10,
+           CASE WHEN NOT a.two THEN {_pct('a.pm', 'a.pa')} END AS paint_pct_last_10,
+           CASE WHEN NOT a.two THEN {_pct('a.mm', 'a.ma')} END AS mid_range_pct_last_10,
+           CASE WHEN a.two THEN {_pct('a.bm', 'a.ba')} ELSE {_pct('a.tm', 'a.ta')} END AS three_pct_last_10,
+           CASE WHEN NOT a.two THEN round(a.pa::DOUBLE / a.games, 6) END AS paint_attempts_per_game,
+           CASE WHEN NOT a.two THEN round(a.ma::DOUBLE / a.games, 6) END AS mid_range_attempts_per_game,
+           round((CASE WHEN a.two THEN a.ba ELSE a.ta END)::DOUBLE / a.games, 6) AS three_attempts_per_game,
            round(a.fga::DOUBLE / a.games, 6) AS fga_per_game,
-           CASE WHEN a.games_last_20 >= {PSZA_TREND_MIN} THEN {_pct('100 * a.pa20', 'a.pa20 + a.ma20 + a.ta20')} END
-               AS paint_rate_last_20,
-           CASE WHEN a.games_last_20 >= {PSZA_TREND_MIN} THEN {_pct('100 * a.ma20', 'a.pa20 + a.ma20 + a.ta20')} END
-               AS mid_range_rate_last_20,
-           CASE WHEN a.games_last_20 >= {PSZA_TREND_MIN} THEN {_pct('100 * a.ta20', 'a.pa20 + a.ma20 + a.ta20')} END
-               AS three_rate_last_20,
+           CASE WHEN a.games_last_20 >= {PSZA_TREND_MIN} AND NOT a.two20 THEN
+                {_pct('100 * a.pa20', 'a.pa20 + a.ma20 + a.ta20')} END AS paint_rate_last_20,
+           CASE WHEN a.games_last_20 >= {PSZA_TREND_MIN} AND NOT a.two20 THEN
+                {_pct('100 * a.ma20', 'a.pa20 + a.ma20 + a.ta20')} END AS mid_range_rate_last_20,
+           CASE WHEN a.games_last_20 >= {PSZA_TREND_MIN} THEN
+                CASE WHEN a.two20 THEN {_pct('100 * a.ba20', 'a.fga20')}
+                     ELSE {_pct('100 * a.ta20', 'a.pa20 + a.ma20 + a.ta20')} END END AS three_rate_last_20,
+           {_pct('100 * a.ia', 'a.fga')} AS inside_rate_last_10,
+           {_pct('a.im', 'a.ia')} AS inside_pct_last_10,
+           CASE WHEN a.two THEN 'two_zone' ELSE 'three_zone' END AS zone_detail,
            {completeness_struct('m', PSZA_N, PSZA_N)} AS historical_completeness,
            m.games_found, len(m.missing_game_dates) AS n_missing, m.missing_game_dates,
            {shortfall_category('m', PSZA_N)} AS shortfall
@@ -173,8 +222,8 @@ SELECT analysis_date, person_id, player_lookup, player_name, team_abbr, season, 
        paint_rate_last_10, mid_range_rate_last_10, three_rate_last_10, paint_pct_last_10, mid_range_pct_last_10,
        three_pct_last_10, paint_attempts_per_game, mid_range_attempts_per_game, three_attempts_per_game,
        fga_per_game, paint_rate_last_20, mid_range_rate_last_20, three_rate_last_20,
-       {_zone_pick({'paint': 'paint_rate_last_10', 'mid_range': 'mid_range_rate_last_10', 'three': 'three_rate_last_10'}, 'greatest')}
-           AS primary_scoring_zone,
+       {_two_zone_pick("zone_detail = 'two_zone'", PSZA_ZONES, PSZA_TWO_ZONES, 'greatest')} AS primary_scoring_zone,
+       inside_rate_last_10, inside_pct_last_10, zone_detail,
        historical_completeness,
        player_lookup AS entity_id,
        CASE WHEN games_found < {PSZA_N} THEN shortfall
@@ -200,13 +249,13 @@ def specs() -> list[ProcessorSpec]:
             ("team_abbr",), TDZA_N,
             (Dependency("nba_analytics.team_defense_game_summary", last_n_games(TDZA_N), entity="team"),),
             TDZA_SQL, ("tdza", "team_defense_zone_analysis"), "team defense by shot zone, team's last 15 games",
-            label_column="team_abbr",
+            label_column="team_abbr", expected_sql=TEAMS_OF_SEASON_SQL,
         ),
         phase4_spec(
             "PlayerShotZoneAnalysisProcessor", "nba_precompute.player_shot_zone_analysis", "analysis_date",
             ("person_id",), PSZA_N,
             (Dependency("nba_analytics.player_game_summary", last_n_games(PSZA_TREND_N), entity="player"),),
             PSZA_SQL, ("psza", "player_shot_zone_analysis"),
-            "player shot zones, player's last 10 games (20 for the trend)",
+            "player shot zones, player's last 10 games (20 for the trend)", expected_sql=PLAYERS_BEFORE_SQL,
         ),
     ]
