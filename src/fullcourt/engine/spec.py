@@ -105,6 +105,9 @@ class ProcessorSpec:
     `label_column`: the output column naming a record's entity for people (player_lookup,
     team_abbr); it is also the failures' entity_id. The cascade tracks changes by it and counts
     last-N-games windows over it.
+    `expected_sql`: SELECT over `run_dates` returning (d DATE, entity_id VARCHAR), the entities
+    each date must end with as a record or a tracked failure; the coverage reconcile reports
+    any other as UNTRACKED.
     """
 
     name: str
@@ -123,6 +126,7 @@ class ProcessorSpec:
     aliases: tuple[str, ...] = ()
     description: str = ""
     compare_exclude: tuple[str, ...] = ("run_id", "processed_at")
+    expected_sql: str | None = None
 
     def __post_init__(self) -> None:
         if (self.sql is None) == (self.compute is None):
