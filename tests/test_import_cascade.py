@@ -27,9 +27,12 @@ def build(db: Path, landing: Path, days: list[date]) -> None:
         assert report.to_dict()["processors"], phase
 
 
-def held_back_cascade(root: Path, fmt: str, bundle: Path, start: date, end: date, late: list[date]):
-    """Truth: the whole range imported and built. Gapped: built without `late`, then the late
-    dates are imported, reloaded by phase 2 and cascaded. Returns (truth db, gapped db, detect, reprocess)."""
+def held_back_cascade(root: Path, fmt: str, bundle: Path, start: date, end: date, late: list[date],
+                      never_run: bool = False):
+    """Truth: the whole range imported and built. Gapped: built without `late`'s files (its
+    phase 2 fails there and its descendants skip; with `never_run` those dates are never run
+    at all, as after a failed daily run), then the late dates are imported, reloaded by phase 2
+    and cascaded. Returns (truth db, gapped db, detect, reprocess)."""
     days = date_range(start, end)
     truth, gapped = root / "truth", root / "gapped"
     api.import_bundle(root / "truth.duckdb", truth, fmt, bundle, start, end)
@@ -40,7 +43,7 @@ def held_back_cascade(root: Path, fmt: str, bundle: Path, start: date, end: date
         if lo + timedelta(days=1) <= hi - timedelta(days=1):
             api.import_bundle(db, gapped, fmt, bundle, lo + timedelta(days=1), hi - timedelta(days=1))
     assert not any((gapped / d.isoformat()).exists() for d in late)
-    build(db, gapped, days)
+    build(db, gapped, [d for d in days if not (never_run and d in late)])
     for d in late:
         api.import_bundle(db, gapped, fmt, bundle, d, d)
     loaded = api.backfill(db, gapped, late, phase=2, skip_preflight=True)
@@ -50,10 +53,11 @@ def held_back_cascade(root: Path, fmt: str, bundle: Path, start: date, end: date
     return root / "truth.duckdb", db, detected, reprocessed
 
 
-def test_real_boxscores_two_dates_late_cascade_equals_a_rebuild(tmp_path):
+@pytest.mark.parametrize("never_run", [False, True], ids=["failed-then-skipped", "never-run"])
+def test_real_boxscores_two_dates_late_cascade_equals_a_rebuild(tmp_path, never_run):
     late = [date(2021, 11, 10), date(2021, 11, 17)]
     truth, cascaded, detected, reprocessed = held_back_cascade(
-        tmp_path, "nba-stats-boxscores", BOXSCORES, date(2021, 10, 19), date(2021, 11, 30), late)
+        tmp_path, "nba-stats-boxscores", BOXSCORES, date(2021, 10, 19), date(2021, 11, 30), late, never_run)
     assert_equal_stores(truth, cascaded)
     recall, precision = recall_and_precision(detected, reprocessed)
     assert recall == 1.0 and 0 < precision <= 1

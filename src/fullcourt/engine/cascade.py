@@ -116,15 +116,19 @@ class Cascade:
 
     # -- candidate dates ------------------------------------------------------------------
 
-    def candidates(self, spec: ProcessorSpec, changes: dict[str, Changes], since: date | None = None
-                   ) -> dict[date, set[str] | None]:
+    def candidates(self, spec: ProcessorSpec, changes: dict[str, Changes], since: date | None = None,
+                   seeds: Sequence[date] = ()) -> dict[date, set[str] | None]:
         """Dates (and, where known, labels) of `spec` whose inputs read a change upstream, plus
         the dates from `since` on where its latest run did not succeed (failed, blocked, or
-        skipped because of its upstream): records that did not exist may now be computed."""
+        skipped because of its upstream), plus the reloaded `seeds` dates it never ran at all
+        (a day whose phase 2 failed never reached its descendants): records that did not
+        exist may now be computed."""
         out: dict[date, set[str] | None] = {}
         if since is not None:
             for d in self.not_succeeded(spec, since):
                 _add(out, d, None)
+        for d in self.never_ran(spec, seeds):
+            _add(out, d, None)
         for dep in spec.dependencies:
             parent = self.registry.by_table.get(dep.table)
             if parent is None or parent.name not in changes:
@@ -246,6 +250,16 @@ class Cascade:
             [spec.name, since]).fetchall()
         return sorted(r[0] for r in rows)
 
+    def never_ran(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
+        """The dates among `dates` with no ledger row at all for `spec`."""
+        if not dates:
+            return []
+        table = check_identifier(self.wh.catalog.ledger_table)
+        ran = {r[0] for r in self.wh.con.execute(
+            f"SELECT DISTINCT data_date FROM {table} WHERE processor_name = ? AND data_date IN (SELECT unnest(?::DATE[]))",
+            [spec.name, sorted(set(dates))]).fetchall()}
+        return sorted(set(dates) - ran)
+
     def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` inside `spec`'s computed history (between the first and last
         dates its ledger has): a cascade updates and fills history, it does not extend it."""
@@ -304,7 +318,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
         if progress:
             progress(spec.name, i, len(plan))
         t = time.perf_counter()
-        cand = cas.candidates(spec, changes, min(result.seed_dates))
+        cand = cas.candidates(spec, changes, min(result.seed_dates), result.seed_dates)
         dates = cas.ran_on(spec, [d for d in sorted(cand) if only_dates is None or d in only_dates])
         change = ProcessorChange(spec.name, dates)
         if dates:
@@ -340,7 +354,7 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
         changes[name] = {d: _labels_on(wh, spec, d) for d in ds}
     result = CascadeResult(sorted({d for ds in seeds.values() for d in ds}))
     for spec in cas.downstream_of(seed_specs):
-        cand = cas.candidates(spec, changes, min(result.seed_dates))
+        cand = cas.candidates(spec, changes, min(result.seed_dates), result.seed_dates)
         dates = cas.ran_on(spec, sorted(cand))
         change = ProcessorChange(spec.name, dates)
         inherited = _inherited(cas, registry, spec, changes)
