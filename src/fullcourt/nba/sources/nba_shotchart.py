@@ -6,7 +6,9 @@ team_game_logs*.csv(.gz) (nba_api team game logs). A season is put together so:
 
 - schedule, final scores and team totals: the team game logs (two rows per game; the row
   whose MATCHUP reads "vs." is the home team);
-- shots: the shot chart, exact duplicate rows dropped; action numbers follow the game clock;
+- shots: the shot chart; a row repeating an earlier one exactly is kept when the player log's
+  FG% counts it (two misses at the same second and spot) and dropped otherwise; action numbers
+  follow the game clock;
   the defending team is the game's other team;
 - per player and game: FGM/FGA/3PM/3PA counted from the shots; minutes (whole), points,
   rebounds, assists, steals, blocks, turnovers, plus-minus from the player logs;
@@ -65,8 +67,8 @@ def import_bundle(con: duckdb.DuckDBPyConnection, folder: Path, landing: Path,
     report.rows_read[players_file.name] = nbacom.load_csv(con, players_file, "src_players", PLAYER_COLUMNS)
     report.rows_read[teams_file.name] = nbacom.load_csv(con, teams_file, "src_teams", TEAM_COLUMNS)
     nbacom.team_codes_table(con)
-    report.dropped["duplicate shot rows (exact)"] = nbacom.count_exact_duplicates(con, "src_shots")
     report.dropped["duplicate player-log rows (exact)"] = nbacom.count_exact_duplicates(con, "src_players")
+    _repeated_shots(con, report)
     report.dropped["duplicate team-log rows (exact)"] = nbacom.count_exact_duplicates(con, "src_teams")
     _games(con, report)
     nbacom.check_seasons(con, FORMAT)
@@ -96,6 +98,35 @@ def _unzipped(path: Path, tmp: Path) -> Path:
             return target
     except zipfile.BadZipFile:
         raise InputError(f"{path}: not a readable zip file", remedy="use the bundle's original zip") from None
+
+
+DUPLICATE_SHOTS = "duplicate shot rows (exact; the player log's FG% does not count them)"
+REPEATED_SHOTS = "identical shot rows kept as separate shots (the player log's FG% counts them)"
+
+
+def _repeated_shots(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
+    """Rows of the shot chart that repeat an earlier row exactly. Two misses by one player at
+    the same second and spot are possible, so the player log decides: a player-game whose
+    log FG% matches its shots counted with the repeats (and not without) keeps them;
+    otherwise the repeats are dropped. Both are counted."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE shot_rep AS
+            WITH r AS (SELECT _row, PLAYER_ID, GAME_DATE, upper(trim(SHOT_MADE)) = 'TRUE' AS made,
+                              row_number() OVER (PARTITION BY _key ORDER BY _row) AS k FROM src_shots),
+            pg AS (SELECT PLAYER_ID, GAME_DATE, count(*) AS fga_all, count(*) FILTER (WHERE made) AS fgm_all,
+                          count(*) FILTER (WHERE k = 1) AS fga_one, count(*) FILTER (WHERE k = 1 AND made) AS fgm_one
+                   FROM r GROUP BY ALL HAVING count(*) FILTER (WHERE k > 1) > 0),
+            judged AS (
+                SELECT pg.PLAYER_ID, pg.GAME_DATE,
+                       coalesce(abs(TRY_CAST(l.FG_PCT AS DOUBLE) - pg.fgm_all / pg.fga_all) <= 0.0006
+                                AND abs(TRY_CAST(l.FG_PCT AS DOUBLE) - pg.fgm_one / pg.fga_one) > 0.0006, false) AS keep
+                FROM pg LEFT JOIN src_players l ON l.PLAYER_ID = pg.PLAYER_ID
+                     AND TRY_CAST(l.GAME_DATE AS DATE) = TRY_STRPTIME(pg.GAME_DATE, '%m-%d-%Y')::DATE)
+            SELECT r._row, j.keep FROM r JOIN judged j USING (PLAYER_ID, GAME_DATE) WHERE r.k > 1"""
+    )
+    report.dropped[DUPLICATE_SHOTS] = con.execute("SELECT count(*) FROM shot_rep WHERE NOT keep").fetchone()[0]
+    report.derived[REPEATED_SHOTS] = con.execute("SELECT count(*) FROM shot_rep WHERE keep").fetchone()[0]
+    con.execute("DELETE FROM src_shots WHERE _row IN (SELECT _row FROM shot_rep WHERE NOT keep)")
 
 
 def _games(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:

@@ -46,7 +46,8 @@ def import_bundle(con: duckdb.DuckDBPyConnection, folder: Path, landing: Path,
     or column, or a season outside the calendar."""
     t0 = time.perf_counter()
     report = ImportReport(FORMAT, str(folder), str(landing), start, end, shot_detail=False)
-    games_file = nbacom.find_file(folder, ["games_*.csv.gz", "games_*.csv", "games.csv.gz", "games.csv"], "games", FORMAT)
+    games_file = nbacom.find_file(folder, ["games_*.csv.gz", "games_*.csv", "games.csv.gz", "games.csv"], "games", FORMAT,
+                                  exclude="games_details")
     details_file = nbacom.find_file(folder, ["games_details*.csv.gz", "games_details*.csv"], "games_details", FORMAT)
     report.rows_read[games_file.name] = nbacom.load_csv(con, games_file, "src_games", GAMES_COLUMNS)
     report.rows_read[details_file.name] = nbacom.load_csv(con, details_file, "src_details", DETAIL_COLUMNS)

@@ -163,7 +163,7 @@ def normalise_dnp(comment: str) -> tuple[str, str] | None:
     "dnd - injury/illness" → ("DND", "DND - Injury/Illness").
     """
     text = (comment or "").strip()
-    m = re.match(r"^(DNP|DND|NWT|INACTIVE)\s*(?:[-_:]\s*|\s+)(.*)$", text, re.IGNORECASE)
+    m = re.match(r"^(DNP|DND|NWT|INACTIVE)(?:\s*[-_:]\s*|\s+|$)(.*)$", text, re.IGNORECASE)
     if not m:
         return None
     status, rest = m.group(1).upper(), m.group(2).strip()
@@ -215,10 +215,11 @@ def unify_names(con: duckdb.DuckDBPyConnection, table: str, report: ImportReport
 # --- reading files -------------------------------------------------------------------------------
 
 
-def find_file(folder: Path, patterns: Sequence[str], what: str, fmt: str) -> Path:
-    """The one file of `folder` matching the first pattern that matches; InputError if none."""
+def find_file(folder: Path, patterns: Sequence[str], what: str, fmt: str, exclude: str | None = None) -> Path:
+    """The one file of `folder` matching the first pattern that matches (names starting with
+    `exclude` never match); InputError if none."""
     for pattern in patterns:
-        found = sorted(p for p in folder.glob(pattern) if p.is_file())
+        found = sorted(p for p in folder.glob(pattern) if p.is_file() and not (exclude and p.name.startswith(exclude)))
         if found:
             return found[0]
     raise InputError(
@@ -376,7 +377,7 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
             for is_home, team_id, tri in ((True, g[3], g[4]), (False, g[5], g[6])):
                 total = next((t for t in teams.get(gid, []) if t["is_home"] == is_home), None)
                 lines = [p for p in players.get(gid, []) if p["is_home"] == is_home]
-                n_players += sum(1 for p in lines if p["seconds"] > 0)
+                n_players += len(lines)
                 sides[is_home] = {
                     "teamId": team_id, "teamTricode": tri,
                     "score": total["points"] if total else None,
@@ -415,6 +416,8 @@ def _write(path: Path, payload: dict[str, Any]) -> None:
 
 def finish(report: ImportReport, t0: float) -> ImportReport:
     report.seconds = time.perf_counter() - t0
+    if report.start or report.end:
+        report.notes.append("counts other than the games and player-games per date are over the whole bundle")
     report.dropped = {k: v for k, v in report.dropped.items() if v}
     report.derived = {k: v for k, v in report.derived.items() if v}
     report.disagreements = {k: v for k, v in report.disagreements.items() if v}
