@@ -24,6 +24,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -338,7 +339,10 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
                             "seconds DESC, person_id", params)
     teams = _grouped(con, f"SELECT * FROM imp_teams {scope} ORDER BY game_id", params)
     inactive = _grouped(con, f"SELECT * FROM imp_inactive {scope} ORDER BY game_id, team_abbr, person_id", params)
-    shots = _grouped(con, f"SELECT * FROM imp_shots {scope} ORDER BY game_id, action_number", params)
+    shots: dict[str, list[tuple]] = defaultdict(list)
+    for row in con.execute(f"SELECT {', '.join(SHOT_COLUMNS)} FROM imp_shots {scope} ORDER BY game_id, action_number",
+                           params).fetchall():
+        shots[row[0]].append(row)
     unavailable_set = set(unavailable)
 
     (landing / "schedule").mkdir(parents=True, exist_ok=True)
@@ -396,18 +400,51 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
             _write(folder / f"gamebook_{gid}.json", {"gamebook": {"gameId": gid, "gameDate": d.isoformat(),
                    "inactivePlayers": [{"personId": r["person_id"], "name": r["name"], "teamTricode": r["team_abbr"],
                                         "status": r["status"], "reason": r["reason"]} for r in inactive.get(gid, [])]}})
-            chart: dict[str, Any] = {"gameId": gid, "gameDate": d.isoformat(), "shots": [
-                {"actionNumber": s["action_number"], "personId": s["person_id"], "teamTricode": s["team_abbr"],
-                 "period": s["period"], "clock": s["clock"], "shotType": s["shot_type"],
-                 "shotDistance": s["shot_distance"], "x": s["x"], "y": s["y"],
-                 "shotResult": "Made" if s["made"] else "Missed", "basicZone": s["basic_zone"]}
-                for s in shots.get(gid, [])]}
-            if not report.shot_detail:
-                chart["shotDetail"] = "none"
-            _write(folder / f"shots_{gid}.json", {"shotchart": chart})
+            (folder / f"shots_{gid}.json").write_bytes(
+                shots_text(gid, d, shots.get(gid, []), report.shot_detail).encode("utf-8"))
             report.files_written += 3
         report.files_written += 1
         report.per_date[d] = {"games": n_games, "player_games": n_players}
+
+
+SHOT_COLUMNS = ("game_id", "action_number", "person_id", "team_abbr", "period", "clock", "shot_type",
+                "shot_distance", "x", "y", "made", "basic_zone")
+_SHOT_TEMPLATE = "   {\n" + ",\n".join(f'    "{k}": %s' for k in (
+    "actionNumber", "basicZone", "clock", "period", "personId", "shotDistance", "shotResult", "shotType",
+    "teamTricode", "x", "y")) + "\n   }"
+
+
+def _json_scalar(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, str):
+        return encode_basestring(v)
+    return repr(v)
+
+
+def shot_payload(gid: str, d: date, rows: Sequence[tuple], shot_detail: bool) -> dict[str, Any]:
+    """The shot log payload of a game from imp_shots rows (SHOT_COLUMNS order)."""
+    chart: dict[str, Any] = {"gameId": gid, "gameDate": d.isoformat(), "shots": [
+        {"actionNumber": a, "personId": pid, "teamTricode": team, "period": per, "clock": clock, "shotType": st,
+         "shotDistance": dist, "x": x, "y": y, "shotResult": "Made" if made else "Missed", "basicZone": zone}
+        for _, a, pid, team, per, clock, st, dist, x, y, made, zone in rows]}
+    if not shot_detail:
+        chart["shotDetail"] = "none"
+    return {"shotchart": chart}
+
+
+def shots_text(gid: str, d: date, rows: Sequence[tuple], shot_detail: bool) -> str:
+    """Exactly canonical_json(shot_payload(...)), rendered with one template per shot: shot logs
+    are most of an import's bytes."""
+    j, enc, num = _json_scalar, encode_basestring, float.__repr__
+    items = [_SHOT_TEMPLATE % (a, "null" if zone is None else enc(zone), enc(clock), per, pid,
+                               "null" if dist is None else num(dist), '"Made"' if made else '"Missed"', enc(st),
+                               enc(team), "null" if x is None else num(x), "null" if y is None else num(y))
+             for _, a, pid, team, per, clock, st, dist, x, y, made, zone in rows]
+    body = "[\n" + ",\n".join(items) + "\n  ]" if items else "[]"
+    detail = "" if shot_detail else '\n  "shotDetail": "none",'
+    return (f'{{\n "shotchart": {{\n  "gameDate": {j(d.isoformat())},\n  "gameId": {j(gid)},{detail}'
+            f'\n  "shots": {body}\n }}\n}}')
 
 
 def _write(path: Path, payload: dict[str, Any]) -> None:
