@@ -649,3 +649,19 @@ def test_bundle_under_upstream_file_names(box_csv, tmp_path):
     day = date(2021, 11, 12)
     report = api.import_bundle(tmp_path / "f.duckdb", tmp_path / "landing", BOX_FMT, folder, day, day)
     assert report.games == len(box_csv.regular_games(day, day))
+
+
+def test_shot_log_text_is_the_canonical_json_of_its_payload():
+    """The templated shot log equals canonical_json of the same payload, with NULLs, unicode
+    and shotDetail none included."""
+    from fullcourt.nba.sources.nbacom import shot_payload, shots_text
+    from fullcourt.nba.sources.synthetic import canonical_json
+
+    rows = [("0022200001", 1, 203999, "DEN", 1, "PT11M40.00S", "2PT", 2.5, -0.3, 2.4, True, "Restricted Area"),
+            ("0022200001", 2, 1629029, "DAL", 5, "PT00M01.00S", "3PT", None, None, 31.0, False, None),
+            ("0022200001", 3, 1, "DAL", 2, "PT05M00.00S", "3PT", 24.0, 23.5, -1.25, False, "Zoné \"x\"")]
+    d = date(2022, 10, 18)
+    for detail in (True, False):
+        for subset in (rows, []):
+            assert shots_text("0022200001", d, subset, detail) == canonical_json(
+                shot_payload("0022200001", d, subset, detail))
