@@ -350,15 +350,23 @@ def scrape(
     players_per_team: int = 15,
     fail_dates: set[date] | None = None,
     fail_games: set[str] | None = None,
+    db: str | Path | None = None,
 ) -> Any:
-    """Phase 1: write the source's payloads for [start, end] (inclusive) into the landing folder."""
+    """Phase 1: write the source's payloads for [start, end] (inclusive) into the landing folder.
+
+    `nba-api` fetches the season live from stats.nba.com (nba_api package, network) and imports
+    it like the nba-shotchart bundle; its report is recorded in nba_processing.import_runs.
+    """
+    if source == "nba-api":
+        from fullcourt.nba.sources.nba_api_live import scrape_nba_api
+
+        started = datetime.now()
+        report = scrape_nba_api(resolve_landing(landing), start, end)
+        with open_warehouse(db) as wh:
+            _record_import(wh, report, started)
+        return report
     if source != "synthetic":
-        if source == "nba-api":
-            raise UsageError(
-                "the nba-api source needs network access to stats.nba.com, which this machine does not have",
-                remedy="use --source synthetic, or fullcourt import for NBA.com files you already have",
-            )
-        raise UsageError(f"unknown source {source!r}", remedy="use --source synthetic")
+        raise UsageError(f"unknown source {source!r}", remedy="use --source synthetic or --source nba-api")
     if not 2 <= teams <= 30:
         raise UsageError(f"--teams {teams} is out of range", remedy="use 2 to 30 teams")
     if not 5 <= players_per_team <= 20:

@@ -67,7 +67,8 @@ def _range(start: Optional[str], end: Optional[str]) -> tuple[date, date]:
 
 @app.command()
 def scrape(
-    source: str = typer.Option("synthetic", "--source", help="synthetic (nba-api: not available offline)."),
+    source: str = typer.Option("synthetic", "--source",
+                               help="synthetic, or nba-api (live stats.nba.com; needs nba_api and a network)."),
     start_date: Optional[str] = StartOpt,
     end_date: Optional[str] = EndOpt,
     seed: int = typer.Option(7, "--seed", help="League seed: the same seed gives byte-identical files."),
@@ -88,8 +89,8 @@ def scrape(
         start, end = _range(start_date, end_date)
         failed = set(parse_date_list(fail_dates, "fail-dates")) if fail_dates else set()
         games = {g.strip() for g in (fail_games or "").split(",") if g.strip()}
-        result = api.scrape(landing, source, start, end, seed, teams, players_per_team, failed, games)
-        _emit(as_json, result, render.scrape)
+        result = api.scrape(landing, source, start, end, seed, teams, players_per_team, failed, games, db=db)
+        _emit(as_json, result, render.import_report if source == "nba-api" else render.scrape)
         return 0
 
     _run(body, as_json)
