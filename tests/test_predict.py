@@ -283,6 +283,12 @@ def test_default_keeps_existing_predictions_and_force_rerun_replaces(pwh):
     assert pwh.con.execute(f"SELECT count(*) FROM {P.PREDICTIONS}").fetchone()[0] == 8
     out = forced.to_dict()
     assert out["dates"] == ["2021-11-16", "2021-11-17"] and out["force_rerun"] is True
+    ledger = pwh.con.execute(
+        "SELECT run_id, data_date, phase, status, records_created FROM nba_reference.processor_run_history "
+        "WHERE processor_name = 'PredictionCoordinator' ORDER BY started_at, data_date").fetchall()
+    # one row per date each run wrote: 2 players x the systems it predicted that date
+    assert ledger == [(first.run_id, D, "5", "success", 4), (again.run_id, d2, "5", "success", 4),
+                      (forced.run_id, D, "5", "success", 4), (forced.run_id, d2, "5", "success", 4)]
 
 
 def test_predict_reports_scheduled_dates_without_features(pwh):

@@ -284,7 +284,9 @@ def status(db: str | Path | None, start: date, end: date) -> StatusResult:
     ]
     out.sort(key=lambda r: (r.data_date, order.index(r.processor) if r.processor in order else 99))
     present = [p for p in order if any(r.processor == p for r in out)]
+    present += sorted({r.processor for r in out} - set(order))  # e.g. phase 5's PredictionCoordinator
     short = {s.name: (min(s.aliases, key=len) if s.aliases else s.name) for s in registry().order}
+    short["PredictionCoordinator"] = "predict"
     return StatusResult(start, end, present, out, short)
 
 

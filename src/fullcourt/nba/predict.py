@@ -38,13 +38,13 @@ import csv
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fullcourt.engine.ledger import new_run_id
+from fullcourt.engine.ledger import LedgerRow, new_run_id, write_rows
 from fullcourt.engine.warehouse import Migration, Warehouse
 from fullcourt.errors import FullcourtError, InputError
 from fullcourt.nba.calendar import season_of
@@ -58,6 +58,8 @@ MARKET = "player_points"
 MOVING_AVERAGE = "moving_average"
 GRADIENT_BOOSTING = "gradient_boosting"
 SYSTEMS = (MOVING_AVERAGE, GRADIENT_BOOSTING)
+COORDINATOR = "PredictionCoordinator"
+"""Phase 5's name in the ledger (the seeds' prediction coordinator)."""
 MA_VERSION = "moving_average_v1"
 GB_VERSION = "hgb_v1"
 
@@ -414,7 +416,9 @@ def predict(wh: Warehouse, start: date, end: date, force_rerun: bool = False) ->
 def _write_block(
     wh: Warehouse, dates_by_system: dict[str, list[date]], result: PredictResult, fallback: str | None
 ) -> None:
-    """Replace the predictions of each system for its dates, set-based, in one transaction."""
+    """Replace the predictions of each system for its dates, set-based, in one transaction, with
+    one ledger row per date (processor PredictionCoordinator, phase 5: the seeds' name)."""
+    started = datetime.now()
     with wh.transaction() as con:
         for system, dates in dates_by_system.items():
             if not dates:
@@ -432,6 +436,14 @@ def _write_block(
                 sql = GB_SELECT
             result.rows_written[system] += con.execute(f"INSERT INTO {PREDICTIONS} {sql}", params).fetchone()[0]
             result.dates_written[system].extend(dates)
+        block = sorted({d for ds in dates_by_system.values() for d in ds})
+        written = dict(con.execute(
+            f"SELECT game_date, count(*) FROM {PREDICTIONS} WHERE run_id = ? AND game_date IN (SELECT unnest(?::DATE[])) "
+            "GROUP BY 1", [result.run_id, block]).fetchall())
+        finished = datetime.now()
+        write_rows(con, wh.catalog.ledger_table, result.run_id, [
+            LedgerRow(COORDINATOR, "5", d, "success", started, finished, records_created=written.get(d, 0))
+            for d in block], {"backfill_mode": False, "triggered_by": "cli"})
 
 
 # ---------------------------------------------------------------- grade
