@@ -45,11 +45,12 @@ def responses() -> tuple[dict, dict, dict]:
         "LOC_X": round(-float(s["LOC_X"]) * 10, 1), "LOC_Y": round((float(s["LOC_Y"]) - 5.25) * 10, 1),
         "SHOT_ATTEMPTED_FLAG": 1, "SHOT_MADE_FLAG": 1 if s["SHOT_MADE"].upper() == "TRUE" else 0,
         "GAME_DATE": datetime.strptime(s["GAME_DATE"], "%m-%d-%Y").strftime("%Y%m%d"),
-        "HTM": s["HOME_TEAM"], "VTM": s["AWAY_TEAM"]} for i, s in enumerate(shots_in)]
+        "HTM": s["HOME_TEAM"], "VTM": s["AWAY_TEAM"]} for i, s in enumerate(shots_in)
+        if START <= datetime.strptime(s["GAME_DATE"], "%m-%d-%Y").date() <= END]  # DateFrom/DateTo
     with gzip.open(next(BUNDLE.glob("player_game_logs*.csv.gz")), "rt", newline="") as f:
         players = [{**{k: (v if v != "" else None) for k, v in r.items() if k != "SEASON_TYPE"},
                     "GAME_ID": None, "FGM": None, "FTA": None} for r in csv.DictReader(f)
-                   if r["SEASON_TYPE"] == "Regular Season"]
+                   if r["SEASON_TYPE"] == "Regular Season" and START <= date.fromisoformat(r["GAME_DATE"]) <= END]
     with gzip.open(next(BUNDLE.glob("team_game_logs*.csv.gz")), "rt", newline="") as f:
         teams = [{"SEASON_ID": "22022", "TEAM_ID": int(r["Team_ID"]), "TEAM_ABBREVIATION": r["TEAM_ABBREVIATION"],
                   "GAME_ID": r["Game_ID"], "GAME_DATE": datetime.strptime(r["GAME_DATE"], "%b %d, %Y").date().isoformat(),

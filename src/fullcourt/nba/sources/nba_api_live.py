@@ -100,7 +100,8 @@ def import_responses(con: duckdb.DuckDBPyConnection, shots: dict[str, Any], play
 
 
 def fetch(start: date, end: date, timeout: float = 60.0) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The three responses for the season of `start` (games start..end, inclusive), live.
+    """The three responses for the season of `start`, live: shots and player logs of games
+    start..end (inclusive), the team log of the whole season.
 
     Raises UsageError when nba_api is not installed, InputError when stats.nba.com cannot be
     reached or the range spans two seasons."""
@@ -119,14 +120,18 @@ def fetch(start: date, end: date, timeout: float = 60.0) -> tuple[dict[str, Any]
             team_id=0, player_id=0, season_nullable=label, season_type_all_star="Regular Season",
             context_measure_simple="FGA", date_from_nullable=start.strftime(fmt), date_to_nullable=end.strftime(fmt),
             timeout=timeout).get_dict()
-        logs = [leaguegamelog.LeagueGameLog(
-            season=label, season_type_all_star="Regular Season", player_or_team_abbreviation=mode,
+        players = leaguegamelog.LeagueGameLog(
+            season=label, season_type_all_star="Regular Season", player_or_team_abbreviation="P",
             date_from_nullable=start.strftime(fmt), date_to_nullable=end.strftime(fmt), timeout=timeout).get_dict()
-            for mode in ("P", "T")]
+        # the whole season's team log: the league schedule must list every game, so that dates
+        # not fetched yet stay visible as gaps
+        teams = leaguegamelog.LeagueGameLog(
+            season=label, season_type_all_star="Regular Season", player_or_team_abbreviation="T",
+            timeout=timeout).get_dict()
     except Exception as err:  # network errors come in many types (requests, urllib3, JSON)
         raise InputError(f"could not fetch from stats.nba.com: {type(err).__name__}: {str(err).splitlines()[0][:200]}",
                          remedy="check the network, or use fullcourt import with files you already have") from None
-    return shots, logs[0], logs[1]
+    return shots, players, teams
 
 
 def scrape_nba_api(landing: Path, start: date, end: date, timeout: float = 60.0) -> ImportReport:
