@@ -97,3 +97,32 @@ def test_reconcile_finds_a_ledger_that_disagrees_with_the_tables(store, tmp_path
     tdza = next(p for p in cov.processors if p.processor == TDZA)
     assert not cov.ok and tdza.mismatched_dates == [d] and tdza.untracked_count == 0
     assert tdza.to_dict()["status"] == "MISMATCH"
+
+
+def test_a_date_that_did_not_run_is_not_covered(store, tmp_path):
+    """A phase 4 work date whose latest run was skipped (or never happened) fails coverage."""
+    db = copy_of(store, tmp_path)
+    skipped, never = date(2021, 11, 17), date(2021, 11, 18)
+    with api.open_warehouse(db) as wh:
+        wh.con.execute("UPDATE nba_reference.processor_run_history SET status = 'skipped', "
+                       "skip_reason = 'upstream failed' WHERE processor_name = ? AND data_date = ?", [PSZA, skipped])
+        wh.con.execute("DELETE FROM nba_reference.processor_run_history WHERE processor_name = ? AND data_date = ?",
+                       [PSZA, never])
+        wh.con.execute("DELETE FROM nba_precompute.player_shot_zone_analysis WHERE analysis_date = ?", [never])
+        wh.con.execute("DELETE FROM nba_processing.precompute_failures WHERE processor_name = ? AND analysis_date = ?",
+                       [PSZA, never])
+    cov = api.validate_coverage(db, START, END)
+    psza = next(p for p in cov.processors if p.processor == PSZA)
+    assert not cov.ok and psza.status == "UNTRACKED"
+    assert psza.not_succeeded == {skipped: "skipped", never: "never run"}
+    assert psza.untracked_count == len(appeared_before(never))  # every expected entity of the never-run date
+    others = [p for p in cov.processors if p.processor != PSZA]
+    assert all(p.ok for p in others)
+
+
+def test_a_range_without_phase_4_work_is_not_a_pass(store):
+    cov = api.validate_coverage(store, date(2021, 10, 1), date(2021, 10, 25))  # before and in the bootstrap days
+    assert cov.empty and not cov.ok
+    result = CliRunner().invoke(app, ["validate", "coverage", "--start-date", "2021-10-01", "--end-date", "2021-10-25",
+                                      "--db", str(store)])
+    assert result.exit_code == 1 and "Nothing to validate" in result.output

@@ -293,8 +293,7 @@ def coverage(result: Any) -> None:
     for col in ("processor", "dates", "expected", "records", "failures", "untracked", "unexpected", "status"):
         table.add_column(col, justify="left" if col in ("processor", "status") else "right")
     for p in result.processors:
-        d = p.to_dict()
-        mark = "[green]OK[/]" if p.ok else f"[red]{d['status']}[/]"
+        mark = "[green]OK[/]" if p.ok else f"[red]{p.status}[/]"
         table.add_row(p.processor, f"{p.dates:,}", f"{p.expected:,}", f"{p.records:,}", f"{p.failures:,}",
                       f"{p.untracked_count:,}", f"{p.unexpected_count:,}", mark)
     console.print(table)
@@ -307,3 +306,10 @@ def coverage(result: Any) -> None:
         if p.mismatched_dates:
             console.print(f"[red]Ledger counts disagree[/] for {p.processor} on "
                           + ", ".join(str(d) for d in p.mismatched_dates[:10]), highlight=False)
+        if p.not_succeeded:
+            shown = ", ".join(f"{d} ({st})" for d, st in sorted(p.not_succeeded.items())[:10])
+            more = f" and {len(p.not_succeeded) - 10} more" if len(p.not_succeeded) > 10 else ""
+            console.print(f"[red]Not run successfully[/] {p.processor}: {shown}{more}", highlight=False)
+    if result.empty:
+        console.print("[red]Nothing to validate:[/] no phase 4 work date (a scheduled game date after the "
+                      "bootstrap days) in this range.", highlight=False)

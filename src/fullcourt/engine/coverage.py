@@ -1,18 +1,21 @@
 """Coverage reconcile: every expected entity of a processor's date is a record or a tracked failure.
 
-For each processor with `expected_sql` and each date in the range its latest run succeeded:
-expected entities (the spec's SQL), records (the output table's label column), tracked
-failures (the catalog's failures table). An expected entity that is neither is UNTRACKED;
-a record or failure that is not expected is UNEXPECTED. `reconcile` also compares the ledger's
-records_created / records_failed with the rows found (a ledger that disagrees is MISMATCH).
+For each processor with `expected_sql` and each of its work dates in the range (e.g. game
+dates; dates it skips by design, such as bootstrap days, excluded): expected entities (the
+spec's SQL), records (the output table's label column), tracked failures (the catalog's
+failures table). An expected entity that is neither is UNTRACKED; a record or failure that is
+not expected is UNEXPECTED. A work date whose latest run did not succeed (failed, blocked,
+skipped, or never run) is listed: its entities are not covered. `reconcile` also compares the
+ledger's records_created / records_failed with the rows found (a ledger that disagrees is
+MISMATCH).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Sequence
 
-from fullcourt.engine.runner import set_run_dates
+from fullcourt.engine.runner import set_run_dates, work_dates
 from fullcourt.engine.spec import ProcessorSpec
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
@@ -32,12 +35,13 @@ class ProcessorCoverage:
     untracked: list[tuple[date, str]] = field(default_factory=list)
     unexpected: list[tuple[date, str]] = field(default_factory=list)
     mismatched_dates: list[date] = field(default_factory=list)
+    not_succeeded: dict[date, str] = field(default_factory=dict)
     untracked_count: int = 0
     unexpected_count: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.untracked_count and not self.mismatched_dates
+        return not self.untracked_count and not self.mismatched_dates and not self.not_succeeded
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,8 +56,18 @@ class ProcessorCoverage:
             "unexpected": self.unexpected_count,
             "unexpected_examples": [[d.isoformat(), e] for d, e in self.unexpected],
             "ledger_mismatch_dates": [d.isoformat() for d in self.mismatched_dates],
-            "status": "OK" if self.ok else ("UNTRACKED" if self.untracked_count else "MISMATCH"),
+            "dates_not_succeeded": {d.isoformat(): st for d, st in sorted(self.not_succeeded.items())},
+            "status": self.status,
         }
+
+
+    @property
+    def status(self) -> str:
+        if self.untracked_count:
+            return "UNTRACKED"
+        if self.not_succeeded:
+            return "NOT RUN"
+        return "MISMATCH" if self.mismatched_dates else "OK"
 
 
 @dataclass
@@ -64,12 +78,17 @@ class CoverageResult:
     processors: list[ProcessorCoverage] = field(default_factory=list)
 
     @property
+    def empty(self) -> bool:
+        """No processor has a work date in the range: there is nothing to validate."""
+        return not any(p.dates for p in self.processors)
+
+    @property
     def ok(self) -> bool:
-        return all(p.ok for p in self.processors)
+        return not self.empty and all(p.ok for p in self.processors)
 
     def to_dict(self) -> dict[str, Any]:
         return {"start_date": self.start.isoformat(), "end_date": self.end.isoformat(), "reconcile": self.reconcile,
-                "ok": self.ok, "processors": [p.to_dict() for p in self.processors]}
+                "ok": self.ok, "empty": self.empty, "processors": [p.to_dict() for p in self.processors]}
 
 
 def coverage(wh: Warehouse, specs: Sequence[ProcessorSpec], start: date, end: date,
@@ -89,12 +108,15 @@ def coverage(wh: Warehouse, specs: Sequence[ProcessorSpec], start: date, end: da
                        arg_max(records_failed, started_at)
                 FROM {ledger} WHERE processor_name = ? AND data_date BETWEEN ? AND ? GROUP BY 1""",
             [spec.name, start, end]).fetchall()
-        ok_dates = sorted(d for d, st, _, _ in latest if st == "success")
-        cov = ProcessorCoverage(spec.name, dates=len(ok_dates))
+        status = {d: st for d, st, _, _ in latest}
+        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        check = [d for d in work_dates(con, spec, days) if not (spec.skip_reason and spec.skip_reason(d))]
+        cov = ProcessorCoverage(spec.name, dates=len(check))
+        cov.not_succeeded = {d: status.get(d, "never run") for d in check if status.get(d) != "success"}
         result.processors.append(cov)
-        if not ok_dates:
+        if not check:
             continue
-        set_run_dates(con, ok_dates)
+        set_run_dates(con, check)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE cov AS
                 WITH expected AS (SELECT DISTINCT d, entity_id::VARCHAR AS e FROM ({spec.expected_sql})),
