@@ -41,6 +41,7 @@ GAMES_FILE = next(BOX.glob("games_2*.csv.gz"))
 DETAILS_FILE = next(BOX.glob("games_details*.csv.gz"))
 SHOTS_ZIP = next(SHOT.glob("*Shots*.csv.zip"))
 PLAYER_LOGS = next(SHOT.glob("player_game_logs*.csv.gz"))
+TEAM_LOGS = next(SHOT.glob("team_game_logs*.csv.gz"))
 
 # box-score bundle: one import over these dates (both of Kanter's names, an underscore DNP code)
 BOX_START, BOX_END = date(2021, 11, 11), date(2021, 11, 20)
@@ -134,10 +135,16 @@ class ShotCsv:
                 kept: list[tuple[str, ...]] = []
                 col = {c: i for i, c in enumerate(header)}
                 per_game: dict[tuple[str, str], list[int]] = {}  # fga, fgm, fga once, fgm once, repeats
+                team_games: dict[tuple[str, str], list[int]] = {}  # team FGA with and without repeats
+                self.team_of: dict[tuple[str, str], str] = {}
                 for row in reader:
                     t = tuple(row)
                     seen[t] += 1
                     made = t[col["SHOT_MADE"]].upper() == "TRUE"
+                    team = team_games.setdefault((t[col["TEAM_ID"]], t[col["GAME_DATE"]]), [0, 0])
+                    team[0] += 1
+                    team[1] += seen[t] == 1
+                    self.team_of[(t[col["PLAYER_ID"]], t[col["GAME_DATE"]])] = t[col["TEAM_ID"]]
                     c = per_game.setdefault((t[col["PLAYER_ID"]], t[col["GAME_DATE"]]), [0, 0, 0, 0, 0])
                     c[0] += 1
                     c[1] += made
@@ -150,6 +157,7 @@ class ShotCsv:
                         kept.append(t)
         self.exact_duplicates = sum(n - 1 for n in seen.values())
         self.repeated = {k: v for k, v in per_game.items() if v[4]}
+        self.team_shots = team_games
         self.shots = [dict(zip(header, t)) for t in kept]
         for s in self.shots:
             s["date"] = datetime.strptime(s["GAME_DATE"], "%m-%d-%Y").date()
@@ -349,19 +357,32 @@ def test_duplicate_player_rows_dropped_counted_first_kept(box_csv, tmp_path):
     assert query(db, "SELECT count(*) FROM nba_raw.nbac_gamebook") == [(len(dnp),)]
 
 
-def test_shot_chart_exact_duplicates_kept_only_when_the_player_log_counts_them(shot_csv, shot_store):
+def test_shot_chart_exact_duplicates_kept_only_when_the_logs_count_them(shot_csv, shot_store):
     """A repeated shot row is kept when the player's log FG% matches his shots counted with the
-    repeats and not without (two misses at the same second and spot), else dropped; both counted."""
+    repeats and not without (two misses at the same second and spot); when FG% cannot tell,
+    when the team log's FGA does; else it is dropped. Both are counted."""
     assert shot_csv.exact_duplicates > 0
     _, logs = read_csv(PLAYER_LOGS)
     fg_pct = {(r["PLAYER_ID"], datetime.strptime(r["GAME_DATE"], "%Y-%m-%d").strftime("%m-%d-%Y")): r["FG_PCT"]
               for r in logs}
-    keep = drop = 0
+    _, team_logs = read_csv(TEAM_LOGS)
+    team_fga = {(r["Team_ID"], datetime.strptime(r["GAME_DATE"], "%b %d, %Y").strftime("%m-%d-%Y")): int(r["FGA"])
+                for r in team_logs}
+    keep = drop = by_team = 0
     for key, (fga, fgm, fga1, fgm1, repeats) in shot_csv.repeated.items():
         pct = float(fg_pct[key]) if fg_pct.get(key) else None
-        counts = pct is not None and abs(pct - fgm / fga) <= 0.0006 and abs(pct - fgm1 / fga1) > 0.0006
+        with_all = pct is not None and abs(pct - fgm / fga) <= 0.0006
+        with_one = pct is not None and abs(pct - fgm1 / fga1) <= 0.0006
+        if with_all != with_one:
+            counts = with_all
+        else:
+            team_key = (shot_csv.team_of[key], key[1])
+            all_, one = shot_csv.team_shots[team_key]
+            counts = team_fga.get(team_key) == all_ != one
+            by_team += counts
         keep += repeats if counts else 0
         drop += 0 if counts else repeats
+    assert by_team > 0  # the real bundle has a 0-for-3 player whose FG% cannot tell
     assert keep + drop == shot_csv.exact_duplicates and keep > 0
     for report in shot_store["reports"]:
         assert report.dropped.get(nba_shotchart.DUPLICATE_SHOTS, 0) == drop, report.dropped
@@ -665,3 +686,36 @@ def test_shot_log_text_is_the_canonical_json_of_its_payload():
         for subset in (rows, []):
             assert shots_text("0022200001", d, subset, detail) == canonical_json(
                 shot_payload("0022200001", d, subset, detail))
+
+
+def test_a_range_outside_the_bundle_is_an_error_and_writes_nothing(tmp_path):
+    landing = tmp_path / "landing"
+    with pytest.raises(InputError, match=r"no regular-season game .* falls in 2022-01-10 \.\. 2022-01-20; "
+                                         r"the bundle's games run 2021-10-19 \.\. 2021-11-30"):
+        api.import_bundle(tmp_path / "f.duckdb", landing, BOX_FMT, BOX, date(2022, 1, 10), date(2022, 1, 20))
+    assert not landing.exists() or not any(landing.iterdir())
+
+
+def test_two_bundles_in_one_folder_is_an_error(tmp_path):
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    for f in (GAMES_FILE, DETAILS_FILE):
+        shutil.copy(f, folder / f.name)
+    shutil.copy(DETAILS_FILE, folder / ("games_details_copy" + "".join(DETAILS_FILE.suffixes)))
+    with pytest.raises(InputError, match="2 games_details files"):
+        api.import_bundle(tmp_path / "f.duckdb", tmp_path / "landing", BOX_FMT, folder)
+
+
+def test_source_text_is_not_console_markup(tmp_path):
+    """A DNP comment with Rich markup characters prints as text (no MarkupError)."""
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    shutil.copy(GAMES_FILE, folder / GAMES_FILE.name)
+    with gzip.open(DETAILS_FILE, "rt", newline="") as f:
+        text = f.read().replace("DNP - Coach's Decision", "DNP - Coach [/x] Decision", 1)
+    with gzip.open(folder / DETAILS_FILE.name, "wt", newline="") as f:
+        f.write(text)
+    result = CliRunner().invoke(app, ["import", "--format", BOX_FMT, "--path", str(folder), "--db",
+                                      str(tmp_path / "f.duckdb"), "--landing", str(tmp_path / "landing")])
+    assert result.exit_code == 0, result.output
+    assert "DNP - Coach [/x] Decision" in result.output

@@ -442,15 +442,20 @@ def import_bundle(db: str | Path | None, landing: str | Path | None, fmt: str, p
     if start and end and end < start:
         raise UsageError(f"--end-date {end} is before --start-date {start}", remedy="swap the dates")
     folder = Path(path)
+    if not folder.exists():
+        raise UsageError(f"--path {folder} does not exist", remedy=f"point --path at the {fmt} bundle's folder")
     if not folder.is_dir():
         raise UsageError(f"--path {folder} is not a folder", remedy=f"point --path at the {fmt} bundle's folder")
+    target = resolve_landing(landing)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--landing {target} is a file, not a folder", remedy="point --landing at a folder")
     started = datetime.now()
-    con = duckdb.connect()
-    try:
-        report = readers[fmt](con, folder, resolve_landing(landing), start, end)
-    finally:
-        con.close()
-    with open_warehouse(db) as wh:
+    with open_warehouse(db) as wh:  # the store first: a locked store refuses before any file is written
+        con = duckdb.connect()
+        try:
+            report = readers[fmt](con, folder, target, start, end)
+        finally:
+            con.close()
         _record_import(wh, report, started)
     return report
 

@@ -500,6 +500,9 @@ def import_(
 
     def body() -> int:
         if format == "lines-csv":
+            if start_date or end_date or landing:
+                raise UsageError("--start-date, --end-date and --landing do not apply to --format lines-csv",
+                                 remedy="leave them out: every line of the CSV is imported")
             result = api.import_lines(db, path)
             _emit(as_json, result, lambda r: render.console.print(f"Imported {r.rows} lines from {r.path}"))
             return 0

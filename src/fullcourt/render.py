@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,9 +20,9 @@ MARK = {"success": "[green]✓[/]", "failed": "[red]✗ failed[/]", "blocked": "
 
 
 def error(err: FullcourtError) -> None:
-    err_console.print(f"[bold red]Error:[/] {err.message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]Error:[/] {escape(err.message)}", highlight=False, soft_wrap=True)
     if err.remedy:
-        err_console.print(f"[bold]Try:[/] {err.remedy}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold]Try:[/] {escape(err.remedy)}", highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -261,9 +262,9 @@ def import_report(report: Any) -> None:
     """The import report: what was read, written, dropped, derived, and where sources disagreed."""
     days = report.dates
     span = f"{days[0]} .. {days[-1]}" if days else "no dates"
-    console.print(f"[bold]Imported[/] {report.format} from {report.path}: {len(days)} game dates ({span}), "
+    console.print(f"[bold]Imported[/] {report.format} from {escape(report.path)}: {len(days)} game dates ({span}), "
                   f"{report.games} games, {report.player_games} player-games, {report.files_written} files "
-                  f"into {report.landing} in {report.seconds:.1f} s.", highlight=False)
+                  f"into {escape(report.landing)} in {report.seconds:.1f} s.", highlight=False)
     for title, counts in (("rows read", report.rows_read), ("excluded", report.excluded),
                           ("dropped", report.dropped), ("derived", report.derived),
                           ("disagreements between sources", report.disagreements),
@@ -274,16 +275,16 @@ def import_report(report: Any) -> None:
         table.add_column("what")
         table.add_column("count", justify="right")
         for k, v in counts.items():
-            table.add_row(str(k), f"{v:,}")
+            table.add_row(escape(str(k)), f"{v:,}")
         console.print(table)
     for r in report.renamed:
-        console.print(f"Renamed player {r['person_id']}: {' / '.join(r['names'])} → one player, named {r['used']}",
-                      highlight=False)
+        console.print(escape(f"Renamed player {r['person_id']}: {' / '.join(r['names'])} → one player, "
+                             f"named {r['used']}"), highlight=False)
     for note in report.notes:
-        console.print(f"[yellow]Note:[/] {note}", highlight=False)
+        console.print(f"[yellow]Note:[/] {escape(note)}", highlight=False)
     if days:
-        console.print(f"Next: fullcourt backfill --phase 2 --start-date {days[0]} --end-date {days[-1]}"
-                      f" (then phases 3 and 4)", highlight=False)
+        console.print(escape(f"Next: fullcourt backfill --phase 2 --start-date {days[0]} --end-date {days[-1]} "
+                             f"--landing {report.landing} (then phases 3 and 4, with the same --db)"), highlight=False)
 
 
 def coverage(result: Any) -> None:
@@ -302,7 +303,7 @@ def coverage(result: Any) -> None:
             console.print(f"{p.processor} failures: " + ", ".join(f"{k} {v:,}" for k, v in p.by_category.items()),
                           highlight=False)
         for d, e in p.untracked:
-            console.print(f"[red]UNTRACKED[/] {p.processor} {d} {e}", highlight=False)
+            console.print(f"[red]UNTRACKED[/] {p.processor} {d} {escape(e)}", highlight=False)
         if p.mismatched_dates:
             console.print(f"[red]Ledger counts disagree[/] for {p.processor} on "
                           + ", ".join(str(d) for d in p.mismatched_dates[:10]), highlight=False)

@@ -100,33 +100,49 @@ def _unzipped(path: Path, tmp: Path) -> Path:
         raise InputError(f"{path}: not a readable zip file", remedy="use the bundle's original zip") from None
 
 
-DUPLICATE_SHOTS = "duplicate shot rows (exact; the player log's FG% does not count them)"
-REPEATED_SHOTS = "identical shot rows kept as separate shots (the player log's FG% counts them)"
+DUPLICATE_SHOTS = "duplicate shot rows (exact; the logs do not count them)"
+REPEATED_SHOTS = "identical shot rows kept as separate shots (the player log's FG%, or the team log's FGA, counts them)"
 
 
 def _repeated_shots(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
     """Rows of the shot chart that repeat an earlier row exactly. Two misses by one player at
-    the same second and spot are possible, so the player log decides: a player-game whose
-    log FG% matches its shots counted with the repeats (and not without) keeps them;
-    otherwise the repeats are dropped. Both are counted."""
+    the same second and spot are possible, so the logs decide: the player log's FG% first
+    (it matches the shots counted with the repeats and not without → keep; the reverse →
+    drop); when it cannot tell (e.g. 0 for 3 either way), the team log's FGA. Undecided repeats
+    are dropped. Both outcomes are counted."""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE shot_rep AS
-            WITH r AS (SELECT _row, PLAYER_ID, GAME_DATE, upper(trim(SHOT_MADE)) = 'TRUE' AS made,
-                              row_number() OVER (PARTITION BY _key ORDER BY _row) AS k FROM src_shots),
-            pg AS (SELECT PLAYER_ID, GAME_DATE, count(*) AS fga_all, count(*) FILTER (WHERE made) AS fgm_all,
-                          count(*) FILTER (WHERE k = 1) AS fga_one, count(*) FILTER (WHERE k = 1 AND made) AS fgm_one
-                   FROM r GROUP BY ALL HAVING count(*) FILTER (WHERE k > 1) > 0),
-            judged AS (
-                SELECT pg.PLAYER_ID, pg.GAME_DATE,
-                       coalesce(abs(TRY_CAST(l.FG_PCT AS DOUBLE) - pg.fgm_all / pg.fga_all) <= 0.0006
-                                AND abs(TRY_CAST(l.FG_PCT AS DOUBLE) - pg.fgm_one / pg.fga_one) > 0.0006, false) AS keep
-                FROM pg LEFT JOIN src_players l ON l.PLAYER_ID = pg.PLAYER_ID
-                     AND TRY_CAST(l.GAME_DATE AS DATE) = TRY_STRPTIME(pg.GAME_DATE, '%m-%d-%Y')::DATE)
-            SELECT r._row, j.keep FROM r JOIN judged j USING (PLAYER_ID, GAME_DATE) WHERE r.k > 1"""
+        """CREATE OR REPLACE TEMP TABLE shot_rep AS
+           WITH r AS (SELECT _row, PLAYER_ID, TEAM_ID, GAME_DATE, upper(trim(SHOT_MADE)) = 'TRUE' AS made,
+                             row_number() OVER (PARTITION BY _key ORDER BY _row) AS k FROM src_shots),
+           pg AS (SELECT PLAYER_ID, GAME_DATE, count(*) AS fga_all, count(*) FILTER (WHERE made) AS fgm_all,
+                         count(*) FILTER (WHERE k = 1) AS fga_one, count(*) FILTER (WHERE k = 1 AND made) AS fgm_one
+                  FROM r GROUP BY ALL HAVING count(*) FILTER (WHERE k > 1) > 0),
+           by_log AS (
+               SELECT pg.PLAYER_ID, pg.GAME_DATE,
+                      abs(TRY_CAST(l.FG_PCT AS DOUBLE) - pg.fgm_all / pg.fga_all) <= 0.0006 AS with_all,
+                      abs(TRY_CAST(l.FG_PCT AS DOUBLE) - pg.fgm_one / pg.fga_one) <= 0.0006 AS with_one
+               FROM pg LEFT JOIN src_players l ON l.PLAYER_ID = pg.PLAYER_ID
+                    AND TRY_CAST(l.GAME_DATE AS DATE) = TRY_STRPTIME(pg.GAME_DATE, '%m-%d-%Y')::DATE),
+           tg AS (SELECT r.TEAM_ID, r.GAME_DATE, count(*) AS fga_all, count(*) FILTER (WHERE k = 1) AS fga_one
+                  FROM r GROUP BY ALL HAVING count(*) FILTER (WHERE k > 1) > 0),
+           by_team AS (
+               SELECT tg.TEAM_ID, tg.GAME_DATE, TRY_CAST(t.FGA AS INTEGER) = tg.fga_all
+                      AND TRY_CAST(t.FGA AS INTEGER) <> tg.fga_one AS keep
+               FROM tg LEFT JOIN src_teams t ON trim(t.Team_ID) = trim(tg.TEAM_ID)
+                    AND TRY_STRPTIME(t.GAME_DATE, '%b %d, %Y')::DATE = TRY_STRPTIME(tg.GAME_DATE, '%m-%d-%Y')::DATE)
+           SELECT r._row,
+                  CASE WHEN l.with_all AND NOT l.with_one THEN 'log keeps'
+                       WHEN l.with_one AND NOT l.with_all THEN 'log drops'
+                       WHEN coalesce(t.keep, false) THEN 'team keeps'
+                       ELSE 'undecided' END AS verdict
+           FROM r JOIN by_log l USING (PLAYER_ID, GAME_DATE)
+           LEFT JOIN by_team t ON t.TEAM_ID = r.TEAM_ID AND t.GAME_DATE = r.GAME_DATE
+           WHERE r.k > 1"""
     )
-    report.dropped[DUPLICATE_SHOTS] = con.execute("SELECT count(*) FROM shot_rep WHERE NOT keep").fetchone()[0]
-    report.derived[REPEATED_SHOTS] = con.execute("SELECT count(*) FROM shot_rep WHERE keep").fetchone()[0]
-    con.execute("DELETE FROM src_shots WHERE _row IN (SELECT _row FROM shot_rep WHERE NOT keep)")
+    verdicts = dict(con.execute("SELECT verdict, count(*) FROM shot_rep GROUP BY 1").fetchall())
+    report.dropped[DUPLICATE_SHOTS] = verdicts.get("log drops", 0) + verdicts.get("undecided", 0)
+    report.derived[REPEATED_SHOTS] = verdicts.get("log keeps", 0) + verdicts.get("team keeps", 0)
+    con.execute("DELETE FROM src_shots WHERE _row IN (SELECT _row FROM shot_rep WHERE verdict NOT LIKE '% keeps')")
 
 
 def _games(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
@@ -134,14 +150,16 @@ def _games(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
     stats = ", ".join(f"{int_sql(f't.{src}')} AS {col}" for col, src in TEAM_STATS.items())
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE tl AS
-            SELECT t._row, {game_id_sql('t.Game_ID')} AS game_id, strptime(t.GAME_DATE, '%b %d, %Y')::DATE AS game_date,
+            SELECT t._row, {game_id_sql('t.Game_ID')} AS game_id, TRY_STRPTIME(t.GAME_DATE, '%b %d, %Y')::DATE AS game_date,
                    c.tricode AS team_abbr, c.team_id, contains(t.MATCHUP, ' vs. ') AS is_home,
                    {int_sql('t.MIN')} * 60 AS seconds, {stats}
             FROM src_teams t LEFT JOIN imp_team_codes c ON c.code = upper(trim(t.Team_ID))"""
     )
     report.dropped["team-log rows with an unknown team"] = con.execute(
         "SELECT count(*) FROM tl WHERE team_abbr IS NULL").fetchone()[0]
-    con.execute("DELETE FROM tl WHERE team_abbr IS NULL")
+    report.dropped["team-log rows with an unreadable GAME_DATE (want e.g. OCT 18, 2022)"] = con.execute(
+        "SELECT count(*) FROM tl WHERE team_abbr IS NOT NULL AND game_date IS NULL").fetchone()[0]
+    con.execute("DELETE FROM tl WHERE team_abbr IS NULL OR game_date IS NULL")
     kinds = dict(con.execute("SELECT substr(game_id, 1, 3), count(DISTINCT game_id) FROM tl GROUP BY 1").fetchall())
     report.excluded["non-regular-season games in the team logs"] = sum(v for k, v in kinds.items() if k != "002")
     report.dropped["games without exactly one home and one away team-log row"] = con.execute(
@@ -199,8 +217,6 @@ def _shots(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
                            ('Restricted Area', 'In The Paint (Non-RA)', 'Mid-Range'))
                         OR (shot_type = '2PT' AND basic_zone IN
                            ('Left Corner 3', 'Right Corner 3', 'Above the Break 3', 'Backcourt'))""").fetchone()[0])
-    report.disagreements["games in the team logs without shots"] = con.execute(
-        "SELECT count(*) FROM imp_games WHERE game_id NOT IN (SELECT game_id FROM sh)").fetchone()[0]
     con.execute(
         """CREATE OR REPLACE TEMP TABLE imp_shots AS
            SELECT game_id,
@@ -310,9 +326,19 @@ def _players(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
     report.derived["played rows with MIN 0 (under 30 s; not appearances)"] = con.execute(
         "SELECT count(*) FROM imp_players WHERE seconds = 0").fetchone()[0]
     report.derived["player names unified per PLAYER_ID (players)"] = len(report.renamed)
+    # cross-checks cover the games the player source covers (a live scrape fetches the whole
+    # season's team log but only the requested dates' players and shots)
+    report.disagreements["games with player-log rows but no shots"] = con.execute(
+        "SELECT count(DISTINCT game_id) FROM imp_players WHERE game_id NOT IN (SELECT game_id FROM imp_shots)"
+    ).fetchone()[0]
     for label, col in (("FGA", "fga"), ("FTM", "ftm"), ("FTA", "fta"), ("points", "points"), ("rebounds", "reb")):
         report.disagreements[f"team-log {label} vs the sum of its players (team-games)"] = con.execute(
-            f"""SELECT count(*) FROM imp_teams t LEFT JOIN (SELECT game_id, team_abbr, sum({col}) AS s FROM imp_players
+            f"""SELECT count(*) FROM imp_teams t JOIN (SELECT game_id, team_abbr, sum({col}) AS s FROM imp_players
                 GROUP BY ALL) p USING (game_id, team_abbr) WHERE p.s IS DISTINCT FROM t.{col}""").fetchone()[0]
+    report.disagreements["team-games in the team logs without player-log rows"] = con.execute(
+        """SELECT count(*) FROM imp_teams t JOIN imp_games g USING (game_id)
+           WHERE (t.game_id, t.team_abbr) NOT IN (SELECT (game_id, team_abbr) FROM imp_players)
+             AND g.game_date BETWEEN (SELECT min(d) FROM pl) AND (SELECT max(d) FROM pl)"""
+    ).fetchone()[0]
     con.execute("ALTER TABLE imp_players DROP COLUMN fta_source")
 

@@ -1,7 +1,7 @@
 """Importer for the "NBA games data" box-score bundle scraped from stats.nba.com.
 
 Files (plain or gzip): games*.csv (one row per game), games_details*.csv (one row per player
-per game, DNP rows included), teams.csv (optional: TEAM_ID → ABBREVIATION). The bundle has no
+per game, DNP rows included); teams.csv is not needed (team ids are NBA.com's). The bundle has no
 shot-level data: shot logs are written with `"shotDetail": "none"`, and zone features degrade
 to two zones (inside / three) downstream, flagged as such.
 
@@ -81,6 +81,8 @@ def _games(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
     report.excluded["preseason games (001…)"] = kinds.get("001", 0)
     report.excluded["playoff / play-in games (004…, 005…)"] = kinds.get("004", 0) + kinds.get("005", 0)
     report.excluded["all-star games (003…)"] = kinds.get("003", 0)
+    report.excluded["games with other id prefixes"] = sum(
+        v for k, v in kinds.items() if k not in ("001", "002", "003", "004", "005"))
     report.excluded = {k: v for k, v in report.excluded.items() if v}
     report.dropped["games with an unreadable date"] = con.execute(
         "SELECT count(*) FROM src_games2 WHERE game_date IS NULL AND game_id LIKE '002%'").fetchone()[0]

@@ -205,8 +205,10 @@ def unify_names(con: duckdb.DuckDBPyConnection, table: str, report: ImportReport
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE imp_names AS
             SELECT person_id, arg_max(name, d) AS name, list(DISTINCT name ORDER BY name) AS names
-            FROM {table} WHERE name IS NOT NULL GROUP BY person_id"""
+            FROM {table} WHERE nullif(trim(name), '') IS NOT NULL GROUP BY person_id"""
     )
+    report.dropped["player rows without a name under their id anywhere in the bundle"] = con.execute(
+        f"SELECT count(*) FROM {table} WHERE person_id NOT IN (SELECT person_id FROM imp_names)").fetchone()[0]
     for pid, name, names in con.execute(
         "SELECT person_id, name, names FROM imp_names WHERE len(names) > 1 ORDER BY person_id"
     ).fetchall():
@@ -221,6 +223,9 @@ def find_file(folder: Path, patterns: Sequence[str], what: str, fmt: str, exclud
     `exclude` never match); InputError if none."""
     for pattern in patterns:
         found = sorted(p for p in folder.glob(pattern) if p.is_file() and not (exclude and p.name.startswith(exclude)))
+        if len(found) > 1:
+            raise InputError(f"{folder} has {len(found)} {what} files ({', '.join(p.name for p in found)})",
+                             remedy="keep one bundle per folder: move the others out, then retry")
         if found:
             return found[0]
     raise InputError(
@@ -329,6 +334,12 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
     `playerStatisticsUnavailable`. A bundle without shot data writes shot logs with
     `"shotDetail": "none"` and no shots. Fills report.per_date and report.files_written."""
     lo, hi = start or date.min, end or date.max
+    span = con.execute("SELECT min(game_date), max(game_date), count(*) FILTER (WHERE game_date BETWEEN ? AND ?) "
+                       "FROM imp_games", [lo, hi]).fetchone()
+    if not span[2]:
+        raise InputError(f"no regular-season game of the {report.format} bundle falls in {start} .. {end}; "
+                         f"the bundle's games run {span[0]} .. {span[1]}",
+                         remedy="choose --start-date/--end-date inside the bundle's span, or leave them out")
     games = con.execute(
         "SELECT game_id, game_date, season, home_team_id, home_abbr, away_team_id, away_abbr, home_score, away_score "
         "FROM imp_games ORDER BY game_date, game_id").fetchall()
