@@ -21,6 +21,8 @@ from fullcourt.nba.pipeline import registry
 from fullcourt.nba.schema import CASCADE_RUNS
 
 Progress = Callable[[str, int, int], None]
+PLAYER_LABEL = "player_lookup"
+PLAYERS_TABLE = "nba_analytics.player_game_summary"
 COMPLETENESS_FIELDS = ("games_found", "games_expected", "contributing_game_dates", "missing_game_dates",
                        "is_complete", "incompleteness_reason")
 
@@ -172,6 +174,7 @@ class ReprocessReport:
 
     result: CascadeResult
     predicted_dates: list[date] = field(default_factory=list)
+    players: list[str] | None = None
     cascade_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,6 +183,7 @@ class ReprocessReport:
         return {
             "cascade_id": self.cascade_id,
             "backfill_dates": [d.isoformat() for d in self.result.seed_dates],
+            "players": self.players,
             "records_recomputed": recomputed,
             "records_changed": changed,
             "records_unchanged": max(recomputed - changed, 0),
@@ -204,18 +208,27 @@ def _union(result: CascadeResult) -> dict[date, set[str]]:
 
 def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfill_dates: Sequence[date] | None,
                       only_dates: Sequence[date] | None = None, with_predictions: bool = False,
-                      progress: Progress | None = None) -> ReprocessReport:
+                      progress: Progress | None = None, players: Sequence[str] | None = None) -> ReprocessReport:
     """Recompute downstream of `backfill_dates` in DAG order with early cutoff (bounded to
-    `only_dates` when given; with no backfill dates, every date of `only_dates` is reloaded)."""
+    `only_dates` when given; with no backfill dates, every date of `only_dates` is reloaded).
+
+    `players` (player_lookup values) restricts the phase 4 player tables (PSZA, PCF, PDC, MLFS)
+    to those players; phase 3 and the team tables are recomputed as usual, and other players'
+    phase 4 records are left as they are.
+    Raises UsageError, before writing anything, when a name is not a known player_lookup."""
     seeds_dates = list(backfill_dates or only_dates or [])
     if not seeds_dates:
         raise UsageError("nothing to reprocess", remedy="give --affected-file F or --start-date D --end-date D")
+    if players is not None and not [p for p in players if p.strip()]:
+        raise UsageError("--players is empty", remedy="give player_lookup values: --players lebronjames,stephencurry")
     with open_warehouse(db) as wh:
+        only_labels = _player_scope(wh, players) if players is not None else None
         started = datetime.now()
         seeds = {s.name: seeds_dates for s in seed_specs()}
         bound = set(only_dates) if only_dates is not None and backfill_dates is None else None
-        result = reprocess(wh, registry(), seeds, {"landing": resolve_landing(landing)}, bound, progress)
-        report = ReprocessReport(result)
+        result = reprocess(wh, registry(), seeds, {"landing": resolve_landing(landing)}, bound, progress,
+                           only_labels)
+        report = ReprocessReport(result, players=sorted({p.strip() for p in players if p.strip()}) if players else None)
         _record(wh, report.cascade_id, "reprocess", started, result.seed_dates, report.to_dict())
     if with_predictions:
         from fullcourt import api
@@ -226,6 +239,21 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
             api.predict(db, start, end, force_rerun=True)
         report.predicted_dates = changed
     return report
+
+
+def _player_scope(wh: Warehouse, players: Sequence[str]) -> dict[str, set[str]]:
+    """{processor: the players} for the phase 4 player processors; UsageError naming the
+    players that are not a player_lookup of the store."""
+    names = sorted({p.strip() for p in players if p.strip()})
+    known = {r[0] for r in wh.con.execute(
+        f"SELECT DISTINCT player_lookup FROM {PLAYERS_TABLE} WHERE player_lookup IN (SELECT unnest(?::VARCHAR[]))",
+        [names]).fetchall()}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"unknown player{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: "
+                         f"not a player_lookup in {PLAYERS_TABLE}",
+                         remedy="use player_lookup values (lower case letters and digits, e.g. lebronjames)")
+    return {s.name: set(names) for s in registry().order if s.label_column == PLAYER_LABEL and s.phase >= 4}
 
 
 @dataclass

@@ -44,7 +44,8 @@ def absent_games_cte(name: str, upstream: str) -> str:
 )"""
 
 
-def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth: int | None = None) -> str:
+def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth: int | None = None,
+                       persons: str | None = None) -> str:
     """CTEs for a player's last-`n`-appearances window over `upstream` (player_game_summary).
 
     Produces `{prefix}_app` (his appearances before d in season, rn = 1 for the latest, the
@@ -52,6 +53,10 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     games_found, contributing dates, span_start), `{prefix}_absent`, `{prefix}_missing`
     (d, person_id, missing_game_dates) and `{prefix}_meta` (d, person_id, completeness fields).
     `keep` adds columns of upstream to `{prefix}_app` (comma-led list, e.g. ", u.points").
+    `persons`: a query of (d, person_id) pairs limiting the windows computed (e.g. the context
+    players); default: every player of the season on an unrestricted run date, and on a date
+    the run restricts (`run_labels`, engine/scope.py) the players who appeared under a listed
+    player_lookup.
 
     The window is found without joining every date to every earlier appearance: appearances
     are numbered once per season (seq), an ASOF join gives each (d, player) the number k of
@@ -62,6 +67,9 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     p = prefix
     depth = max(depth or n, n)
     keep_s = keep.replace("u.", "s.")
+    only = (f"(rd.d, pp.person_id) IN ({persons})" if persons else
+            f"rd.d NOT IN (SELECT d FROM run_labels) OR (rd.d, pp.person_id) IN "
+            f"(SELECT l.d, s.person_id FROM run_labels l JOIN {p}_seq s ON s.player_lookup = l.label)")
     return f"""
 {p}_seq AS MATERIALIZED (
     SELECT u.season, u.person_id, u.player_lookup, u.player_name, u.team_abbr, u.game_date, u.game_id {keep},
@@ -72,6 +80,7 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
 {p}_pairs AS (
     SELECT rd.d, rd.season, rd.season_start, pp.person_id
     FROM rd JOIN (SELECT DISTINCT season, person_id FROM {p}_seq) pp ON pp.season = rd.season
+    WHERE {only}
 ),
 {p}_k AS (
     SELECT pr.d, pr.season, pr.season_start, pr.person_id, s.seq AS k
