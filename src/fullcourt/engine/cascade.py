@@ -120,7 +120,7 @@ class Cascade:
         self.registry = registry
         end = wh.catalog.period_end
         self.period_end: Callable[[date], date] = end if end else (lambda d: d + timedelta(days=366))
-        self._completeness: dict[str, bool] = {}
+        self._completeness: set[str] | None = None
 
     # -- candidate dates and labels ------------------------------------------------------
 
@@ -213,22 +213,21 @@ class Cascade:
         out: dict[date, set[str]] = {}
         if not xs or not spec.label_column or not self.has_completeness(spec):
             return out
+        dc = check_identifier(spec.date_column)
         rows = self.wh.con.execute(
-            f"SELECT {check_identifier(spec.date_column)}, {check_identifier(spec.label_column)}::VARCHAR "
-            f"FROM {check_identifier(spec.output_table)} "
-            f"WHERE list_has_any(historical_completeness.missing_game_dates, ?::DATE[])", [list(xs)]
-        ).fetchall()
+            f"SELECT {dc}, {check_identifier(spec.label_column)}::VARCHAR FROM {check_identifier(spec.output_table)} "
+            f"WHERE {dc} > ? AND {dc} <= ? AND list_has_any({COMPLETENESS}.missing_game_dates, ?::DATE[])",
+            [min(xs), max(self.period_end(x) for x in xs), list(xs)]).fetchall()
         for d, e in rows:
             out.setdefault(d, set()).add(e)
         return out
 
     def has_completeness(self, spec: ProcessorSpec) -> bool:
-        if spec.name not in self._completeness:
-            schema, _, table = spec.output_table.partition(".")
-            self._completeness[spec.name] = bool(self.wh.con.execute(
-                "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-                "AND column_name = 'historical_completeness'", [schema, table]).fetchall()[0][0])
-        return self._completeness[spec.name]
+        if self._completeness is None:  # one catalog query for every table
+            self._completeness = {f"{s}.{t}" for s, t in self.wh.con.execute(
+                "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = ?",
+                [COMPLETENESS]).fetchall()}
+        return spec.output_table in self._completeness
 
     # -- stored labels ----------------------------------------------------------------------
 
@@ -324,14 +323,20 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             scope = {d: (scope[d] if d in scope else set(allowed)) & allowed for d in dates}
             dates = [d for d in dates if scope[d]]
         change = ProcessorChange(spec.name, dates)
+        hi = max([cas.period_end(d) for d in result.seed_dates] + dates)
+        clear = _clear_flags(cas, spec, min(result.seed_dates), hi, only_dates, allowed)
         if dates:
-            run = run_processor(wh, spec, dates, options, params, scope=scope)
+            def hook(con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[Any], clear=clear) -> None:
+                if clear and any(r.status == "success" for r in rows):
+                    con.execute(*clear)
+            run = run_processor(wh, spec, dates, options, params, scope=scope, on_commit=hook)
             change.recomputed = run.recomputed
             change.changed = run.changed
             if change.changed:
                 changes[spec.name] = {d: set(es) for d, es in change.changed.items()}
-        hi = max([cas.period_end(d) for d in result.seed_dates] + dates)
-        _clear_flags(cas, spec, min(result.seed_dates), hi, only_dates, allowed)
+        elif clear:
+            with wh.transaction() as con:
+                con.execute(*clear)
         change.seconds = time.perf_counter() - t
         result.processors.append(change)
     if progress:
@@ -341,13 +346,13 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
 
 
 def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dates: set[date] | None,
-                 labels: set[str] | None) -> None:
-    """Clear needs_reprocessing on `spec`'s records in [lo, hi] (inclusive), within `only_dates`
-    and `labels` when given: the cascade recomputed the ones whose inputs changed and proved the
-    others current."""
+                 labels: set[str] | None) -> tuple[str, list[Any]] | None:
+    """The UPDATE (SQL, parameters) clearing needs_reprocessing on `spec`'s records in [lo, hi]
+    (inclusive), within `only_dates` and `labels` when given: the cascade recomputed the ones
+    whose inputs changed and proved the others current. None when `spec` has no flag."""
     cleared = flag_cleared_sql(cas.wh.con, spec.output_table) if cas.has_completeness(spec) else None
     if cleared is None:
-        return
+        return None
     t = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)
     where, params = [f"{dc} BETWEEN ? AND ?", f"{COMPLETENESS}.{FLAG}"], [lo, hi]
@@ -357,8 +362,7 @@ def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dat
     if labels is not None and spec.label_column:
         where.append(f"{check_identifier(spec.label_column)}::VARCHAR IN (SELECT unnest(?::VARCHAR[]))")
         params.append(sorted(labels))
-    with cas.wh.transaction() as con:
-        con.execute(f"UPDATE {t} SET {COMPLETENESS} = {cleared} WHERE {' AND '.join(where)}", params)
+    return f"UPDATE {t} SET {COMPLETENESS} = {cleared} WHERE {' AND '.join(where)}", params
 
 
 def _scope(cas: Cascade, spec: ProcessorSpec, cand: dict[date, set[str] | None], dates: Sequence[date]
