@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 from fullcourt.api import open_warehouse, resolve_landing
 from fullcourt.dates import format_dates, runs_of
-from fullcourt.engine.cascade import CascadeResult, detect, reprocess
+from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, reprocess
 from fullcourt.engine.runner import work_dates
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 from fullcourt.errors import InputError, UsageError
@@ -60,7 +60,7 @@ class DetectReport:
             "backfill_dates": [d.isoformat() for d in self.backfill_dates],
             "cascade_start": dates[0].isoformat() if dates else None,
             "cascade_end": dates[-1].isoformat() if dates else None,
-            "total_affected_records": len(self.result.records()),
+            "total_affected_records": self.result.count,
             "affected_by_date": {d.isoformat(): sorted(by_date[d]) for d in dates},
             "by_processor": {
                 p.processor: {
@@ -85,7 +85,7 @@ def cascade_detect(db: str | Path | None, dates: Sequence[date], output: str | P
         seeds = {s.name: list(dates) for s in seed_specs()}
         result = detect(wh, registry(), seeds)
         report = DetectReport(sorted(dates), result, dry_run)
-        if not result.records():
+        if not result.count:
             report.why_empty = _why_empty(wh, dates)
         if not dry_run:
             started = datetime.now()
@@ -110,7 +110,8 @@ def _why_empty(wh: Warehouse, dates: Sequence[date]) -> str:
 
 
 def _mark(wh: Warehouse, result: CascadeResult) -> int:
-    """Set historical_completeness.needs_reprocessing on the detected stored records."""
+    """Set historical_completeness.needs_reprocessing on the detected stored records (every
+    record of a date the wildcard names)."""
     reg = registry()
     total = 0
     with wh.transaction() as con:
@@ -118,10 +119,18 @@ def _mark(wh: Warehouse, result: CascadeResult) -> int:
             spec = reg.by_name[change.processor]
             if not spec.label_column or not change.changed or not _has_completeness(wh, spec.output_table):
                 continue
-            ds = sorted(change.changed)
-            ls = [sorted(change.changed[d]) for d in ds]  # grouped by date: binding 100k dates costs 0.2 s
             t = check_identifier(spec.output_table)
             fields = ", ".join(f"{f} := historical_completeness.{f}" for f in COMPLETENESS_FIELDS)
+            wild = sorted(d for d, labels in change.changed.items() if WILDCARD in labels)
+            if wild:  # the wildcard names every entity of its date
+                n = con.execute(
+                    f"UPDATE {t} SET historical_completeness = struct_pack({fields}, needs_reprocessing := true) "
+                    f"WHERE {spec.date_column} IN (SELECT unnest(?::DATE[]))", [wild]).fetchall()
+                total += n[0][0] if n else 0
+            ds = sorted(d for d, labels in change.changed.items() if WILDCARD not in labels)
+            if not ds:
+                continue
+            ls = [sorted(change.changed[d]) for d in ds]  # grouped by date: binding 100k dates costs 0.2 s
             n = con.execute(
                 f"""UPDATE {t} SET historical_completeness = struct_pack({fields}, needs_reprocessing := true)
                     FROM (SELECT d, unnest(es) AS e FROM (SELECT unnest(?::DATE[]) AS d, unnest(?::VARCHAR[][]) AS es)) k
@@ -136,7 +145,7 @@ def _mark(wh: Warehouse, result: CascadeResult) -> int:
 def _has_completeness(wh: Warehouse, table: str) -> bool:
     schema, _, name = table.partition(".")
     return bool(wh.con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
         "AND column_name = 'historical_completeness'", [schema, name]).fetchall()[0][0])
 
 

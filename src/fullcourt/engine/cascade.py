@@ -95,6 +95,11 @@ class CascadeResult:
     processors: list[ProcessorChange] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def count(self) -> int:
+        """len(records()), without building the set (processors and (date, label) pairs are distinct)."""
+        return sum(p.changed_count for p in self.processors)
+
     def records(self) -> set[tuple[str, date, str]]:
         return {(p.processor, d, e) for p in self.processors for d, es in p.changed.items() for e in es}
 
@@ -106,7 +111,7 @@ class CascadeResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "seed_dates": [d.isoformat() for d in self.seed_dates],
-            "records": len(self.records()),
+            "records": self.count,
             "seconds": round(self.seconds, 3),
             "processors": [p.to_dict() for p in self.processors],
         }

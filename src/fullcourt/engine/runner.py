@@ -105,9 +105,8 @@ def _before_commit(spec: ProcessorSpec, dates: Sequence[date]) -> None:
 
 def set_run_dates(con: duckdb.DuckDBPyConnection, dates: Sequence[date], name: str = "run_dates") -> None:
     """(Re)create temp table `name(d DATE)` holding `dates`."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {check_identifier(name)} (d DATE PRIMARY KEY)")
-    if dates:
-        con.execute(f"INSERT INTO {name} SELECT unnest(?::DATE[])", [sorted(set(dates))])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {check_identifier(name)} AS SELECT unnest(?::DATE[]) AS d",
+                [sorted(set(dates))])
 
 
 def work_dates(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
@@ -191,10 +190,11 @@ def run_processor(
         errors = {first: errors[first]}
         rows = [r for r in rows if r.data_date <= first]
     ok = [d for d in compute_dates if d not in errors]
-    created = _counts(c, computed.stage, spec.date_column, ok) if computed and ok else {}
+    counted = computed is not None and bool(ok) and scope is None  # a scoped write recounts the partitions
+    created = _counts(c, computed.stage, spec.date_column, ok) if counted and computed else {}
     failed_counts = (
         _counts(c, computed.failures_stage, "analysis_date", ok)
-        if computed and computed.failures_stage and ok
+        if counted and computed and computed.failures_stage
         else {}
     )
     warnings = computed.warnings if computed else {}

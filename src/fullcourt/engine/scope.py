@@ -82,6 +82,14 @@ def label_sql(spec: ProcessorSpec, alias: str = "") -> str:
     return "(" + ", ".join(f"{a}{check_identifier(k)}" for k in spec.entity_key) + ")::VARCHAR"
 
 
+def _bounds(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """SQL date literals of the first and last of `ok_dates` (typed dates, not user text)."""
+    lo, hi = con.execute("SELECT min(d), max(d) FROM ok_dates").fetchall()[0]
+    if not isinstance(lo, date) or not isinstance(hi, date):
+        raise ValueError("ok_dates is empty")
+    return f"DATE '{lo.isoformat()}'", f"DATE '{hi.isoformat()}'"
+
+
 def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: str, failures_stage: str | None,
                   failures_table: str, run_id: str) -> Changes:
     """Inside the caller's transaction: for the dates in temp table `ok_dates`, replace the
@@ -98,7 +106,9 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     keys = [dc] + [check_identifier(k) for k in spec.entity_key]
     key_list = ", ".join(keys)
     label = label_sql(spec)
-    scoped = f"{dc} IN (SELECT d FROM ok_dates) AND {in_scope_sql(dc, label)}"
+    lo, hi = _bounds(con)
+    within = f"{dc} BETWEEN {lo} AND {hi} AND {dc} IN (SELECT d FROM ok_dates)"  # bounds prune row groups
+    scoped = f"{within} AND {in_scope_sql(dc, label)}"
     result = Changes()
     con.execute(f"CREATE OR REPLACE TEMP TABLE write_new AS SELECT {col_list} FROM {stage} WHERE {scoped}")
     result.recomputed = con.execute("SELECT count(*) FROM write_new").fetchall()[0][0]
@@ -113,7 +123,7 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
                    coalesce({label_n}, {label_o}) AS label
             FROM write_new n FULL JOIN (SELECT {stored_list} FROM {out} WHERE {scoped}) o ON {on}
             WHERE n.{dc} IS NULL OR o.{dc} IS NULL OR {differs}""")
-    con.execute(f"DELETE FROM {out} WHERE {dc} IN (SELECT d FROM ok_dates) "
+    con.execute(f"DELETE FROM {out} WHERE {within} "
                 f"AND ({key_list}) IN (SELECT {key_list} FROM write_keys)")
     con.execute(
         f"INSERT INTO {out} BY NAME SELECT *, ?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
@@ -122,7 +132,8 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
         result.changed.setdefault(d, set()).add(lab)
     ft = check_identifier(failures_table)
     f_cols = ", ".join(FAILURE_COLUMNS)
-    f_scoped = f"analysis_date IN (SELECT d FROM ok_dates) AND {in_scope_sql('analysis_date', 'entity_id')}"
+    f_within = f"analysis_date BETWEEN {lo} AND {hi} AND analysis_date IN (SELECT d FROM ok_dates)"
+    f_scoped = f"{f_within} AND {in_scope_sql('analysis_date', 'entity_id')}"
     stored = f"SELECT {f_cols} FROM {ft} WHERE processor_name = ? AND {f_scoped}"
     computed = (f"SELECT {f_cols} FROM {check_identifier(failures_stage)} WHERE {f_scoped}" if failures_stage
                 else f"SELECT {f_cols} FROM {ft} WHERE false")
@@ -134,7 +145,7 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
                 (SELECT * FROM write_fnew EXCEPT ALL {stored})
                 UNION ALL
                 ({stored} EXCEPT ALL SELECT * FROM write_fnew))""", [spec.name, spec.name])
-    con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND analysis_date IN (SELECT d FROM ok_dates) "
+    con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND {f_within} "
                 f"AND (analysis_date, entity_id) IN (SELECT analysis_date, entity_id FROM write_fkeys)", [spec.name])
     con.execute(
         f"""INSERT INTO {ft} BY NAME
