@@ -328,7 +328,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             scope = {d: (scope[d] if d in scope else set(allowed)) & allowed for d in dates}
             dates = [d for d in dates if scope[d]]
         change = ProcessorChange(spec.name, dates)
-        hi = max([cas.period_end(d) for d in result.seed_dates] + dates)
+        hi = max(cas.period_end(d) for d in [*result.seed_dates, *dates])  # as far as detect can reach
         clear = _clear_flags(cas, spec, min(result.seed_dates), hi, only_dates, allowed)
         if dates:
             def hook(con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[Any], clear=clear) -> None:
