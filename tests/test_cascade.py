@@ -17,7 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from typer.testing import CliRunner
+
 from fullcourt import api, cascade_api
+from fullcourt.cli import app
 from fullcourt.dates import date_range
 from fullcourt.engine.warehouse import Warehouse
 from fullcourt.nba.pipeline import catalog
@@ -84,6 +87,7 @@ def scenario(root: Path, seed: int, fail_dates: set[date], fail_games: set[str],
     db = root / "cascade.duckdb"
     loaded = api.backfill(db, gapped, late, phase=2, skip_preflight=True)
     assert loaded.ok, loaded.to_dict()
+    shutil.copy(db, root / "loaded.duckdb")  # the late data reloaded, before the cascade
     detected = cascade_api.cascade_detect(db, late)
     reprocessed = cascade_api.cascade_reprocess(db, gapped, late)
     return root / "truth.duckdb", db, detected, reprocessed
@@ -184,6 +188,63 @@ def test_a_secondary_gap_stays_incomplete_and_close_names_it(tmp_path):
     assert report.secondary_gaps == [second]
     assert all(r["reason"] == "upstream_gap" for r in report.incomplete)
     assert str(second) in Path(report.files[0]).read_text()
+
+
+PLAYER_TABLES = {"nba_precompute.player_shot_zone_analysis": "analysis_date",
+                 "nba_precompute.player_composite_factors": "game_date",
+                 "nba_precompute.player_daily_cache": "cache_date"}
+
+
+def player_rows(db: Path, table: str, dc: str, player: str, keep: bool) -> list[str]:
+    """Rows of `table` (without run metadata and the detection flag) of `player`, or of the others."""
+    with Warehouse(db, catalog()) as wh:
+        return sorted(repr(r) for r in wh.con.execute(
+            f"SELECT * EXCLUDE (run_id, processed_at, historical_completeness), historical_completeness.missing_game_dates "
+            f"FROM {table} WHERE (player_lookup = ?) = ? ORDER BY {dc}", [player, keep]).fetchall())
+
+
+def test_reprocess_players_recomputes_only_those_players(tmp_path, two_gaps):
+    truth, cascaded, detected, _, outage, _ = two_gaps
+    loaded = cascaded.parent / "loaded.duckdb"
+    db = tmp_path / "players.duckdb"
+    shutil.copy(loaded, db)
+    with Warehouse(db, catalog()) as wh:
+        player = wh.con.execute("SELECT min(player_lookup) FROM nba_raw.nbac_player_boxscore "
+                                "WHERE game_date = ? AND minutes > 0", [outage]).fetchall()[0][0]
+    affected = tmp_path / "affected.json"  # the outage, the dropped game's day and the corrected day
+    affected.write_text(json.dumps(detected.to_dict()))
+    r = CliRunner().invoke(app, ["cascade", "reprocess", "--affected-file", str(affected),
+                                 "--players", f" {player} ", "--db", str(db), "--landing",
+                                 str(cascaded.parent / "gapped"), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["players"] == [player] and out["records_changed"] > 0
+    player_keyed = {"PlayerShotZoneAnalysisProcessor", "PlayerCompositeFactorsProcessor",
+                    "PlayerDailyCacheProcessor", "MLFeatureStoreProcessor"}
+    for p in out["processors"]:
+        if p["processor"] in player_keyed:
+            assert p["records_recomputed"] <= p["dates"], p  # one record (or failure) per date at most
+    for table, dc in PLAYER_TABLES.items():
+        assert player_rows(db, table, dc, player, True) == player_rows(truth, table, dc, player, True), table
+        assert player_rows(db, table, dc, player, False) == player_rows(loaded, table, dc, player, False), table
+
+
+def test_reprocess_unknown_player_is_a_usage_error_and_writes_nothing(tmp_path, two_gaps):
+    _, cascaded, _, _, outage, _ = two_gaps
+    db = tmp_path / "bad.duckdb"
+    shutil.copy(cascaded.parent / "loaded.duckdb", db)
+
+    def counts() -> tuple[int, int]:
+        with Warehouse(db, catalog()) as wh:
+            return (wh.con.execute("SELECT count(*) FROM nba_processing.cascade_runs").fetchall()[0][0],
+                    wh.con.execute("SELECT count(*) FROM nba_reference.processor_run_history").fetchall()[0][0])
+
+    before = counts()
+    r = CliRunner().invoke(app, ["cascade", "reprocess", "--start-date", str(outage), "--end-date", str(outage),
+                                 "--players", "nosuchplayer,alsonotone", "--db", str(db)])
+    assert r.exit_code == 2
+    assert "unknown players 'alsonotone', 'nosuchplayer'" in r.stderr and "Traceback" not in r.output + r.stderr
+    assert counts() == before
 
 
 @settings(max_examples=4, deadline=None, derandomize=True,

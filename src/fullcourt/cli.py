@@ -281,6 +281,8 @@ def cascade_reprocess(
     end_date: Optional[str] = EndOpt,
     with_predictions: bool = typer.Option(False, "--with-predictions",
                                           help="Re-predict the game dates whose features changed."),
+    players: Optional[str] = typer.Option(None, "--players", help="Only these players' phase 4 records "
+                                          "(player_lookup values, comma-separated); other players' are left as they are."),
     landing: Optional[str] = LandingOpt,
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
@@ -288,19 +290,22 @@ def cascade_reprocess(
     """Recompute in dependency order, propagating only records that really changed.
 
     Example: fullcourt cascade reprocess --affected-file affected.json --with-predictions
+    Example: fullcourt cascade reprocess --start-date 2021-11-17 --end-date 2021-11-17 --players lebronjames
     """
 
     def body() -> int:
         if affected_file and (start_date or end_date):
             raise UsageError("give either --affected-file or --start-date/--end-date, not both")
+        names = players.split(",") if players is not None else None
         if affected_file:
             backfill, _ = cascade_api.read_affected_file(affected_file)
             result = cascade_api.cascade_reprocess(db, landing, backfill, None, with_predictions,
-                                                   progress=None)
+                                                   progress=None, players=names)
         else:
             days = _dates(start_date, end_date, None)
             with render.progress(enabled=not as_json) as progress:
-                result = cascade_api.cascade_reprocess(db, landing, None, days, with_predictions, progress)
+                result = cascade_api.cascade_reprocess(db, landing, None, days, with_predictions, progress,
+                                                       players=names)
         _emit(as_json, result, render.cascade_reprocess)
         return 0
 

@@ -1,22 +1,28 @@
 """The cascade: which downstream records a (re)loaded date changes, and recomputing only them.
 
-`reprocess` walks the DAG from the processors whose dates were (re)loaded. For each
-downstream processor it derives candidate dates from what really changed upstream, through
-the dependency's window read forward:
+`reprocess` walks the DAG below the processors whose dates were (re)loaded (the seeds; they
+are not rerun). For each downstream processor it derives candidates (dates, and per date the
+labels, or the whole date) from what really changed upstream, through each dependency's
+window read forward:
 
 - same_date: the changed date itself;
 - lookback_days(n): the n days after it;
 - season_to_date: every later date of the period;
 - last_n_games(n): per changed entity (label), the dates up to its n-th next row in the
-  upstream table (the rest of the period if it has fewer), plus every stored record whose
-  `historical_completeness.missing_game_dates` names the changed date (teammates who did
-  not play in a game that was missing still had it in their span).
+  upstream table (the rest of the period if it has fewer).
 
-It snapshots the candidate partitions, recomputes them (one set-based run), and diffs old and
-new rows and tracked failures, ignoring run metadata. Only entities whose rows really changed
-propagate further (early cutoff). `detect` predicts the same sets without recomputing: it
-assumes every record on a candidate date changes, and carries entity labels forward from the
-stored and reloaded data, so it lists a superset of what `reprocess` changes.
+A dependency is *entity-local* when it names an `entity` and its parent has the same
+`label_column`: a record then reads only its own entity's upstream rows, so a change carries
+its labels. Any other dependency (a team table read by a player table, a league-wide average)
+makes the whole date a candidate. A windowed entity-local dependency also adds every stored
+record whose `historical_completeness.missing_game_dates` names the changed date (teammates
+who did not play in a game that was missing still had it in their span), and a restricted date
+always includes the entities with a tracked failure there (their reasons name missing dates).
+
+Each processor is recomputed only for its candidates (engine/scope.py) and only records that
+differ from the stored ones are written; their labels are the next processors' input changes
+(early cutoff). `detect` predicts the same sets without recomputing: it assumes every candidate
+record changes, so it lists a superset of what `reprocess` changes.
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from typing import Any, Callable, Iterable, Sequence
 import duckdb
 
 from fullcourt.engine.runner import RunOptions, run_processor, work_dates
+from fullcourt.engine.scope import COMPLETENESS, FLAG, flag_cleared_sql
 from fullcourt.engine.spec import ProcessorSpec, Registry, Window
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
@@ -88,6 +95,11 @@ class CascadeResult:
     processors: list[ProcessorChange] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def count(self) -> int:
+        """len(records()), without building the set (processors and (date, label) pairs are distinct)."""
+        return sum(p.changed_count for p in self.processors)
+
     def records(self) -> set[tuple[str, date, str]]:
         return {(p.processor, d, e) for p in self.processors for d, es in p.changed.items() for e in es}
 
@@ -99,7 +111,7 @@ class CascadeResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "seed_dates": [d.isoformat() for d in self.seed_dates],
-            "records": len(self.records()),
+            "records": self.count,
             "seconds": round(self.seconds, 3),
             "processors": [p.to_dict() for p in self.processors],
         }
@@ -113,132 +125,137 @@ class Cascade:
         self.registry = registry
         end = wh.catalog.period_end
         self.period_end: Callable[[date], date] = end if end else (lambda d: d + timedelta(days=366))
+        self._completeness: set[str] | None = None
 
-    # -- candidate dates ------------------------------------------------------------------
+    # -- candidate dates and labels ------------------------------------------------------
 
     def candidates(self, spec: ProcessorSpec, changes: dict[str, Changes], since: date | None = None,
                    seeds: Sequence[date] = ()) -> dict[date, set[str] | None]:
-        """Dates (and, where known, labels) of `spec` whose inputs read a change upstream, plus
-        the dates from `since` on where its latest run did not succeed (failed, blocked, or
-        skipped because of its upstream), plus the reloaded `seeds` dates it never ran at all
-        (a day whose phase 2 failed never reached its descendants): records that did not
-        exist may now be computed."""
+        """Dates of `spec` whose inputs read a change upstream, each with the labels to recompute
+        (None: every entity of the date), plus the dates from `since` on where its latest run
+        did not succeed (failed, blocked, or skipped because of its upstream), plus the reloaded
+        `seeds` dates it never ran at all (a day whose phase 2 failed never reached its
+        descendants): records that did not exist may now be computed."""
+        return self.trace(spec, changes, since, seeds)[0]
+
+    def trace(self, spec: ProcessorSpec, changes: dict[str, Changes], since: date | None = None,
+              seeds: Sequence[date] = ()) -> tuple[dict[date, set[str] | None], dict[date, set[str]]]:
+        """(candidates, carried): `carried` holds, per date, every label the entity-local
+        dependencies bring, including on dates that became whole (detect lists them there
+        too: they may name records that do not exist yet)."""
         out: dict[date, set[str] | None] = {}
+        carried: dict[date, set[str]] = {}
         if since is not None:
             for d in self.not_succeeded(spec, since):
                 _add(out, d, None)
         for d in self.never_ran(spec, seeds):
             _add(out, d, None)
+        mentioned: set[date] = set()
         for dep in spec.dependencies:
             parent = self.registry.by_table.get(dep.table)
             if parent is None or parent.name not in changes:
                 continue
             changed = changes[parent.name]
+            local = dep.entity is not None and parent.label_column is not None \
+                and parent.label_column == spec.label_column
             if dep.window.kind == "last_n_games":
-                for d, labels in self._next_games(spec, parent, dep.window.n, changed).items():
-                    _add(out, d, labels)
+                reach = self._next_games(parent, dep.window.n, changed).items()
             else:
-                for x in changed:
-                    for d in forward_dates(dep.window, x, self.period_end(x)):
-                        _add(out, d, None)
-        return out
+                reach = ((d, labels) for x, labels in changed.items()
+                         for d in forward_dates(dep.window, x, self.period_end(x)))
+            for d, labels in reach:
+                keep = local and labels is not None
+                _add(out, d, set(labels) if keep else None)
+                if keep:
+                    carried.setdefault(d, set()).update(labels)
+            if local and dep.window.kind != "same_date":
+                mentioned |= set(changed)
+        for d, labels in self._missing_mentions(spec, sorted(mentioned)).items():
+            _add(out, d, labels)
+            carried.setdefault(d, set()).update(labels)
+        return out, carried
 
-    def _next_games(self, spec: ProcessorSpec, parent: ProcessorSpec, n: int, changed: Changes
-                    ) -> dict[date, set[str] | None]:
+    def _next_games(self, parent: ProcessorSpec, n: int, changed: Changes) -> dict[date, set[str]]:
         """last_n_games(n): for each changed (x, label), the dates after x up to the label's
-        n-th next row in the parent's table (to the period's end with fewer), restricted to
-        that label; plus dates of stored records whose missing_game_dates name x."""
+        n-th next row in the parent's table (to the period's end with fewer)."""
         con = self.wh.con
         label = parent.label_column
-        out: dict[date, set[str] | None] = {}
-        xs = sorted(changed)
-        if label is None or any(changed[x] is None for x in xs):
-            # labels unknown: every entity of the parent on x (stored), to each one's n-th next row
-            pairs = con.execute(
-                f"SELECT DISTINCT {parent.date_column}, {label}::VARCHAR FROM {parent.output_table} "
-                f"WHERE {parent.date_column} IN (SELECT unnest(?::DATE[]))", [xs]
-            ).fetchall() if label else []
-            known = {(x, e) for x, e in pairs}
-            for x in xs:
-                if changed[x] is not None:
-                    known |= {(x, e) for e in changed[x]}
-        else:
-            known = {(x, e) for x in xs for e in changed[x]}
-        if label and known:
-            t = check_identifier(parent.output_table)
-            dc = check_identifier(parent.date_column)
-            rows = con.execute(
-                f"""WITH k AS (SELECT unnest(?::DATE[]) AS x, unnest(?::VARCHAR[]) AS e),
-                    nxt AS (
-                        SELECT k.x, k.e, u.d,
-                               row_number() OVER (PARTITION BY k.x, k.e ORDER BY u.d) AS r
-                        FROM k JOIN (SELECT DISTINCT {dc} AS d, {label}::VARCHAR AS e FROM {t}) u
-                          ON u.e = k.e AND u.d > k.x)
-                    SELECT k.x, k.e, max(nxt.d) FILTER (WHERE nxt.r = {n}) AS upto
-                    FROM k LEFT JOIN nxt ON nxt.x = k.x AND nxt.e = k.e GROUP BY 1, 2""",
-                [[x for x, _ in known], [e for _, e in known]],
-            ).fetchall()
-            for x, e, upto in rows:
-                last = upto if upto is not None else self.period_end(x)
-                for i in range(1, (last - x).days + 1):
-                    _add(out, x + timedelta(days=i), {e})
-        for x in xs:
-            for d, e in self._missing_mentions(spec, x):
-                _add(out, d, {e})
+        out: dict[date, set[str]] = {}
+        if not label:
+            for x in changed:
+                for i in range(1, (self.period_end(x) - x).days + 1):
+                    out.setdefault(x + timedelta(days=i), set())
+            return out
+        t = check_identifier(parent.output_table)
+        dc = check_identifier(parent.date_column)
+        lab = check_identifier(label)
+        unknown = sorted(x for x, labels in changed.items() if labels is None)
+        known = {(x, e) for x, labels in changed.items() if labels is not None for e in labels}
+        if unknown:  # labels unknown: every entity of the parent stored on x
+            known |= set(con.execute(
+                f"SELECT DISTINCT {dc}, {lab}::VARCHAR FROM {t} WHERE {dc} IN (SELECT unnest(?::DATE[]))",
+                [unknown]).fetchall())
+        if not known:
+            return out
+        xs = sorted({x for x, _ in known})
+        ends = [self.period_end(x) for x in xs]
+        rows = con.execute(
+            f"""WITH k AS (SELECT unnest(?::DATE[]) AS x, unnest(?::VARCHAR[]) AS e),
+                bound AS (SELECT unnest(?::DATE[]) AS x, unnest(?::DATE[]) AS last),
+                u AS (SELECT DISTINCT {dc} AS d, {lab}::VARCHAR AS e FROM {t}
+                      WHERE {dc} > ? AND {dc} <= ? AND {lab}::VARCHAR IN (SELECT e FROM k)),
+                nxt AS (
+                    SELECT k.x, k.e, u.d, row_number() OVER (PARTITION BY k.x, k.e ORDER BY u.d) AS r
+                    FROM k JOIN bound b ON b.x = k.x JOIN u ON u.e = k.e AND u.d > k.x AND u.d <= b.last)
+                SELECT k.x, k.e, coalesce(max(nxt.d) FILTER (WHERE nxt.r = {int(n)}), any_value(b.last))
+                FROM k JOIN bound b ON b.x = k.x LEFT JOIN nxt ON nxt.x = k.x AND nxt.e = k.e GROUP BY 1, 2""",
+            [[x for x, _ in known], [e for _, e in known], xs, ends, min(xs), max(ends)],
+        ).fetchall()
+        for x, e, last in rows:
+            for i in range(1, (last - x).days + 1):
+                out.setdefault(x + timedelta(days=i), set()).add(e)
         return out
 
-    def _missing_mentions(self, spec: ProcessorSpec, x: date) -> list[tuple[date, str]]:
-        if not spec.label_column or not self._has_completeness(spec):
-            return []
-        return self.wh.con.execute(
-            f"SELECT {spec.date_column}, {spec.label_column}::VARCHAR FROM {spec.output_table} "
-            f"WHERE list_contains(historical_completeness.missing_game_dates, ?::DATE)", [x]
-        ).fetchall()
-
-    def _has_completeness(self, spec: ProcessorSpec) -> bool:
-        schema, _, table = spec.output_table.partition(".")
-        return bool(self.wh.con.execute(
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-            "AND column_name = 'historical_completeness'", [schema, table]).fetchall()[0][0])
-
-    # -- snapshots and diffs ----------------------------------------------------------------
-
-    def snapshot(self, spec: ProcessorSpec, dates: Sequence[date], name: str,
-                 con: duckdb.DuckDBPyConnection | None = None) -> None:
-        """Temp tables `{name}` (output rows) and `{name}_f` (tracked failures) of `dates`."""
-        c = con or self.wh.con
-        exclude = ", ".join(_existing(c, spec.output_table, RUN_META))
-        cols = f"* EXCLUDE ({exclude})" if exclude else "*"
-        c.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} FROM {spec.output_table} "
-            f"WHERE {spec.date_column} IN (SELECT unnest(?::DATE[]))", [list(dates)])
-        c.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name}_f AS SELECT analysis_date, entity_id, failure_category, "
-            f"failure_reason, can_retry FROM {self.wh.catalog.failures_table} "
-            f"WHERE processor_name = ? AND analysis_date IN (SELECT unnest(?::DATE[]))", [spec.name, list(dates)])
-
-    def diff(self, spec: ProcessorSpec, before: str, after: str) -> dict[date, set[str]]:
-        """Labels (or full keys) whose rows or tracked failures differ between two snapshots."""
-        con = self.wh.con
-        key = spec.label_column or ", ".join(spec.entity_key)
-        dc = spec.date_column
-        rows = con.execute(
-            f"""SELECT DISTINCT {dc}, ({key})::VARCHAR FROM (
-                    (SELECT * FROM {before} EXCEPT ALL SELECT * FROM {after})
-                    UNION ALL (SELECT * FROM {after} EXCEPT ALL SELECT * FROM {before}))
-                UNION
-                SELECT DISTINCT analysis_date, entity_id FROM (
-                    (SELECT * FROM {before}_f EXCEPT ALL SELECT * FROM {after}_f)
-                    UNION ALL (SELECT * FROM {after}_f EXCEPT ALL SELECT * FROM {before}_f))"""
-        ).fetchall()
+    def _missing_mentions(self, spec: ProcessorSpec, xs: Sequence[date]) -> dict[date, set[str]]:
+        """Labels of `spec`'s stored records whose missing_game_dates name any of `xs`, per date."""
         out: dict[date, set[str]] = {}
+        if not xs or not spec.label_column or not self.has_completeness(spec):
+            return out
+        dc = check_identifier(spec.date_column)
+        rows = self.wh.con.execute(
+            f"SELECT {dc}, {check_identifier(spec.label_column)}::VARCHAR FROM {check_identifier(spec.output_table)} "
+            f"WHERE {dc} > ? AND {dc} <= ? AND list_has_any({COMPLETENESS}.missing_game_dates, ?::DATE[])",
+            [min(xs), max(self.period_end(x) for x in xs), list(xs)]).fetchall()
         for d, e in rows:
             out.setdefault(d, set()).add(e)
         return out
 
-    def count(self, name: str) -> int:
-        return self.wh.con.execute(f"SELECT (SELECT count(*) FROM {name}) + (SELECT count(*) FROM {name}_f)"
-                                   ).fetchall()[0][0]
+    def has_completeness(self, spec: ProcessorSpec) -> bool:
+        if self._completeness is None:  # one catalog query for every table
+            self._completeness = {f"{s}.{t}" for s, t in self.wh.con.execute(
+                "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = ?",
+                [COMPLETENESS]).fetchall()}
+        return spec.output_table in self._completeness
+
+    # -- stored labels ----------------------------------------------------------------------
+
+    def labels_on(self, spec: ProcessorSpec, dates: Sequence[date], records: bool = True) -> dict[date, set[str]]:
+        """Labels of `spec`'s tracked failures (and, with `records`, stored records) per date."""
+        out: dict[date, set[str]] = {}
+        if not spec.label_column or not dates:
+            return out
+        failures = (f"SELECT analysis_date, entity_id FROM {check_identifier(self.wh.catalog.failures_table)} "
+                    "WHERE processor_name = ? AND analysis_date IN (SELECT unnest(?::DATE[]))")
+        params: list[Any] = [spec.name, list(dates)]
+        if records:
+            dc = check_identifier(spec.date_column)
+            failures = (f"SELECT {dc}, {check_identifier(spec.label_column)}::VARCHAR "
+                        f"FROM {check_identifier(spec.output_table)} WHERE {dc} IN (SELECT unnest(?::DATE[])) "
+                        f"UNION ALL {failures}")
+            params = [list(dates)] + params
+        for d, e in self.wh.con.execute(failures, params).fetchall():
+            out.setdefault(d, set()).add(e)
+        return out
 
     def not_succeeded(self, spec: ProcessorSpec, since: date) -> list[date]:
         table = check_identifier(self.wh.catalog.ledger_table)
@@ -275,9 +292,12 @@ class Cascade:
         return work_dates(self.wh.con, spec, inside) if inside else []
 
     def downstream_of(self, seeds: Iterable[ProcessorSpec]) -> list[ProcessorSpec]:
+        """The processors below the seeds, in DAG order; the seeds themselves were reloaded."""
+        seeds = list(seeds)
         names: set[str] = set()
         for s in seeds:
             names |= {d.name for d in self.registry.descendants(s)}
+        names -= {s.name for s in seeds}
         return [s for s in self.registry.order if s.name in names]
 
 
@@ -287,22 +307,17 @@ def _add(out: dict[date, set[str] | None], d: date, labels: set[str] | None) -> 
     if labels is None:
         out[d] = None
     else:
-        out.setdefault(d, set()).update(labels)
-
-
-def _existing(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str]) -> list[str]:
-    schema, _, name = table.partition(".")
-    have = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-        [schema, name]).fetchall()}
-    return [c for c in columns if c in have]
+        out.setdefault(d, set()).update(labels)  # type: ignore[union-attr]
 
 
 def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]], params: dict[str, Any],
-              only_dates: set[date] | None = None, progress: Progress | None = None) -> CascadeResult:
+              only_dates: set[date] | None = None, progress: Progress | None = None,
+              only_labels: dict[str, set[str]] | None = None) -> CascadeResult:
     """Recompute the processors downstream of `seeds` ({processor: reloaded dates}) in DAG
-    order, propagating only records that really changed. `only_dates` bounds the dates
-    recomputed (an affected file's dates). Runs are recorded with triggered_by='cascade'."""
+    order, only for their candidate records, writing and propagating only records that really
+    changed. `only_dates` bounds the dates recomputed (an affected file's dates); `only_labels`
+    ({processor: labels}) restricts those processors to the given labels (e.g. `--players`).
+    Runs are recorded with triggered_by='cascade'."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(wh, registry, seeds)
@@ -320,15 +335,26 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
         t = time.perf_counter()
         cand = cas.candidates(spec, changes, min(result.seed_dates), result.seed_dates)
         dates = cas.ran_on(spec, [d for d in sorted(cand) if only_dates is None or d in only_dates])
+        scope = _scope(cas, spec, cand, dates)
+        allowed = (only_labels or {}).get(spec.name)
+        if allowed is not None and spec.label_column:
+            scope = {d: (scope[d] if d in scope else set(allowed)) & allowed for d in dates}
+            dates = [d for d in dates if scope[d]]
         change = ProcessorChange(spec.name, dates)
+        hi = max(cas.period_end(d) for d in [*result.seed_dates, *dates])  # as far as detect can reach
+        clear = _clear_flags(cas, spec, min(result.seed_dates), hi, only_dates, allowed)
         if dates:
-            cas.snapshot(spec, dates, "cascade_before")
-            run_processor(wh, spec, dates, options, params)
-            cas.snapshot(spec, dates, "cascade_after")
-            change.recomputed = cas.count("cascade_after")
-            change.changed = cas.diff(spec, "cascade_before", "cascade_after")
+            def hook(con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[Any], clear=clear) -> None:
+                if clear and any(r.status == "success" for r in rows):
+                    con.execute(*clear)
+            run = run_processor(wh, spec, dates, options, params, scope=scope, on_commit=hook)
+            change.recomputed = run.recomputed
+            change.changed = run.changed
             if change.changed:
                 changes[spec.name] = {d: set(es) for d, es in change.changed.items()}
+        elif clear:
+            with wh.transaction() as con:
+                con.execute(*clear)
         change.seconds = time.perf_counter() - t
         result.processors.append(change)
     if progress:
@@ -337,11 +363,40 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     return result
 
 
+def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dates: set[date] | None,
+                 labels: set[str] | None) -> tuple[str, list[Any]] | None:
+    """The UPDATE (SQL, parameters) clearing needs_reprocessing on `spec`'s records in [lo, hi]
+    (inclusive), within `only_dates` and `labels` when given: the cascade recomputed the ones
+    whose inputs changed and proved the others current. None when `spec` has no flag."""
+    cleared = flag_cleared_sql(cas.wh.con, spec.output_table) if cas.has_completeness(spec) else None
+    if cleared is None:
+        return None
+    t = check_identifier(spec.output_table)
+    dc = check_identifier(spec.date_column)
+    where, params = [f"{dc} BETWEEN ? AND ?", f"{COMPLETENESS}.{FLAG}"], [lo, hi]
+    if only_dates is not None:
+        where.append(f"{dc} IN (SELECT unnest(?::DATE[]))")
+        params.append(sorted(only_dates))
+    if labels is not None and spec.label_column:
+        where.append(f"{check_identifier(spec.label_column)}::VARCHAR IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(sorted(labels))
+    return f"UPDATE {t} SET {COMPLETENESS} = {cleared} WHERE {' AND '.join(where)}", params
+
+
+def _scope(cas: Cascade, spec: ProcessorSpec, cand: dict[date, set[str] | None], dates: Sequence[date]
+           ) -> dict[date, set[str]]:
+    """The labels to recompute on each restricted date: the candidates plus the entities with a
+    tracked failure there. Whole dates are left out (every entity)."""
+    restricted = [d for d in dates if cand.get(d) is not None]
+    failing = cas.labels_on(spec, restricted, records=False)
+    return {d: set(cand[d] or ()) | failing.get(d, set()) for d in restricted}
+
+
 def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) -> CascadeResult:
     """Predict, without recomputing, every record (processor, date, label) whose inputs change
-    when the seeds' dates are (re)loaded: all stored records and tracked failures on candidate
-    dates (restricted to the entities a last-N-games window names), plus the labels the
-    reloaded upstream data carries on those dates (records that do not exist yet)."""
+    when the seeds' dates are (re)loaded: on a whole candidate date every stored record and
+    tracked failure (or the wildcard when none is stored) plus the labels the reloaded
+    upstream data carries; on a restricted date its labels and its tracked failures."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(wh, registry, seeds)
@@ -351,21 +406,23 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
         return CascadeResult([])
     for name, ds in seeds.items():
         spec = registry.by_name[name]
-        changes[name] = {d: _labels_on(wh, spec, d) for d in ds}
+        stored = cas.labels_on(spec, ds)
+        changes[name] = {d: stored.get(d, set()) for d in ds}
     result = CascadeResult(sorted({d for ds in seeds.values() for d in ds}))
     for spec in cas.downstream_of(seed_specs):
-        cand = cas.candidates(spec, changes, min(result.seed_dates), result.seed_dates)
+        cand, carried = cas.trace(spec, changes, min(result.seed_dates), result.seed_dates)
         dates = cas.ran_on(spec, sorted(cand))
         change = ProcessorChange(spec.name, dates)
         inherited = _inherited(cas, registry, spec, changes)
+        whole = [d for d in dates if cand[d] is None]
+        stored = cas.labels_on(spec, whole)
+        scope = _scope(cas, spec, cand, dates)
         for d in dates:
-            labels = cand[d]
-            carried = inherited.get(d, set())
-            if labels is None:
-                stored = _labels_on(wh, spec, d)
-                change.changed[d] = (stored | carried) if stored else {WILDCARD}
+            if cand[d] is None:
+                here = stored.get(d, set())
+                change.changed[d] = (here | inherited.get(d, set()) | carried.get(d, set())) if here else {WILDCARD}
             else:
-                change.changed[d] = set(labels) | carried
+                change.changed[d] = scope[d]
         changes[spec.name] = {d: set(v) for d, v in change.changed.items()}
         change.recomputed = change.changed_count
         result.processors.append(change)
@@ -398,14 +455,3 @@ def _inherited(cas: Cascade, registry: Registry, spec: ProcessorSpec, changes: d
             for d in forward_dates(dep.window, x, cas.period_end(x)):
                 out.setdefault(d, set()).update(labels)
     return out
-
-
-def _labels_on(wh: Warehouse, spec: ProcessorSpec, d: date) -> set[str]:
-    """Labels of `spec`'s stored records and tracked failures on `d`."""
-    if not spec.label_column:
-        return set()
-    rows = wh.con.execute(
-        f"SELECT DISTINCT {spec.label_column}::VARCHAR FROM {spec.output_table} WHERE {spec.date_column} = ? "
-        f"UNION SELECT DISTINCT entity_id FROM {wh.catalog.failures_table} "
-        f"WHERE processor_name = ? AND analysis_date = ?", [d, spec.name, d]).fetchall()
-    return {r[0] for r in rows}

@@ -102,8 +102,11 @@ def write_rows(
         )
         for r in rows
     ]
-    con.executemany(
-        f"INSERT INTO {check_identifier(table)} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", values
+    # one statement for all rows: executemany costs a statement per row (~0.7 ms each)
+    row = "(" + ",".join("?" * len(values[0])) + ")"
+    con.execute(
+        f"INSERT INTO {check_identifier(table)} VALUES " + ",".join(row for _ in values),
+        [v for vs in values for v in vs],
     )
 
 

@@ -18,6 +18,7 @@ import duckdb
 
 from fullcourt.engine import ledger
 from fullcourt.engine.ledger import LedgerRow
+from fullcourt.engine.scope import Scope, set_run_labels, write_changes
 from fullcourt.engine.spec import ComputeContext, Computed, ProcessorSpec
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
@@ -56,6 +57,10 @@ class ProcessorResult:
     rows: list[LedgerRow] = field(default_factory=list)
     seconds: float = 0.0
     triggered_by: str = "cli"
+    recomputed: int = 0
+    """Scoped runs: in-scope records and tracked failures computed."""
+    changed: dict[date, set[str]] = field(default_factory=dict)
+    """Scoped runs: labels whose records or tracked failures changed, per date."""
 
     def dates_with(self, status: str) -> list[date]:
         return sorted(r.data_date for r in self.rows if r.status == status)
@@ -100,9 +105,8 @@ def _before_commit(spec: ProcessorSpec, dates: Sequence[date]) -> None:
 
 def set_run_dates(con: duckdb.DuckDBPyConnection, dates: Sequence[date], name: str = "run_dates") -> None:
     """(Re)create temp table `name(d DATE)` holding `dates`."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {check_identifier(name)} (d DATE PRIMARY KEY)")
-    if dates:
-        con.execute(f"INSERT INTO {name} SELECT unnest(?::DATE[])", [sorted(set(dates))])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {check_identifier(name)} AS SELECT unnest(?::DATE[]) AS d",
+                [sorted(set(dates))])
 
 
 def work_dates(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
@@ -123,6 +127,7 @@ def run_processor(
     preset: dict[date, tuple[str, str]] | None = None,
     stop_at_failure: bool = False,
     on_commit: OnCommit | None = None,
+    scope: Scope | None = None,
 ) -> ProcessorResult:
     """Run `spec` for `dates` (those with work), writing partitions and ledger atomically.
 
@@ -132,6 +137,11 @@ def run_processor(
     reason). With `stop_at_failure`, dates after the first failed one are dropped: nothing
     is written or recorded for them (error policy `stop`). `on_commit(con, run_id, rows)` runs inside
     the write transaction after the ledger rows (outbox messages, checkpoints).
+
+    With `scope` (engine/scope.py; `{}` for whole dates), the run recomputes the scoped dates
+    only for the listed labels and writes only the in-scope records and failures that differ
+    from the stored ones; `result.changed` names them and the ledger rows count the whole
+    partitions after the write. A spec without `label_column` ignores the labels (whole dates).
     """
     c = con or wh.con
     t0 = time.perf_counter()
@@ -152,8 +162,11 @@ def run_processor(
     stage = f"stage_{spec.name.lower()}"
     computed: Computed | None = None
     crash: str | None = None
+    if scope is not None and not spec.label_column:
+        scope = {}
     if compute_dates:
         set_run_dates(c, compute_dates)
+        set_run_labels(c, scope, compute_dates)
         ctx = ComputeContext(con=c, dates=compute_dates, run_id=run_id, params=params or {}, stage=stage)
         try:
             computed = spec.compute(ctx) if spec.compute else _compute_sql(spec, ctx)
@@ -177,10 +190,11 @@ def run_processor(
         errors = {first: errors[first]}
         rows = [r for r in rows if r.data_date <= first]
     ok = [d for d in compute_dates if d not in errors]
-    created = _counts(c, computed.stage, spec.date_column, ok) if computed and ok else {}
+    counted = computed is not None and bool(ok) and scope is None  # a scoped write recounts the partitions
+    created = _counts(c, computed.stage, spec.date_column, ok) if counted and computed else {}
     failed_counts = (
         _counts(c, computed.failures_stage, "analysis_date", ok)
-        if computed and computed.failures_stage and ok
+        if counted and computed and computed.failures_stage
         else {}
     )
     warnings = computed.warnings if computed else {}
@@ -205,7 +219,7 @@ def run_processor(
     written = sorted(set(ok) | (computed.extra_dates if computed and not crash else set()))
     try:
         with _COMMIT_LOCK:  # computes may run in parallel; commits are serialised
-            _commit(wh, c, spec, computed, written, run_id, rows, options, on_commit)
+            _commit(wh, c, spec, computed, written, run_id, rows, options, on_commit, scope, result)
     except duckdb.Error as exc:
         message = f"PROCESSING_ERROR: write failed: {str(exc).splitlines()[0]}"
         for r in rows:
@@ -251,12 +265,20 @@ def _commit(
     rows: Sequence[LedgerRow],
     options: RunOptions,
     on_commit: OnCommit | None = None,
+    scope: Scope | None = None,
+    result: ProcessorResult | None = None,
 ) -> None:
     out = check_identifier(spec.output_table)
     col = check_identifier(spec.date_column)
     failures_table = check_identifier(wh.catalog.failures_table)
     with wh.transaction(con):
-        if computed and ok:
+        if computed and ok and scope is not None:
+            set_run_dates(con, ok, "ok_dates")
+            written = write_changes(con, spec, computed.stage, computed.failures_stage, failures_table, run_id)
+            if result is not None:
+                result.recomputed, result.changed = written.recomputed, written.changed
+            _recount(con, spec, failures_table, ok, rows)
+        elif computed and ok:
             set_run_dates(con, ok, "ok_dates")
             con.execute(f"DELETE FROM {out} WHERE {col} IN (SELECT d FROM ok_dates)")
             con.execute(
@@ -280,6 +302,18 @@ def _commit(
         if on_commit:
             on_commit(con, run_id, rows)
         _before_commit(spec, ok)
+
+
+def _recount(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failures_table: str, ok: Sequence[date],
+             rows: Sequence[LedgerRow]) -> None:
+    """Set the success rows' counts to the partitions' records and failures after a scoped write."""
+    created = _counts(con, spec.output_table, spec.date_column, ok)
+    failed = {d: n for d, n in con.execute(
+        f"SELECT analysis_date, count(*) FROM {failures_table} WHERE processor_name = ? "
+        "AND analysis_date IN (SELECT d FROM ok_dates) GROUP BY 1", [spec.name]).fetchall()}
+    for r in rows:
+        if r.status == "success":
+            r.records_created, r.records_failed = created.get(r.data_date, 0), failed.get(r.data_date, 0)
 
 
 def _drop(con: duckdb.DuckDBPyConnection, computed: Computed | None) -> None:

@@ -60,7 +60,8 @@ class Dependency:
 @dataclass
 class ComputeContext:
     """What a compute function gets: a connection with temp table `run_dates(d DATE)` holding
-    the dates to compute, the run id, and the pipeline's parameters (e.g. the landing folder)."""
+    the dates to compute (and `run_labels(d, label)`: the dates restricted to some entities,
+    see engine/scope.py), the run id, and the pipeline's parameters (e.g. the landing folder)."""
 
     con: Any
     dates: list[date]

@@ -5,7 +5,9 @@ nba_analytics.upcoming_player_game_context on d; each ends as a record or as a t
 Windows read only games strictly before d in d's season; same-date reads of phase 4 tables
 (PSZA, TDZA, PCF, PDC dated d) are themselves computed from games before d. Derived doubles
 are rounded to 6 decimals so that a rebuild compares equal. Season days 0-13 are skipped
-(`bootstrap`); work dates are game dates.
+(`bootstrap`); work dates are game dates. A scoped run (engine/scope.py: a cascade recomputing
+some players) limits the context to the listed players; windows are computed for context
+players only.
 
 PCF — nba_precompute.player_composite_factors (player × game_date). Needs the player's PSZA row
 and the opponent's TDZA row for d, else MISSING_DEPENDENCY (can_retry, the reason names which).
@@ -63,6 +65,7 @@ from fullcourt.engine.spec import (
     same_date,
     season_to_date,
 )
+from fullcourt.engine.scope import in_scope_sql
 from fullcourt.engine.warehouse import Migration
 from fullcourt.nba.precompute import PSZA_N, ZONES, phase4_spec
 from fullcourt.nba.schema import COMPLETENESS, RUN_META
@@ -115,8 +118,9 @@ ctx AS (
     SELECT u.game_date AS d, u.game_id, u.season, u.person_id, u.player_lookup, u.player_name, u.team_abbr,
            u.opponent_team_abbr, u.is_home, u.days_rest, u.back_to_back, u.games_in_last_7_days,
            u.minutes_in_last_7_days
-    FROM {UPGC} u WHERE u.game_date IN (SELECT d FROM run_dates)
+    FROM {UPGC} u WHERE u.game_date IN (SELECT d FROM run_dates) AND {in_scope_sql('u.game_date', 'u.player_lookup')}
 )"""
+CONTEXT_PERSONS = "SELECT d, person_id FROM ctx"
 
 
 def _team_games_cte(name: str) -> str:
@@ -144,7 +148,7 @@ def _window_meta(meta: str) -> str:
 PCF_SQL = f"""
 WITH {RUN_DATES_CTE},
 {CONTEXT_CTE},
-{player_window_ctes('p', PGS, PCF_N, keep=', u.usage_rate')},
+{player_window_ctes('p', PGS, PCF_N, keep=', u.usage_rate', persons=CONTEXT_PERSONS)},
 usage AS (
     SELECT d, person_id,
            avg(usage_rate::DECIMAL(18, 6)) FILTER (WHERE rn <= {USAGE_SHORT_N}) AS usage_avg_last_3,
@@ -206,7 +210,8 @@ FROM scored
 PDC_SQL = f"""
 WITH {RUN_DATES_CTE},
 {CONTEXT_CTE},
-{player_window_ctes('p', PGS, PDC_SEASON_N, keep=', u.points, u.minutes, u.usage_rate, u.ts_pct, u.ftm')},
+{player_window_ctes('p', PGS, PDC_SEASON_N, keep=', u.points, u.minutes, u.usage_rate, u.ts_pct, u.ftm',
+                    persons=CONTEXT_PERSONS)},
 agg AS (
     SELECT d, person_id,
            avg(points) FILTER (WHERE rn <= 5) AS points_l5,

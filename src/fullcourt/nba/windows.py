@@ -44,7 +44,8 @@ def absent_games_cte(name: str, upstream: str) -> str:
 )"""
 
 
-def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth: int | None = None) -> str:
+def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth: int | None = None,
+                       persons: str | None = None) -> str:
     """CTEs for a player's last-`n`-appearances window over `upstream` (player_game_summary).
 
     Produces `{prefix}_app` (his appearances before d in season, rn = 1 for the latest, the
@@ -52,14 +53,23 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     games_found, contributing dates, span_start), `{prefix}_absent`, `{prefix}_missing`
     (d, person_id, missing_game_dates) and `{prefix}_meta` (d, person_id, completeness fields).
     `keep` adds columns of upstream to `{prefix}_app` (comma-led list, e.g. ", u.points").
+    `persons`: a query of (d, person_id) pairs limiting the windows computed (e.g. the context
+    players); default: every player of the season on an unrestricted run date, and on a date
+    the run restricts (`run_labels`, engine/scope.py) the players who appeared under a listed
+    player_lookup.
 
     The window is found without joining every date to every earlier appearance: appearances
     are numbered once per season (seq), an ASOF join gives each (d, player) the number k of
-    his appearances before d, and the window is seq in (k - depth, k].
+    his appearances before d, and the window is seq in (k - depth, k]. His team at an absent
+    game is found once per (player, absent game), by an ASOF join to his latest appearance on
+    or before it, not per (d, player) (that was 5 s of PDC on a season with 44 absent games).
     """
     p = prefix
     depth = max(depth or n, n)
     keep_s = keep.replace("u.", "s.")
+    only = (f"(rd.d, pp.person_id) IN ({persons})" if persons else
+            f"rd.d NOT IN (SELECT d FROM run_labels) OR (rd.d, pp.person_id) IN "
+            f"(SELECT l.d, s.person_id FROM run_labels l JOIN {p}_seq s ON s.player_lookup = l.label)")
     return f"""
 {p}_seq AS MATERIALIZED (
     SELECT u.season, u.person_id, u.player_lookup, u.player_name, u.team_abbr, u.game_date, u.game_id {keep},
@@ -70,6 +80,7 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
 {p}_pairs AS (
     SELECT rd.d, rd.season, rd.season_start, pp.person_id
     FROM rd JOIN (SELECT DISTINCT season, person_id FROM {p}_seq) pp ON pp.season = rd.season
+    WHERE {only}
 ),
 {p}_k AS (
     SELECT pr.d, pr.season, pr.season_start, pr.person_id, s.seq AS k
@@ -91,20 +102,18 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     FROM {p}_app GROUP BY d, season, person_id
 ),
 {absent_games_cte(f'{p}_absent', upstream)},
-{p}_cand AS (
-    SELECT w.d, w.person_id, a.game_id, a.game_date, a.home_team_abbr, a.away_team_abbr
-    FROM {p}_win w JOIN {p}_absent a ON a.season = w.season AND a.game_date >= w.span_start AND a.game_date < w.d
-),
 {p}_team_at AS (
-    SELECT c.d, c.person_id, c.game_id, c.game_date, c.home_team_abbr, c.away_team_abbr,
-           arg_max(ap.team_abbr, ap.game_date) AS team_abbr
-    FROM {p}_cand c JOIN {p}_app ap ON ap.d = c.d AND ap.person_id = c.person_id AND ap.game_date <= c.game_date
-    GROUP BY ALL
+    SELECT t.season, t.person_id, a.game_date, a.home_team_abbr, a.away_team_abbr, s.team_abbr
+    FROM (SELECT DISTINCT season, person_id FROM {p}_seq) t
+    JOIN {p}_absent a ON a.season = t.season
+    ASOF JOIN {p}_seq s ON s.season = t.season AND s.person_id = t.person_id AND s.game_date <= a.game_date
 ),
 {p}_missing AS (
-    SELECT d, person_id, list(DISTINCT game_date ORDER BY game_date) AS missing_game_dates
-    FROM {p}_team_at WHERE team_abbr IN (home_team_abbr, away_team_abbr)
-    GROUP BY d, person_id
+    SELECT w.d, w.person_id, list(DISTINCT t.game_date ORDER BY t.game_date) AS missing_game_dates
+    FROM {p}_win w JOIN {p}_team_at t
+      ON t.season = w.season AND t.person_id = w.person_id AND t.game_date >= w.span_start AND t.game_date < w.d
+    WHERE t.team_abbr IN (t.home_team_abbr, t.away_team_abbr)
+    GROUP BY w.d, w.person_id
 ),
 {p}_meta AS (
     SELECT w.d, w.person_id, w.games_found, w.contributing_game_dates,
