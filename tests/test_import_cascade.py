@@ -28,7 +28,7 @@ def build(db: Path, landing: Path, days: list[date]) -> None:
 
 
 def held_back_cascade(root: Path, fmt: str, bundle: Path, start: date, end: date, late: list[date],
-                      never_run: bool = False):
+                      never_run: bool = False, **batches):
     """Truth: the whole range imported and built. Gapped: built without `late`'s files (its
     phase 2 fails there and its descendants skip; with `never_run` those dates are never run
     at all, as after a failed daily run), then the late dates are imported, reloaded by phase 2
@@ -49,15 +49,18 @@ def held_back_cascade(root: Path, fmt: str, bundle: Path, start: date, end: date
     loaded = api.backfill(db, gapped, late, phase=2, skip_preflight=True)
     assert loaded.ok, loaded.to_dict()
     detected = cascade_api.cascade_detect(db, late)
-    reprocessed = cascade_api.cascade_reprocess(db, gapped, late)
+    reprocessed = cascade_api.cascade_reprocess(db, gapped, late, **batches)
     return root / "truth.duckdb", db, detected, reprocessed
 
 
-@pytest.mark.parametrize("never_run", [False, True], ids=["failed-then-skipped", "never-run"])
-def test_real_boxscores_two_dates_late_cascade_equals_a_rebuild(tmp_path, never_run):
+@pytest.mark.parametrize("never_run, batches", [
+    (False, {}), (True, {}), (False, {"batch_size": 3, "parallel_dates": 2})],
+    ids=["failed-then-skipped", "never-run", "batches-of-3-two-at-a-time"])
+def test_real_boxscores_two_dates_late_cascade_equals_a_rebuild(tmp_path, never_run, batches):
     late = [date(2021, 11, 10), date(2021, 11, 17)]
     truth, cascaded, detected, reprocessed = held_back_cascade(
-        tmp_path, "nba-stats-boxscores", BOXSCORES, date(2021, 10, 19), date(2021, 11, 30), late, never_run)
+        tmp_path, "nba-stats-boxscores", BOXSCORES, date(2021, 10, 19), date(2021, 11, 30), late, never_run,
+        **batches)
     assert_equal_stores(truth, cascaded)
     recall, precision = recall_and_precision(detected, reprocessed)
     assert recall == 1.0 and 0 < precision <= 1

@@ -283,6 +283,10 @@ def cascade_reprocess(
                                           help="Re-predict the game dates whose features changed."),
     players: Optional[str] = typer.Option(None, "--players", help="Only these players' phase 4 records "
                                           "(player_lookup values, comma-separated); other players' are left as they are."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size",
+                                             help="Recompute each processor's dates in runs of at most N dates "
+                                                  "(default: all at once)."),
+    parallel_dates: int = typer.Option(1, "--parallel-dates", help="Compute up to N date batches at once."),
     landing: Optional[str] = LandingOpt,
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
@@ -291,6 +295,7 @@ def cascade_reprocess(
 
     Example: fullcourt cascade reprocess --affected-file affected.json --with-predictions
     Example: fullcourt cascade reprocess --start-date 2021-11-17 --end-date 2021-11-17 --players lebronjames
+    Example: fullcourt cascade reprocess --affected-file affected.json --batch-size 14 --parallel-dates 2
     """
 
     def body() -> int:
@@ -300,12 +305,14 @@ def cascade_reprocess(
         if affected_file:
             backfill, _ = cascade_api.read_affected_file(affected_file)
             result = cascade_api.cascade_reprocess(db, landing, backfill, None, with_predictions,
-                                                   progress=None, players=names)
+                                                   progress=None, players=names, batch_size=batch_size,
+                                                   parallel_dates=parallel_dates)
         else:
             days = _dates(start_date, end_date, None)
             with render.progress(enabled=not as_json) as progress:
                 result = cascade_api.cascade_reprocess(db, landing, None, days, with_predictions, progress,
-                                                       players=names)
+                                                       players=names, batch_size=batch_size,
+                                                       parallel_dates=parallel_dates)
         _emit(as_json, result, render.cascade_reprocess)
         return 0
 

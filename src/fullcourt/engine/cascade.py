@@ -26,7 +26,9 @@ record changes, so it lists a superset of what `reprocess` changes.
 """
 from __future__ import annotations
 
+import queue
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Callable, Iterable, Sequence
@@ -312,12 +314,16 @@ def _add(out: dict[date, set[str] | None], d: date, labels: set[str] | None) -> 
 
 def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]], params: dict[str, Any],
               only_dates: set[date] | None = None, progress: Progress | None = None,
-              only_labels: dict[str, set[str]] | None = None) -> CascadeResult:
+              only_labels: dict[str, set[str]] | None = None, batch_size: int | None = None,
+              parallel_dates: int = 1) -> CascadeResult:
     """Recompute the processors downstream of `seeds` ({processor: reloaded dates}) in DAG
     order, only for their candidate records, writing and propagating only records that really
     changed. `only_dates` bounds the dates recomputed (an affected file's dates); `only_labels`
     ({processor: labels}) restricts those processors to the given labels (e.g. `--players`).
-    Runs are recorded with triggered_by='cascade'."""
+    `batch_size` splits each processor's dates into runs of at most that many dates (each its
+    own transaction: bounded memory, and progress that survives an interruption);
+    `parallel_dates` computes up to that many batches at once on their own cursors (commits
+    stay serial). Runs are recorded with triggered_by='cascade'."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(wh, registry, seeds)
@@ -347,9 +353,8 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             def hook(con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[Any], clear=clear) -> None:
                 if clear and any(r.status == "success" for r in rows):
                     con.execute(*clear)
-            run = run_processor(wh, spec, dates, options, params, scope=scope, on_commit=hook)
-            change.recomputed = run.recomputed
-            change.changed = run.changed
+            change.recomputed, change.changed = _run_batches(
+                wh, spec, dates, options, params, scope, hook, batch_size, parallel_dates)
             if change.changed:
                 changes[spec.name] = {d: set(es) for d, es in change.changed.items()}
         elif clear:
@@ -381,6 +386,45 @@ def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dat
         where.append(f"{check_identifier(spec.label_column)}::VARCHAR IN (SELECT unnest(?::VARCHAR[]))")
         params.append(sorted(labels))
     return f"UPDATE {t} SET {COMPLETENESS} = {cleared} WHERE {' AND '.join(where)}", params
+
+
+def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], options: RunOptions,
+                 params: dict[str, Any], scope: dict[date, set[str]], hook: Callable[..., None],
+                 batch_size: int | None, parallel_dates: int) -> tuple[int, dict[date, set[str]]]:
+    """Run `spec` over `dates` in batches (see reprocess); returns (records recomputed, changed labels)."""
+    size = batch_size or len(dates)
+    batches = [list(dates[i:i + size]) for i in range(0, len(dates), size)]
+
+    def one(batch: list[date], con: duckdb.DuckDBPyConnection | None) -> Any:
+        part = {d: scope[d] for d in batch if d in scope}
+        return run_processor(wh, spec, batch, options, dict(params), con, scope=part, on_commit=hook)
+
+    if parallel_dates > 1 and len(batches) > 1:
+        cursors = [wh.con.cursor() for _ in range(min(parallel_dates, len(batches)))]
+        free: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        for cur in cursors:
+            free.put(cur)
+
+        def on_free_cursor(batch: list[date]) -> Any:
+            cur = free.get()  # a cursor is used by one batch at a time
+            try:
+                return one(batch, cur)
+            finally:
+                free.put(cur)
+
+        try:
+            with ThreadPoolExecutor(max_workers=len(cursors)) as pool:
+                runs = list(pool.map(on_free_cursor, batches))
+        finally:
+            for cur in cursors:
+                cur.close()
+    else:
+        runs = [one(batch, None) for batch in batches]
+    changed: dict[date, set[str]] = {}
+    for run in runs:
+        for d, labels in run.changed.items():
+            changed.setdefault(d, set()).update(labels)
+    return sum(run.recomputed for run in runs), changed
 
 
 def _scope(cas: Cascade, spec: ProcessorSpec, cand: dict[date, set[str] | None], dates: Sequence[date]
