@@ -17,7 +17,10 @@ from fullcourt import api
 from fullcourt.cli import app
 from fullcourt.dates import date_range
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "nba-stats-boxscores"
+from realdata import BOXSCORES, require  # noqa: E402
+
+require(BOXSCORES)
+REAL = BOXSCORES
 START, END = date(2021, 10, 19), date(2021, 11, 20)
 PSZA = "PlayerShotZoneAnalysisProcessor"
 TDZA = "TeamDefenseZoneAnalysisProcessor"

@@ -11,7 +11,6 @@ import csv
 import gzip
 import io
 import json
-import os
 import re
 import shutil
 import zipfile
@@ -29,13 +28,11 @@ from fullcourt.cli import app
 from fullcourt.errors import InputError
 from fullcourt.nba.sources import nbacom
 
-REAL = Path(os.environ.get("FULLCOURT_REAL_DATA", "/work/shared/data/real"))
-BOX = REAL / "nba-stats-boxscores"
-SHOT = REAL / "nba-shotchart"
-BOX_FMT, SHOT_FMT = "nba-stats-boxscores", "nba-shotchart"
+from realdata import BOXSCORES, SHOTCHART, require  # noqa: E402
 
-if not (BOX.is_dir() and SHOT.is_dir()):
-    pytest.skip(f"real data bundles not found under {REAL}", allow_module_level=True)
+require(BOXSCORES, SHOTCHART)
+BOX, SHOT = BOXSCORES, SHOTCHART
+BOX_FMT, SHOT_FMT = "nba-stats-boxscores", "nba-shotchart"
 
 GAMES_FILE = next(BOX.glob("games_2*.csv.gz"))
 DETAILS_FILE = next(BOX.glob("games_details*.csv.gz"))

@@ -16,9 +16,9 @@ from test_cascade import assert_equal_stores, recall_and_precision
 from fullcourt import api, cascade_api
 from fullcourt.dates import date_range
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-BOXSCORES = REAL / "nba-stats-boxscores"
-SHOTCHART = REAL / "nba-shotchart"
+from realdata import BOXSCORES, SHOTCHART, needs_shotchart, require  # noqa: E402
+
+require(BOXSCORES)
 
 
 def build(db: Path, landing: Path, days: list[date]) -> None:
@@ -73,6 +73,7 @@ def test_real_boxscores_two_dates_late_cascade_equals_a_rebuild(tmp_path, never_
 
 
 @pytest.mark.slow
+@needs_shotchart
 def test_real_shotchart_month_two_dates_late_cascade_equals_a_rebuild(tmp_path):
     late = [date(2022, 11, 9), date(2022, 11, 16)]
     truth, cascaded, detected, reprocessed = held_back_cascade(
@@ -83,6 +84,7 @@ def test_real_shotchart_month_two_dates_late_cascade_equals_a_rebuild(tmp_path):
 
 
 @pytest.mark.slow
+@needs_shotchart
 def test_real_2022_23_season_phases_2_to_5_with_no_untracked_entity(tmp_path):
     db, landing = tmp_path / "real.duckdb", tmp_path / "landing"
     report = api.import_bundle(db, landing, "nba-shotchart", SHOTCHART)

@@ -12,7 +12,6 @@ import gzip
 import io
 import zipfile
 from datetime import date, datetime
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -21,7 +20,10 @@ from fullcourt import api
 from fullcourt.errors import InputError
 from fullcourt.nba.sources.nba_api_live import import_responses, rows_of
 
-BUNDLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "nba-shotchart"
+from realdata import SHOTCHART, require  # noqa: E402
+
+require(SHOTCHART)
+BUNDLE = SHOTCHART
 START, END = date(2023, 1, 6), date(2023, 1, 8)
 
 

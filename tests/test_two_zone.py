@@ -10,14 +10,16 @@ import csv
 import gzip
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from fullcourt import api
 from fullcourt.dates import date_range
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "nba-stats-boxscores"
+from realdata import BOXSCORES, require  # noqa: E402
+
+require(BOXSCORES)
+REAL = BOXSCORES
 START, END = date(2021, 10, 19), date(2021, 11, 30)
 D = END
 

@@ -27,10 +27,9 @@ from typing import Any, Callable, Sequence
 import duckdb
 
 from fullcourt.dates import format_dates
-from fullcourt.engine import ledger
 from fullcourt.engine.alerts import Alert, Notifier
 from fullcourt.engine.ledger import LedgerRow
-from fullcourt.engine.runner import OnCommit, ProcessorResult, RunOptions, run_processor, work_dates
+from fullcourt.engine.runner import OnCommit, ProcessorResult, RunOptions, run_processor
 from fullcourt.engine.spec import ProcessorSpec, Registry, levels
 from fullcourt.engine.triggers import Flow, publisher, topic_for
 from fullcourt.engine.warehouse import Warehouse, check_identifier

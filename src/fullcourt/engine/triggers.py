@@ -18,7 +18,6 @@ from typing import Any, Sequence
 
 import duckdb
 
-from fullcourt.engine import ledger
 from fullcourt.engine.alerts import Alert, Notifier
 from fullcourt.engine.checks import Block, strict_check
 from fullcourt.engine.ledger import LedgerRow

@@ -567,7 +567,7 @@ def import_lines_csv(wh: Warehouse, path: str | Path) -> int:
     path = Path(path)
     rows = _read_lines(path)
     # the rows travel as list parameters, zipped by DuckDB's parallel unnest (no Python row loop)
-    staged = f"""SELECT unnest($names::VARCHAR[]) AS player_name, unnest($dates::DATE[]) AS game_date,
+    staged = """SELECT unnest($names::VARCHAR[]) AS player_name, unnest($dates::DATE[]) AS game_date,
                         unnest($lines::DOUBLE[]) AS line"""
     params = {"names": [r[0] for r in rows], "dates": [r[1] for r in rows], "lines": [r[2] for r in rows]}
     with wh.transaction() as con:

@@ -140,7 +140,7 @@ def _details(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
                 "QUALIFY row_number() OVER (PARTITION BY game_id, person_id ORDER BY _row) = 1")
     blank = " AND ".join(f"{c} IS NULL" for c in SOURCE_STATS)
     report.dropped["rows with neither minutes nor a DNP comment"] = con.execute(
-        f"SELECT count(*) FROM det WHERE comment IS NULL AND min_text IS NULL").fetchone()[0]
+        "SELECT count(*) FROM det WHERE comment IS NULL AND min_text IS NULL").fetchone()[0]
     report.dropped["played rows with unreadable minutes or stats"] = con.execute(
         "SELECT count(*) FROM det WHERE comment IS NULL AND min_text IS NOT NULL AND (seconds IS NULL OR "
         + " OR ".join(f"{c} IS NULL" for c in SOURCE_STATS) + ")").fetchone()[0]
