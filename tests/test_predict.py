@@ -287,8 +287,8 @@ def test_default_keeps_existing_predictions_and_force_rerun_replaces(pwh):
         "SELECT run_id, data_date, phase, status, records_created FROM nba_reference.processor_run_history "
         "WHERE processor_name = 'PredictionCoordinator' ORDER BY started_at, data_date").fetchall()
     # one row per date each run wrote: 2 players x the systems it predicted that date
-    assert ledger == [(first.run_id, D, "5", "success", 4), (again.run_id, d2, "5", "success", 4),
-                      (forced.run_id, D, "5", "success", 4), (forced.run_id, d2, "5", "success", 4)]
+    assert ledger == [(first.run_id, D, "phase_5", "success", 4), (again.run_id, d2, "phase_5", "success", 4),
+                      (forced.run_id, D, "phase_5", "success", 4), (forced.run_id, d2, "phase_5", "success", 4)]
 
 
 def test_predict_reports_scheduled_dates_without_features(pwh):

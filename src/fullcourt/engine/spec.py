@@ -248,17 +248,22 @@ def _ancestors_in(registry: Registry, spec: ProcessorSpec, names: set[str]) -> l
     return list(found.values())
 
 
-def split_compute(sql: str, date_column: str) -> ComputeFn:
+def split_compute(sql: str, date_column: str, whole_sql: str | None = None) -> ComputeFn:
     """A compute for a query that returns records and failures together.
 
     The query must return the output columns plus `failure_category` (NULL for a record),
     `failure_reason`, `can_retry` and `entity_id`. Rows with a category go to the failures
     stage (keyed by `date_column` as analysis_date), the others to the output stage.
+    `whole_sql`, when given, is the same query without the entity restriction (`run_labels`),
+    used when the run restricts no date: a query can be much faster without that filter.
     """
 
     def compute(ctx: ComputeContext) -> Computed:
         con = ctx.con
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {ctx.stage}_all AS {sql}")
+        query = sql
+        if whole_sql and not con.execute("SELECT count(*) FROM run_labels").fetchone()[0]:
+            query = whole_sql
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {ctx.stage}_all AS {query}")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {ctx.stage} AS SELECT * EXCLUDE "
             f"(failure_category, failure_reason, can_retry, entity_id) FROM {ctx.stage}_all "

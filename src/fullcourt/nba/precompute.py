@@ -63,12 +63,13 @@ def phase4_spec(
     description: str,
     label_column: str = "player_lookup",
     expected_sql: str | None = None,
+    whole_sql: str | None = None,
 ) -> ProcessorSpec:
     """A phase 4 processor: game dates only, bootstrap days skipped, records and tracked
     failures from one query (see split_compute)."""
     return ProcessorSpec(
         name=name, phase=4, output_table=output_table, date_column=date_column, entity_key=entity_key,
-        min_games=min_games, dependencies=dependencies, compute=split_compute(sql, date_column),
+        min_games=min_games, dependencies=dependencies, compute=split_compute(sql, date_column, whole_sql),
         work_dates_sql=GAME_DATES_SQL, skip_reason=bootstrap_skip, aliases=aliases, description=description,
         label_column=label_column, expected_sql=expected_sql or CONTEXT_PLAYERS_SQL,
     )
@@ -163,11 +164,13 @@ SELECT analysis_date, team_abbr, season, games_in_sample, paint_pct_allowed, mid
 FROM rows
 """
 
-PSZA_SQL = f"""
+def _psza_sql(restricted: bool) -> str:
+    return f"""
 WITH {RUN_DATES_CTE},
 {player_window_ctes('p', 'nba_analytics.player_game_summary', PSZA_N,
                     keep=', u.fga, u.fgm, u.fg3a, u.fg3m, u.paint_makes, u.paint_attempts, u.mid_range_makes, '
-                         'u.mid_range_attempts, u.three_makes, u.three_attempts', depth=PSZA_TREND_N)},
+                         'u.mid_range_attempts, u.three_makes, u.three_attempts', depth=PSZA_TREND_N,
+                    restricted=restricted)},
 agg AS (
     SELECT d, person_id,
            arg_min(player_lookup, rn) AS player_lookup, arg_min(player_name, rn) AS player_name,
@@ -239,6 +242,11 @@ FROM rows
 """
 
 
+PSZA_SQL = _psza_sql(restricted=True)
+PSZA_WHOLE_SQL = _psza_sql(restricted=False)
+"""PSZA for a run that restricts no date to some players (see split_compute)."""
+
+
 def specs() -> list[ProcessorSpec]:
     """TDZA and PSZA."""
     # The schedule is the calendar completeness is judged against (the catalog's expected keys),
@@ -257,5 +265,6 @@ def specs() -> list[ProcessorSpec]:
             (Dependency("nba_analytics.player_game_summary", last_n_games(PSZA_TREND_N), entity="player"),),
             PSZA_SQL, ("psza", "player_shot_zone_analysis"),
             "player shot zones, player's last 10 games (20 for the trend)", expected_sql=PLAYERS_BEFORE_SQL,
+            whole_sql=PSZA_WHOLE_SQL,
         ),
     ]

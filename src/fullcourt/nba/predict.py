@@ -442,7 +442,7 @@ def _write_block(
             "GROUP BY 1", [result.run_id, block]).fetchall())
         finished = datetime.now()
         write_rows(con, wh.catalog.ledger_table, result.run_id, [
-            LedgerRow(COORDINATOR, "5", d, "success", started, finished, records_created=written.get(d, 0))
+            LedgerRow(COORDINATOR, "phase_5", d, "success", started, finished, records_created=written.get(d, 0))
             for d in block], {"backfill_mode": False, "triggered_by": "cli"})
 
 

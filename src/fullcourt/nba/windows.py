@@ -45,7 +45,7 @@ def absent_games_cte(name: str, upstream: str) -> str:
 
 
 def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth: int | None = None,
-                       persons: str | None = None) -> str:
+                       persons: str | None = None, restricted: bool = True) -> str:
     """CTEs for a player's last-`n`-appearances window over `upstream` (player_game_summary).
 
     Produces `{prefix}_app` (his appearances before d in season, rn = 1 for the latest, the
@@ -56,7 +56,8 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     `persons`: a query of (d, person_id) pairs limiting the windows computed (e.g. the context
     players); default: every player of the season on an unrestricted run date, and on a date
     the run restricts (`run_labels`, engine/scope.py) the players who appeared under a listed
-    player_lookup.
+    player_lookup. `restricted=False` drops that filter, for a run with no restricted date: the
+    OR it needs makes DuckDB test every (date, player) pair (PSZA on a real season: 2 s -> 10 s).
 
     The window is found without joining every date to every earlier appearance: appearances
     are numbered once per season (seq), an ASOF join gives each (d, player) the number k of
@@ -69,7 +70,8 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     keep_s = keep.replace("u.", "s.")
     only = (f"(rd.d, pp.person_id) IN ({persons})" if persons else
             f"rd.d NOT IN (SELECT d FROM run_labels) OR (rd.d, pp.person_id) IN "
-            f"(SELECT l.d, s.person_id FROM run_labels l JOIN {p}_seq s ON s.player_lookup = l.label)")
+            f"(SELECT l.d, s.person_id FROM run_labels l JOIN {p}_seq s ON s.player_lookup = l.label)"
+            if restricted else "true")
     return f"""
 {p}_seq AS MATERIALIZED (
     SELECT u.season, u.person_id, u.player_lookup, u.player_name, u.team_abbr, u.game_date, u.game_id {keep},
