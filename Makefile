@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-real test test-slow bench clean
+.PHONY: demo demo-real test test-slow bench bench-real bench-cascade clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,6 +28,12 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/phase123.py
 	$(BIN)/python bench/season.py --seasons 1
+
+bench-real: $(STAMP)
+	$(BIN)/python bench/real_season.py
+
+bench-cascade: $(STAMP)
+	$(BIN)/python bench/cascade.py
 
 clean:
 	rm -rf out .pytest_cache
