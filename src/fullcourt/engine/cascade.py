@@ -128,6 +128,13 @@ class Cascade:
         end = wh.catalog.period_end
         self.period_end: Callable[[date], date] = end if end else (lambda d: d + timedelta(days=366))
         self._completeness: set[str] | None = None
+        # Ledger facts, read once for every processor (one query each instead of one per
+        # processor): a processor's own ledger rows are read before it runs, and only its own
+        # run changes them, so they stay valid for the cascade.
+        self._not_succeeded: dict[date, dict[str, list[date]]] = {}
+        self._ran: dict[tuple[date, ...], dict[str, set[date]]] = {}
+        self._history: dict[str, tuple[date, date]] | None = None
+        self._work: dict[str, dict[date, bool]] = {}  # work_dates_sql -> {date: has work}
 
     # -- candidate dates and labels ------------------------------------------------------
 
@@ -260,38 +267,64 @@ class Cascade:
         return out
 
     def not_succeeded(self, spec: ProcessorSpec, since: date) -> list[date]:
-        table = check_identifier(self.wh.catalog.ledger_table)
-        rows = self.wh.con.execute(
-            f"""SELECT data_date FROM (
-                    SELECT data_date, arg_max(status, started_at) AS st, arg_max(skip_reason, started_at) AS why
-                    FROM {table} WHERE processor_name = ? AND data_date >= ? GROUP BY 1)
-                WHERE st IN ('failed', 'blocked') OR (st = 'skipped' AND why LIKE 'upstream%')""",
-            [spec.name, since]).fetchall()
-        return sorted(r[0] for r in rows)
+        """Dates from `since` on where `spec`'s latest run failed, was blocked, or was skipped
+        because of its upstream (read for every processor at the first call)."""
+        if since not in self._not_succeeded:
+            table = check_identifier(self.wh.catalog.ledger_table)
+            found: dict[str, list[date]] = {}
+            for name, d in self.wh.con.execute(
+                f"""SELECT processor_name, data_date FROM (
+                        SELECT processor_name, data_date, arg_max(status, started_at) AS st,
+                               arg_max(skip_reason, started_at) AS why
+                        FROM {table} WHERE data_date >= ? GROUP BY 1, 2)
+                    WHERE st IN ('failed', 'blocked') OR (st = 'skipped' AND why LIKE 'upstream%')
+                    ORDER BY 1, 2""", [since]).fetchall():
+                found.setdefault(name, []).append(d)
+            self._not_succeeded[since] = found
+        return list(self._not_succeeded[since].get(spec.name, []))
 
     def never_ran(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` with no ledger row at all for `spec`."""
         if not dates:
             return []
-        table = check_identifier(self.wh.catalog.ledger_table)
-        ran = {r[0] for r in self.wh.con.execute(
-            f"SELECT DISTINCT data_date FROM {table} WHERE processor_name = ? AND data_date IN (SELECT unnest(?::DATE[]))",
-            [spec.name, sorted(set(dates))]).fetchall()}
-        return sorted(set(dates) - ran)
+        key = tuple(sorted(set(dates)))
+        if key not in self._ran:
+            table = check_identifier(self.wh.catalog.ledger_table)
+            ran: dict[str, set[date]] = {}
+            for name, d in self.wh.con.execute(
+                    f"SELECT DISTINCT processor_name, data_date FROM {table} "
+                    "WHERE data_date IN (SELECT unnest(?::DATE[]))", [list(key)]).fetchall():
+                ran.setdefault(name, set()).add(d)
+            self._ran[key] = ran
+        return sorted(set(key) - self._ran[key].get(spec.name, set()))
 
     def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` inside `spec`'s computed history (between the first and last
-        dates its ledger has): a cascade updates and fills history, it does not extend it."""
+        dates its ledger has) on which it has work: a cascade updates and fills history, it
+        does not extend it."""
         if not dates:
             return []
-        table = check_identifier(self.wh.catalog.ledger_table)
-        lo, hi = self.wh.con.execute(
-            f"SELECT min(data_date), max(data_date) FROM {table} WHERE processor_name = ?", [spec.name]
-        ).fetchall()[0]
-        if lo is None:
+        if self._history is None:
+            table = check_identifier(self.wh.catalog.ledger_table)
+            self._history = {name: (lo, hi) for name, lo, hi in self.wh.con.execute(
+                f"SELECT processor_name, min(data_date), max(data_date) FROM {table} GROUP BY 1").fetchall()}
+        if spec.name not in self._history:
             return []
+        lo, hi = self._history[spec.name]
         inside = sorted(d for d in set(dates) if lo <= d <= hi)
-        return work_dates(self.wh.con, spec, inside) if inside else []
+        return self.work_dates(spec, inside)
+
+    def work_dates(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
+        """runner.work_dates, remembered per work_dates_sql: processors sharing one (game dates)
+        query it once per new dates."""
+        if not spec.work_dates_sql:
+            return sorted(set(dates))
+        known = self._work.setdefault(spec.work_dates_sql, {})
+        new = sorted(set(dates) - set(known))
+        if new:
+            has = set(work_dates(self.wh.con, spec, new))
+            known.update((d, d in has) for d in new)
+        return sorted(d for d in set(dates) if known[d])
 
     def downstream_of(self, seeds: Iterable[ProcessorSpec]) -> list[ProcessorSpec]:
         """The processors below the seeds, in DAG order; the seeds themselves were reloaded."""
@@ -326,7 +359,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     stay serial). Runs are recorded with triggered_by='cascade'."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
-    seeds = _with_work(wh, registry, seeds)
+    seeds = _with_work(cas, seeds)
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {n: {d: ALL for d in ds} for n, ds in seeds.items()}
     result = CascadeResult(sorted({d for ds in seeds.values() for d in ds}))
@@ -443,7 +476,7 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
     upstream data carries; on a restricted date its labels and its tracked failures."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
-    seeds = _with_work(wh, registry, seeds)
+    seeds = _with_work(cas, seeds)
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {}
     if not any(seeds.values()):
@@ -474,9 +507,9 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
     return result
 
 
-def _with_work(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) -> dict[str, list[date]]:
+def _with_work(cas: Cascade, seeds: dict[str, Sequence[date]]) -> dict[str, list[date]]:
     """The seeds restricted to the dates each seed processor has work on (e.g. game dates)."""
-    return {n: work_dates(wh.con, registry.by_name[n], list(ds)) if ds else [] for n, ds in seeds.items()}
+    return {n: cas.work_dates(cas.registry.by_name[n], list(ds)) if ds else [] for n, ds in seeds.items()}
 
 
 def _inherited(cas: Cascade, registry: Registry, spec: ProcessorSpec, changes: dict[str, Changes]
