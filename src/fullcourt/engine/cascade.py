@@ -145,13 +145,15 @@ class Cascade:
         did not succeed (failed, blocked, or skipped because of its upstream), plus the reloaded
         `seeds` dates it never ran at all (a day whose phase 2 failed never reached its
         descendants): records that did not exist may now be computed."""
-        return self.trace(spec, changes, since, seeds)[0]
+        return self.trace(spec, changes, since, seeds, carry=False)[0]
 
     def trace(self, spec: ProcessorSpec, changes: dict[str, Changes], since: date | None = None,
-              seeds: Sequence[date] = ()) -> tuple[dict[date, set[str] | None], dict[date, set[str]]]:
+              seeds: Sequence[date] = (), carry: bool = True
+              ) -> tuple[dict[date, set[str] | None], dict[date, set[str]]]:
         """(candidates, carried): `carried` holds, per date, every label the entity-local
         dependencies bring, including on dates that became whole (detect lists them there
-        too: they may name records that do not exist yet)."""
+        too: they may name records that do not exist yet). Without `carry`, `carried` may
+        leave out labels on whole dates (the candidates are the same)."""
         out: dict[date, set[str] | None] = {}
         carried: dict[date, set[str]] = {}
         if since is not None:
@@ -179,7 +181,8 @@ class Cascade:
                     carried.setdefault(d, set()).update(labels)
             if local and dep.window.kind != "same_date":
                 mentioned |= set(changed)
-        for d, labels in self._missing_mentions(spec, sorted(mentioned)).items():
+        whole = [] if carry else [d for d, labels in out.items() if labels is None]  # mentions add nothing there
+        for d, labels in self._missing_mentions(spec, sorted(mentioned), whole).items():
             _add(out, d, labels)
             carried.setdefault(d, set()).update(labels)
         return out, carried
@@ -225,16 +228,22 @@ class Cascade:
                 out.setdefault(x + timedelta(days=i), set()).add(e)
         return out
 
-    def _missing_mentions(self, spec: ProcessorSpec, xs: Sequence[date]) -> dict[date, set[str]]:
-        """Labels of `spec`'s stored records whose missing_game_dates name any of `xs`, per date."""
+    def _missing_mentions(self, spec: ProcessorSpec, xs: Sequence[date], skip: Sequence[date] = ()
+                          ) -> dict[date, set[str]]:
+        """Labels of `spec`'s stored records whose missing_game_dates name any of `xs`, per date
+        (dates in `skip` left out)."""
         out: dict[date, set[str]] = {}
         if not xs or not spec.label_column or not self.has_completeness(spec):
             return out
         dc = check_identifier(spec.date_column)
+        within, params = "", [min(xs), max(self.period_end(x) for x in xs), list(xs)]
+        if skip:
+            within = f" AND {dc} NOT IN (SELECT unnest(?::DATE[]))"
+            params.append(sorted(skip))
         rows = self.wh.con.execute(
             f"SELECT {dc}, {check_identifier(spec.label_column)}::VARCHAR FROM {check_identifier(spec.output_table)} "
-            f"WHERE {dc} > ? AND {dc} <= ? AND list_has_any({COMPLETENESS}.missing_game_dates, ?::DATE[])",
-            [min(xs), max(self.period_end(x) for x in xs), list(xs)]).fetchall()
+            f"WHERE {dc} > ? AND {dc} <= ? AND list_has_any({COMPLETENESS}.missing_game_dates, ?::DATE[]){within}",
+            params).fetchall()
         for d, e in rows:
             out.setdefault(d, set()).add(e)
         return out
