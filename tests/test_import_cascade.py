@@ -27,21 +27,28 @@ def build(db: Path, landing: Path, days: list[date]) -> None:
         assert report.to_dict()["processors"], phase
 
 
-def held_back_cascade(root: Path, fmt: str, bundle: Path, start: date, end: date, late: list[date],
-                      never_run: bool = False, **batches):
-    """Truth: the whole range imported and built. Gapped: built without `late`'s files (its
-    phase 2 fails there and its descendants skip; with `never_run` those dates are never run
-    at all, as after a failed daily run), then the late dates are imported, reloaded by phase 2
-    and cascaded. Returns (truth db, gapped db, detect, reprocess)."""
-    days = date_range(start, end)
-    truth, gapped = root / "truth", root / "gapped"
-    api.import_bundle(root / "truth.duckdb", truth, fmt, bundle, start, end)
-    build(root / "truth.duckdb", truth, days)
-    db = root / "cascade.duckdb"
-    edges = [start - timedelta(days=1), *sorted(late), end + timedelta(days=1)]
+def import_without(db: Path, landing: Path, fmt: str, bundle: Path, start: date, end: date,
+                   holes: list[date]) -> None:
+    """Import [start, end] except the dates of `holes` (one import per stretch between them)."""
+    edges = [start - timedelta(days=1), *sorted(holes), end + timedelta(days=1)]
     for lo, hi in zip(edges, edges[1:]):
         if lo + timedelta(days=1) <= hi - timedelta(days=1):
-            api.import_bundle(db, gapped, fmt, bundle, lo + timedelta(days=1), hi - timedelta(days=1))
+            api.import_bundle(db, landing, fmt, bundle, lo + timedelta(days=1), hi - timedelta(days=1))
+
+
+def held_back_cascade(root: Path, fmt: str, bundle: Path, start: date, end: date, late: list[date],
+                      never_run: bool = False, still_missing: tuple[date, ...] = (), **batches):
+    """Truth: the range imported (without `still_missing`) and built. Gapped: built without
+    `late`'s files either (its phase 2 fails there and its descendants skip; with `never_run`
+    those dates are never run at all, as after a failed daily run), then the late dates are
+    imported, reloaded by phase 2 and cascaded while `still_missing` stays missing. Returns
+    (truth db, gapped db, detect, reprocess)."""
+    days = date_range(start, end)
+    truth, gapped = root / "truth", root / "gapped"
+    import_without(root / "truth.duckdb", truth, fmt, bundle, start, end, list(still_missing))
+    build(root / "truth.duckdb", truth, days)
+    db = root / "cascade.duckdb"
+    import_without(db, gapped, fmt, bundle, start, end, [*late, *still_missing])
     assert not any((gapped / d.isoformat()).exists() for d in late)
     build(db, gapped, [d for d in days if not (never_run and d in late)])
     for d in late:
@@ -61,6 +68,25 @@ def test_real_boxscores_two_dates_late_cascade_equals_a_rebuild(tmp_path, never_
     truth, cascaded, detected, reprocessed = held_back_cascade(
         tmp_path, "nba-stats-boxscores", BOXSCORES, date(2021, 10, 19), date(2021, 11, 30), late, never_run,
         **batches)
+    check(truth, cascaded, detected, reprocessed)
+
+
+def test_a_cascade_with_another_gap_still_open_equals_a_rebuild_with_that_gap(tmp_path):
+    """One late day arrives while another stays missing: the cascade leaves the missing day's
+    descendants skipped, as a rebuild on the same data does (it does not compute them from
+    nothing)."""
+    truth, cascaded, detected, reprocessed = held_back_cascade(
+        tmp_path, "nba-stats-boxscores", BOXSCORES, date(2021, 10, 19), date(2021, 11, 30), [date(2021, 11, 10)],
+        still_missing=(date(2021, 11, 17),))
+    check(truth, cascaded, detected, reprocessed)
+    with api.open_warehouse(cascaded) as wh:
+        left = wh.con.execute(
+            "SELECT DISTINCT arg_max(status, started_at) FROM nba_reference.processor_run_history "
+            "WHERE data_date = '2021-11-17' AND phase = 'phase_3' GROUP BY processor_name").fetchall()
+    assert left == [("skipped",)]
+
+
+def check(truth, cascaded, detected, reprocessed) -> None:
     assert_equal_stores(truth, cascaded)
     recall, precision = recall_and_precision(detected, reprocessed)
     assert recall == 1.0 and 0 < precision <= 1

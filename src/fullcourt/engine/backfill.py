@@ -316,24 +316,32 @@ class Backfill:
 
     def _skips(self, spec: ProcessorSpec, dates: list[date], con: duckdb.DuckDBPyConnection
                ) -> dict[date, tuple[str, str]]:
-        """skip-deps: dates where a parent's latest run for the date did not succeed."""
-        parents = self.registry.upstream(spec)
-        if not parents:
-            return {}
-        table = check_identifier(self.wh.catalog.ledger_table)
-        rows = con.execute(
-            f"""SELECT processor_name, data_date, arg_max(status, started_at), arg_max(skip_reason, started_at)
-                FROM {table}
-                WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
-                GROUP BY 1, 2""",
-            [[p.name for p in parents], dates],
-        ).fetchall()
-        out: dict[date, tuple[str, str]] = {}
-        for name, d, status, reason in sorted(rows):
-            bad = status in ("failed", "blocked") or (status == "skipped" and (reason or "").startswith("upstream"))
-            if bad and d not in out:
-                out[d] = ("skipped", f"upstream {name} {status} for {d}")
-        return out
+        return upstream_skips(self.wh, self.registry, spec, dates, con)
+
+
+def upstream_skips(wh: Warehouse, registry: Registry, spec: ProcessorSpec, dates: Sequence[date],
+                   con: duckdb.DuckDBPyConnection | None = None) -> dict[date, tuple[str, str]]:
+    """skip-deps: the dates among `dates` where a parent's latest run for the date did not
+    succeed (failed, blocked, or skipped because of its own upstream), as run_processor presets
+    ("skipped", "upstream <parent> <status> for <date>"). Backfills and cascades share it, so a
+    cascade leaves a date whose upstream is still missing exactly as a rebuild would."""
+    parents = registry.upstream(spec)
+    if not parents or not dates:
+        return {}
+    table = check_identifier(wh.catalog.ledger_table)
+    rows = (con or wh.con).execute(
+        f"""SELECT processor_name, data_date, arg_max(status, started_at), arg_max(skip_reason, started_at)
+            FROM {table}
+            WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
+            GROUP BY 1, 2""",
+        [[p.name for p in parents], list(dates)],
+    ).fetchall()
+    out: dict[date, tuple[str, str]] = {}
+    for name, d, status, reason in sorted(rows):
+        bad = status in ("failed", "blocked") or (status == "skipped" and (reason or "").startswith("upstream"))
+        if bad and d not in out:
+            out[d] = ("skipped", f"upstream {name} {status} for {d}")
+    return out
 
 
 def status(wh: Warehouse, request: BackfillRequest) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import duckdb
 
+from fullcourt.engine.backfill import upstream_skips
 from fullcourt.engine.runner import RunOptions, run_processor, work_dates
 from fullcourt.engine.scope import COMPLETENESS, FLAG, flag_cleared_sql
 from fullcourt.engine.spec import ProcessorSpec, Registry, Window
@@ -128,6 +129,13 @@ class Cascade:
         end = wh.catalog.period_end
         self.period_end: Callable[[date], date] = end if end else (lambda d: d + timedelta(days=366))
         self._completeness: set[str] | None = None
+        # Ledger facts, read once for every processor (one query each instead of one per
+        # processor): a processor's own ledger rows are read before it runs, and only its own
+        # run changes them, so they stay valid for the cascade.
+        self._not_succeeded: dict[date, dict[str, list[date]]] = {}
+        self._ran: dict[tuple[date, ...], dict[str, set[date]]] = {}
+        self._history: dict[str, tuple[date, date]] | None = None
+        self._work: dict[str, dict[date, bool]] = {}  # work_dates_sql -> {date: has work}
 
     # -- candidate dates and labels ------------------------------------------------------
 
@@ -138,13 +146,15 @@ class Cascade:
         did not succeed (failed, blocked, or skipped because of its upstream), plus the reloaded
         `seeds` dates it never ran at all (a day whose phase 2 failed never reached its
         descendants): records that did not exist may now be computed."""
-        return self.trace(spec, changes, since, seeds)[0]
+        return self.trace(spec, changes, since, seeds, carry=False)[0]
 
     def trace(self, spec: ProcessorSpec, changes: dict[str, Changes], since: date | None = None,
-              seeds: Sequence[date] = ()) -> tuple[dict[date, set[str] | None], dict[date, set[str]]]:
+              seeds: Sequence[date] = (), carry: bool = True
+              ) -> tuple[dict[date, set[str] | None], dict[date, set[str]]]:
         """(candidates, carried): `carried` holds, per date, every label the entity-local
         dependencies bring, including on dates that became whole (detect lists them there
-        too: they may name records that do not exist yet)."""
+        too: they may name records that do not exist yet). Without `carry`, `carried` may
+        leave out labels on whole dates (the candidates are the same)."""
         out: dict[date, set[str] | None] = {}
         carried: dict[date, set[str]] = {}
         if since is not None:
@@ -172,7 +182,8 @@ class Cascade:
                     carried.setdefault(d, set()).update(labels)
             if local and dep.window.kind != "same_date":
                 mentioned |= set(changed)
-        for d, labels in self._missing_mentions(spec, sorted(mentioned)).items():
+        whole = [] if carry else [d for d, labels in out.items() if labels is None]  # mentions add nothing there
+        for d, labels in self._missing_mentions(spec, sorted(mentioned), whole).items():
             _add(out, d, labels)
             carried.setdefault(d, set()).update(labels)
         return out, carried
@@ -218,16 +229,22 @@ class Cascade:
                 out.setdefault(x + timedelta(days=i), set()).add(e)
         return out
 
-    def _missing_mentions(self, spec: ProcessorSpec, xs: Sequence[date]) -> dict[date, set[str]]:
-        """Labels of `spec`'s stored records whose missing_game_dates name any of `xs`, per date."""
+    def _missing_mentions(self, spec: ProcessorSpec, xs: Sequence[date], skip: Sequence[date] = ()
+                          ) -> dict[date, set[str]]:
+        """Labels of `spec`'s stored records whose missing_game_dates name any of `xs`, per date
+        (dates in `skip` left out)."""
         out: dict[date, set[str]] = {}
         if not xs or not spec.label_column or not self.has_completeness(spec):
             return out
         dc = check_identifier(spec.date_column)
+        within, params = "", [min(xs), max(self.period_end(x) for x in xs), list(xs)]
+        if skip:
+            within = f" AND {dc} NOT IN (SELECT unnest(?::DATE[]))"
+            params.append(sorted(skip))
         rows = self.wh.con.execute(
             f"SELECT {dc}, {check_identifier(spec.label_column)}::VARCHAR FROM {check_identifier(spec.output_table)} "
-            f"WHERE {dc} > ? AND {dc} <= ? AND list_has_any({COMPLETENESS}.missing_game_dates, ?::DATE[])",
-            [min(xs), max(self.period_end(x) for x in xs), list(xs)]).fetchall()
+            f"WHERE {dc} > ? AND {dc} <= ? AND list_has_any({COMPLETENESS}.missing_game_dates, ?::DATE[]){within}",
+            params).fetchall()
         for d, e in rows:
             out.setdefault(d, set()).add(e)
         return out
@@ -260,38 +277,64 @@ class Cascade:
         return out
 
     def not_succeeded(self, spec: ProcessorSpec, since: date) -> list[date]:
-        table = check_identifier(self.wh.catalog.ledger_table)
-        rows = self.wh.con.execute(
-            f"""SELECT data_date FROM (
-                    SELECT data_date, arg_max(status, started_at) AS st, arg_max(skip_reason, started_at) AS why
-                    FROM {table} WHERE processor_name = ? AND data_date >= ? GROUP BY 1)
-                WHERE st IN ('failed', 'blocked') OR (st = 'skipped' AND why LIKE 'upstream%')""",
-            [spec.name, since]).fetchall()
-        return sorted(r[0] for r in rows)
+        """Dates from `since` on where `spec`'s latest run failed, was blocked, or was skipped
+        because of its upstream (read for every processor at the first call)."""
+        if since not in self._not_succeeded:
+            table = check_identifier(self.wh.catalog.ledger_table)
+            found: dict[str, list[date]] = {}
+            for name, d in self.wh.con.execute(
+                f"""SELECT processor_name, data_date FROM (
+                        SELECT processor_name, data_date, arg_max(status, started_at) AS st,
+                               arg_max(skip_reason, started_at) AS why
+                        FROM {table} WHERE data_date >= ? GROUP BY 1, 2)
+                    WHERE st IN ('failed', 'blocked') OR (st = 'skipped' AND why LIKE 'upstream%')
+                    ORDER BY 1, 2""", [since]).fetchall():
+                found.setdefault(name, []).append(d)
+            self._not_succeeded[since] = found
+        return list(self._not_succeeded[since].get(spec.name, []))
 
     def never_ran(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` with no ledger row at all for `spec`."""
         if not dates:
             return []
-        table = check_identifier(self.wh.catalog.ledger_table)
-        ran = {r[0] for r in self.wh.con.execute(
-            f"SELECT DISTINCT data_date FROM {table} WHERE processor_name = ? AND data_date IN (SELECT unnest(?::DATE[]))",
-            [spec.name, sorted(set(dates))]).fetchall()}
-        return sorted(set(dates) - ran)
+        key = tuple(sorted(set(dates)))
+        if key not in self._ran:
+            table = check_identifier(self.wh.catalog.ledger_table)
+            ran: dict[str, set[date]] = {}
+            for name, d in self.wh.con.execute(
+                    f"SELECT DISTINCT processor_name, data_date FROM {table} "
+                    "WHERE data_date IN (SELECT unnest(?::DATE[]))", [list(key)]).fetchall():
+                ran.setdefault(name, set()).add(d)
+            self._ran[key] = ran
+        return sorted(set(key) - self._ran[key].get(spec.name, set()))
 
     def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` inside `spec`'s computed history (between the first and last
-        dates its ledger has): a cascade updates and fills history, it does not extend it."""
+        dates its ledger has) on which it has work: a cascade updates and fills history, it
+        does not extend it."""
         if not dates:
             return []
-        table = check_identifier(self.wh.catalog.ledger_table)
-        lo, hi = self.wh.con.execute(
-            f"SELECT min(data_date), max(data_date) FROM {table} WHERE processor_name = ?", [spec.name]
-        ).fetchall()[0]
-        if lo is None:
+        if self._history is None:
+            table = check_identifier(self.wh.catalog.ledger_table)
+            self._history = {name: (lo, hi) for name, lo, hi in self.wh.con.execute(
+                f"SELECT processor_name, min(data_date), max(data_date) FROM {table} GROUP BY 1").fetchall()}
+        if spec.name not in self._history:
             return []
+        lo, hi = self._history[spec.name]
         inside = sorted(d for d in set(dates) if lo <= d <= hi)
-        return work_dates(self.wh.con, spec, inside) if inside else []
+        return self.work_dates(spec, inside)
+
+    def work_dates(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
+        """runner.work_dates, remembered per work_dates_sql: processors sharing one (game dates)
+        query it once per new dates."""
+        if not spec.work_dates_sql:
+            return sorted(set(dates))
+        known = self._work.setdefault(spec.work_dates_sql, {})
+        new = sorted(set(dates) - set(known))
+        if new:
+            has = set(work_dates(self.wh.con, spec, new))
+            known.update((d, d in has) for d in new)
+        return sorted(d for d in set(dates) if known[d])
 
     def downstream_of(self, seeds: Iterable[ProcessorSpec]) -> list[ProcessorSpec]:
         """The processors below the seeds, in DAG order; the seeds themselves were reloaded."""
@@ -326,7 +369,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     stay serial). Runs are recorded with triggered_by='cascade'."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
-    seeds = _with_work(wh, registry, seeds)
+    seeds = _with_work(cas, seeds)
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {n: {d: ALL for d in ds} for n, ds in seeds.items()}
     result = CascadeResult(sorted({d for ds in seeds.values() for d in ds}))
@@ -353,8 +396,11 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             def hook(con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[Any], clear=clear) -> None:
                 if clear and any(r.status == "success" for r in rows):
                     con.execute(*clear)
+            # a date whose upstream still did not succeed (another gap still open) is skipped,
+            # exactly as a rebuild's skip-deps backfill leaves it
+            skips = upstream_skips(wh, registry, spec, dates)
             change.recomputed, change.changed = _run_batches(
-                wh, spec, dates, options, params, scope, hook, batch_size, parallel_dates)
+                wh, spec, dates, options, params, scope, hook, batch_size, parallel_dates, skips)
             if change.changed:
                 changes[spec.name] = {d: set(es) for d, es in change.changed.items()}
         elif clear:
@@ -390,14 +436,18 @@ def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dat
 
 def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], options: RunOptions,
                  params: dict[str, Any], scope: dict[date, set[str]], hook: Callable[..., None],
-                 batch_size: int | None, parallel_dates: int) -> tuple[int, dict[date, set[str]]]:
-    """Run `spec` over `dates` in batches (see reprocess); returns (records recomputed, changed labels)."""
+                 batch_size: int | None, parallel_dates: int, skips: dict[date, tuple[str, str]]
+                 ) -> tuple[int, dict[date, set[str]]]:
+    """Run `spec` over `dates` in batches (see reprocess); `skips` are recorded, not computed.
+    Returns (records recomputed, changed labels)."""
     size = batch_size or len(dates)
     batches = [list(dates[i:i + size]) for i in range(0, len(dates), size)]
 
     def one(batch: list[date], con: duckdb.DuckDBPyConnection | None) -> Any:
         part = {d: scope[d] for d in batch if d in scope}
-        return run_processor(wh, spec, batch, options, dict(params), con, scope=part, on_commit=hook)
+        preset = {d: skips[d] for d in batch if d in skips}
+        return run_processor(wh, spec, batch, options, dict(params), con, preset=preset or None, scope=part,
+                             on_commit=hook)
 
     if parallel_dates > 1 and len(batches) > 1:
         cursors = [wh.con.cursor() for _ in range(min(parallel_dates, len(batches)))]
@@ -443,7 +493,7 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
     upstream data carries; on a restricted date its labels and its tracked failures."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
-    seeds = _with_work(wh, registry, seeds)
+    seeds = _with_work(cas, seeds)
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {}
     if not any(seeds.values()):
@@ -474,9 +524,9 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
     return result
 
 
-def _with_work(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) -> dict[str, list[date]]:
+def _with_work(cas: Cascade, seeds: dict[str, Sequence[date]]) -> dict[str, list[date]]:
     """The seeds restricted to the dates each seed processor has work on (e.g. game dates)."""
-    return {n: work_dates(wh.con, registry.by_name[n], list(ds)) if ds else [] for n, ds in seeds.items()}
+    return {n: cas.work_dates(cas.registry.by_name[n], list(ds)) if ds else [] for n, ds in seeds.items()}
 
 
 def _inherited(cas: Cascade, registry: Registry, spec: ProcessorSpec, changes: dict[str, Changes]

@@ -85,6 +85,8 @@ PCF_N = 10
 USAGE_SHORT_N = 3
 TEAM_N = 10
 PDC_SEASON_N = 100
+PDC_RECENT_N = 10
+"""PDC's longest window besides the season's (last 10): the appearances it aggregates row by row."""
 PDC_MIN = 5
 REST_LOOKBACK_DAYS = 15
 FEATURE_VERSION = "v2_1.0"
@@ -211,19 +213,17 @@ PDC_SQL = f"""
 WITH {RUN_DATES_CTE},
 {CONTEXT_CTE},
 {player_window_ctes('p', PGS, PDC_SEASON_N, keep=', u.points, u.minutes, u.usage_rate, u.ts_pct, u.ftm',
-                    persons=CONTEXT_PERSONS)},
+                    depth=PDC_RECENT_N, persons=CONTEXT_PERSONS, sums=('points',))},
 agg AS (
     SELECT d, person_id,
            avg(points) FILTER (WHERE rn <= 5) AS points_l5,
            avg(points) FILTER (WHERE rn <= 10) AS points_l10,
-           avg(points) AS points_season,
            CASE WHEN count(points) FILTER (WHERE rn <= 10) >= 2 THEN sqrt(greatest(0.0, (sum(points * points) FILTER (WHERE rn <= 10) - sum(points) FILTER (WHERE rn <= 10)::DOUBLE * sum(points) FILTER (WHERE rn <= 10) / count(points) FILTER (WHERE rn <= 10)) / (count(points) FILTER (WHERE rn <= 10) - 1))) END AS points_sd_l10,
            avg(minutes::DECIMAL(18, 6)) FILTER (WHERE rn <= 5) AS minutes_l5,
            avg(minutes::DECIMAL(18, 6)) FILTER (WHERE rn <= 10) AS minutes_l10,
            avg(usage_rate::DECIMAL(18, 6)) FILTER (WHERE rn <= 10) AS usage_l10,
            avg(ts_pct::DECIMAL(18, 6)) FILTER (WHERE rn <= 10) AS ts_l10,
-           sum(ftm) FILTER (WHERE rn <= 10)::DOUBLE / nullif(sum(points) FILTER (WHERE rn <= 10), 0) AS ft_share_l10,
-           count(*) AS games
+           sum(ftm) FILTER (WHERE rn <= 10)::DOUBLE / nullif(sum(points) FILTER (WHERE rn <= 10), 0) AS ft_share_l10
     FROM p_app GROUP BY d, person_id
 ),
 {_team_games_cte('tg')},
@@ -238,14 +238,14 @@ rows AS (
     SELECT c.d AS cache_date, c.person_id, c.player_lookup, c.player_name, c.team_abbr, c.season,
            {_r6('a.points_l5')} AS points_avg_last_5,
            {_r6('a.points_l10')} AS points_avg_last_10,
-           {_r6('a.points_season')} AS points_avg_season,
+           {_r6('w.sum_points::DOUBLE / nullif(w.cnt_points, 0)')} AS points_avg_season,
            {_r6('a.points_sd_l10')} AS points_std_last_10,
            {_r6('a.minutes_l5')} AS minutes_avg_last_5,
            {_r6('a.minutes_l10')} AS minutes_avg_last_10,
            {_r6('a.usage_l10')} AS usage_avg_last_10,
            {_r6('a.ts_l10')} AS ts_pct_avg_last_10,
            {_r6('a.ft_share_l10')} AS ft_points_share_last_10,
-           coalesce(a.games, 0)::INTEGER AS games_played_season,
+           coalesce(w.games_found, 0)::INTEGER AS games_played_season,
            {_r6('t.pace_l10')} AS team_pace_last_10,
            {_r6('t.off_rating_l10')} AS team_off_rating_last_10,
            {_r6('t.win_pct')} AS team_win_pct_season,
@@ -254,6 +254,7 @@ rows AS (
            {_window_meta('m')}
     FROM ctx c
     LEFT JOIN agg a ON a.d = c.d AND a.person_id = c.person_id
+    LEFT JOIN p_win w ON w.d = c.d AND w.person_id = c.person_id
     LEFT JOIN team t ON t.d = c.d AND t.team_abbr = c.team_abbr
     LEFT JOIN {PSZA} s ON s.analysis_date = c.d AND s.person_id = c.person_id
     LEFT JOIN {PCF} f ON f.game_date = c.d AND f.person_id = c.person_id

@@ -20,6 +20,7 @@ code, never from user input.
 """
 from __future__ import annotations
 
+from fullcourt.engine.warehouse import check_identifier
 from fullcourt.nba.calendar import season_label_sql
 
 RUN_DATES_CTE = f"""
@@ -45,12 +46,14 @@ def absent_games_cte(name: str, upstream: str) -> str:
 
 
 def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth: int | None = None,
-                       persons: str | None = None, restricted: bool = True) -> str:
+                       persons: str | None = None, sums: tuple[str, ...] = (), restricted: bool = True) -> str:
     """CTEs for a player's last-`n`-appearances window over `upstream` (player_game_summary).
 
     Produces `{prefix}_app` (his appearances before d in season, rn = 1 for the latest, the
-    `depth` most recent ones; default `n`), `{prefix}_win` (one row per (d, person_id):
-    games_found, contributing dates, span_start), `{prefix}_absent`, `{prefix}_missing`
+    `depth` most recent ones; default `n`, may be less than `n`), `{prefix}_win` (one row per
+    (d, person_id): games_found, contributing dates, span_start, and for each column c of
+    `sums` sum_c and cnt_c, the sum and count of its non-NULL values over the last-`n` window),
+    `{prefix}_absent`, `{prefix}_missing`
     (d, person_id, missing_game_dates) and `{prefix}_meta` (d, person_id, completeness fields).
     `keep` adds columns of upstream to `{prefix}_app` (comma-led list, e.g. ", u.points").
     `persons`: a query of (d, person_id) pairs limiting the windows computed (e.g. the context
@@ -61,13 +64,23 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
 
     The window is found without joining every date to every earlier appearance: appearances
     are numbered once per season (seq), an ASOF join gives each (d, player) the number k of
-    his appearances before d, and the window is seq in (k - depth, k]. His team at an absent
+    his appearances before d, and the window is seq in (k - n, k]. `{prefix}_win` needs no
+    rows per appearance: its dates are a slice of the season's list of his game dates, its
+    sums differences of running sums (`sums`), so a long window (PDC's season, n = 100) costs
+    one row per (d, player); `{prefix}_app` holds the `depth` latest. His team at an absent
     game is found once per (player, absent game), by an ASOF join to his latest appearance on
     or before it, not per (d, player) (that was 5 s of PDC on a season with 44 absent games).
     """
     p = prefix
-    depth = max(depth or n, n)
+    depth = depth or n
     keep_s = keep.replace("u.", "s.")
+    for c in sums:
+        check_identifier(c)
+    running = "".join(f", sum(u.{c}) OVER w AS cum_{c}, count(u.{c}) OVER w AS cnc_{c}" for c in sums)
+    at_k = "".join(f", s.cum_{c}, s.cnc_{c}" for c in sums)
+    window_sums = "".join(
+        f", k.cum_{c} - coalesce(s0.cum_{c}, 0) AS sum_{c}, k.cnc_{c} - coalesce(s0.cnc_{c}, 0) AS cnt_{c}"
+        for c in sums)
     only = (f"(rd.d, pp.person_id) IN ({persons})" if persons else
             f"rd.d NOT IN (SELECT d FROM run_labels) OR (rd.d, pp.person_id) IN "
             f"(SELECT l.d, s.person_id FROM run_labels l JOIN {p}_seq s ON s.player_lookup = l.label)"
@@ -75,17 +88,19 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     return f"""
 {p}_seq AS MATERIALIZED (
     SELECT u.season, u.person_id, u.player_lookup, u.player_name, u.team_abbr, u.game_date, u.game_id {keep},
-           row_number() OVER (PARTITION BY u.season, u.person_id ORDER BY u.game_date, u.game_id) AS seq
+           row_number() OVER w AS seq {running}
     FROM {upstream} u
     WHERE u.season IN (SELECT DISTINCT season FROM rd) AND u.game_date < (SELECT max(d) FROM rd)
+    WINDOW w AS (PARTITION BY u.season, u.person_id ORDER BY u.game_date, u.game_id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 {p}_pairs AS (
     SELECT rd.d, rd.season, rd.season_start, pp.person_id
     FROM rd JOIN (SELECT DISTINCT season, person_id FROM {p}_seq) pp ON pp.season = rd.season
     WHERE {only}
 ),
-{p}_k AS (
-    SELECT pr.d, pr.season, pr.season_start, pr.person_id, s.seq AS k
+{p}_k AS MATERIALIZED (
+    SELECT pr.d, pr.season, pr.season_start, pr.person_id, s.seq AS k {at_k}
     FROM {p}_pairs pr ASOF JOIN {p}_seq s
       ON s.season = pr.season AND s.person_id = pr.person_id AND pr.d > s.game_date
 ),
@@ -93,15 +108,19 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     SELECT k.d, k.season, k.season_start, s.person_id, s.player_lookup, s.player_name, s.team_abbr,
            s.game_date, s.game_id {keep_s}, k.k - s.seq + 1 AS rn
     FROM {p}_k k JOIN {p}_seq s
-      ON s.season = k.season AND s.person_id = k.person_id AND s.seq BETWEEN k.k - {depth} + 1 AND k.k
+      ON s.season = k.season AND s.person_id = k.person_id AND s.seq BETWEEN k.k - {int(depth)} + 1 AND k.k
+),
+{p}_dates AS (
+    SELECT season, person_id, list(game_date ORDER BY seq) AS dates FROM {p}_seq GROUP BY season, person_id
 ),
 {p}_win AS (
-    SELECT d, season, person_id,
-           count(*) FILTER (WHERE rn <= {n}) AS games_found,
-           list(game_date ORDER BY game_date) FILTER (WHERE rn <= {n}) AS contributing_game_dates,
-           CASE WHEN count(*) FILTER (WHERE rn <= {n}) >= {n}
-                THEN min(game_date) FILTER (WHERE rn <= {n}) ELSE any_value(season_start) END AS span_start
-    FROM {p}_app GROUP BY d, season, person_id
+    SELECT k.d, k.season, k.person_id,
+           least(k.k, {int(n)}) AS games_found,
+           list_slice(g.dates, greatest(k.k - {int(n)} + 1, 1), k.k) AS contributing_game_dates,
+           CASE WHEN k.k >= {int(n)} THEN g.dates[k.k - {int(n)} + 1] ELSE k.season_start END AS span_start
+           {window_sums}
+    FROM {p}_k k JOIN {p}_dates g ON g.season = k.season AND g.person_id = k.person_id
+    {f"LEFT JOIN {p}_seq s0 ON s0.season = k.season AND s0.person_id = k.person_id AND s0.seq = k.k - {int(n)}" if sums else ""}
 ),
 {absent_games_cte(f'{p}_absent', upstream)},
 {p}_team_at AS (
