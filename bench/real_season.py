@@ -18,18 +18,9 @@ from pathlib import Path
 from fullcourt import api
 from fullcourt.dates import date_range
 from fullcourt.nba.calendar import season_by_label
+from season import PSZA_CURVE_SQL  # bench/season.py (this folder is on sys.path when run as a script)
 
 BUNDLE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "nba-shotchart"
-PSZA_CURVE_SQL = """
-WITH f AS (SELECT analysis_date, count(*) AS n FROM nba_processing.precompute_failures
-           WHERE processor_name = 'PlayerShotZoneAnalysisProcessor' GROUP BY 1),
-     s AS (SELECT analysis_date, count(*) AS n FROM nba_precompute.player_shot_zone_analysis GROUP BY 1)
-SELECT (analysis_date - ?::DATE) // 7 + 1 AS week,
-       round(100.0 * sum(coalesce(f.n, 0)) / sum(coalesce(f.n, 0) + coalesce(s.n, 0)), 1) AS failure_pct
-FROM f FULL JOIN s USING (analysis_date)
-WHERE analysis_date BETWEEN ? AND ?
-GROUP BY 1 ORDER BY 1
-"""
 
 
 def run(path: Path, work: Path) -> dict:

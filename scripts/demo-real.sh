@@ -12,12 +12,8 @@ export FULLCOURT_DB="$OUT/fullcourt.duckdb" FULLCOURT_LANDING="$OUT/landing"
 OPENING=2022-10-18 HISTORY_END=2023-01-15 OUTAGE=2023-01-16 NEXT=2023-01-17 SEASON_END=2023-04-09
 LAST_MONTH=2023-03-10
 
-step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; }
-expect() {  # expect CODE command...: run it, fail the demo if the exit code differs
-  local want=$1; shift
-  "$@"; local got=$?
-  if [ "$got" -ne "$want" ]; then echo "demo-real: '$*' exited $got, expected $want" >&2; exit 1; fi
-}
+DEMO=demo-real
+source "$(dirname "$0")/lib.sh"
 if [ ! -d "$BUNDLE" ]; then
   echo "demo-real: the real bundle is not at $BUNDLE; set FULLCOURT_REAL_BUNDLE to its folder" >&2; exit 2
 fi
@@ -56,22 +52,7 @@ tail -n 3 "$OUT/verify-before.txt"
 step "The late day is imported" fullcourt import --format nba-shotchart --path "$BUNDLE" --start-date $OUTAGE --end-date $OUTAGE
 expect 0 fullcourt import --format nba-shotchart --path "$BUNDLE" --start-date $OUTAGE --end-date $OUTAGE --json > "$OUT/import-late.json"
 
-step "Backfill it and cascade: recompute exactly the records it changes" \
-  fullcourt backfill --phase 2 --dates $OUTAGE --cascade
-expect 0 fullcourt backfill --phase 2 --dates $OUTAGE --cascade
-
-step "Close the incident" fullcourt cascade close --start-date $OUTAGE --end-date $SEASON_END --report-dir $OUT/reports
-expect 0 fullcourt cascade close --start-date $OUTAGE --end-date $SEASON_END --report-dir $OUT/reports
-
-step "Verification: every record after the outage is complete (exit 0)" \
-  fullcourt completeness verify --start-date $NEXT --end-date $SEASON_END --expect-complete
-expect 0 fullcourt completeness verify --start-date $NEXT --end-date $SEASON_END --expect-complete
-
-step "The blocked daily run now succeeds" fullcourt run --date $NEXT
-expect 0 fullcourt run --date $NEXT
-
-step "No scheduled game of the season is missing" fullcourt gaps --start-date $OPENING --end-date $SEASON_END
-expect 0 fullcourt gaps --start-date $OPENING --end-date $SEASON_END
+recover $OPENING $OUTAGE $NEXT $SEASON_END $OUT/reports
 
 step "Coverage: every expected entity is a record or a tracked failure" \
   fullcourt validate coverage --start-date $OPENING --end-date $SEASON_END --reconcile

@@ -9,12 +9,8 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 export FULLCOURT_DB="$OUT/fullcourt.duckdb" FULLCOURT_LANDING="$OUT/landing"
 OPENING=2021-10-19 HISTORY_END=2021-11-16 OUTAGE=2021-11-17 NEXT=2021-11-18 MONTH_END=2021-11-30
 
-step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; }
-expect() {  # expect CODE command...: run it, fail the demo if the exit code differs
-  local want=$1; shift
-  "$@"; local got=$?
-  if [ "$got" -ne "$want" ]; then echo "demo: '$*' exited $got, expected $want" >&2; exit 1; fi
-}
+DEMO=demo
+source "$(dirname "$0")/lib.sh"
 
 step "Phase 1: scrape the season's first six weeks; the scraper is down on $OUTAGE" \
   fullcourt scrape --start-date $OPENING --end-date $MONTH_END --fail-dates $OUTAGE
@@ -47,22 +43,6 @@ expect 1 fullcourt completeness verify --start-date $NEXT --end-date $MONTH_END 
 step "The late day arrives" fullcourt scrape --start-date $OUTAGE --end-date $OUTAGE
 expect 0 fullcourt scrape --start-date $OUTAGE --end-date $OUTAGE
 
-step "Backfill it and cascade: detect every record it changes, recompute only those (early cutoff)" \
-  fullcourt backfill --phase 2 --dates $OUTAGE --cascade
-expect 0 fullcourt backfill --phase 2 --dates $OUTAGE --cascade
-
-step "Close the incident: clear the flags, write the report" \
-  fullcourt cascade close --start-date $OUTAGE --end-date $MONTH_END --report-dir $OUT/reports
-expect 0 fullcourt cascade close --start-date $OUTAGE --end-date $MONTH_END --report-dir $OUT/reports
-
-step "Verification: every record after the outage is complete (exit 0)" \
-  fullcourt completeness verify --start-date $NEXT --end-date $MONTH_END --expect-complete
-expect 0 fullcourt completeness verify --start-date $NEXT --end-date $MONTH_END --expect-complete
-
-step "And the daily run that was blocked now succeeds (exit 0)" fullcourt run --date $NEXT
-expect 0 fullcourt run --date $NEXT
-
-step "No scheduled game is missing any more" fullcourt gaps --start-date $OPENING --end-date $MONTH_END
-expect 0 fullcourt gaps --start-date $OPENING --end-date $MONTH_END
+recover $OPENING $OUTAGE $NEXT $MONTH_END $OUT/reports
 
 printf '\n\033[1mDemo finished:\033[0m the outage on %s was caught, blocked, cascaded and verified.\n' "$OUTAGE"

@@ -30,3 +30,15 @@ def require(*bundles: Path | None) -> None:
     """Skip the calling test module when a bundle it needs is missing."""
     if any(b is None for b in bundles):
         pytest.skip("a real-data bundle is not on this machine (set FULLCOURT_REAL_DATA)", allow_module_level=True)
+
+
+def build_box_store(root: Path, start, end) -> Path:
+    """A store of the box-score bundle's game dates in [start, end], built through phase 4."""
+    from fullcourt import api
+    from fullcourt.dates import date_range
+
+    db, landing = root / "box.duckdb", root / "landing"
+    api.import_bundle(db, landing, "nba-stats-boxscores", BOXSCORES, start, end)
+    for phase in (2, 3, 4):
+        api.backfill(db, landing, date_range(start, end), phase=phase, skip_preflight=True)
+    return db

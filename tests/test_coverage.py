@@ -15,9 +15,8 @@ from typer.testing import CliRunner
 
 from fullcourt import api
 from fullcourt.cli import app
-from fullcourt.dates import date_range
 
-from realdata import BOXSCORES, require  # noqa: E402
+from realdata import BOXSCORES, build_box_store, require  # noqa: E402
 
 require(BOXSCORES)
 REAL = BOXSCORES
@@ -28,12 +27,7 @@ TDZA = "TeamDefenseZoneAnalysisProcessor"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("coverage")
-    db, landing = root / "c.duckdb", root / "landing"
-    api.import_bundle(db, landing, "nba-stats-boxscores", REAL, START, END)
-    for phase in (2, 3, 4):
-        api.backfill(db, landing, date_range(START, END), phase=phase, skip_preflight=True)
-    return db
+    return build_box_store(tmp_path_factory.mktemp("coverage"), START, END)
 
 
 def appeared_before(d: date) -> set[int]:

@@ -14,9 +14,8 @@ from datetime import date
 import pytest
 
 from fullcourt import api
-from fullcourt.dates import date_range
 
-from realdata import BOXSCORES, require  # noqa: E402
+from realdata import BOXSCORES, build_box_store, require  # noqa: E402
 
 require(BOXSCORES)
 REAL = BOXSCORES
@@ -30,12 +29,7 @@ def r6(x: float | None) -> float | None:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("twozone")
-    db, landing = root / "z.duckdb", root / "landing"
-    api.import_bundle(db, landing, "nba-stats-boxscores", REAL, START, END)
-    for phase in (2, 3, 4):
-        api.backfill(db, landing, date_range(START, END), phase=phase, skip_preflight=True)
-    return db
+    return build_box_store(tmp_path_factory.mktemp("twozone"), START, END)
 
 
 @pytest.fixture(scope="module")

@@ -277,6 +277,8 @@ def status(db: str | Path | None, start: date, end: date) -> StatusResult:
             """,
             [start, end],
         ).fetchall()
+    from fullcourt.nba.predict import COORDINATOR
+
     order = [s.name for s in registry().order]
     out = [
         StatusRow(d, p, ph, st, rc, rf, dur, sr, json.loads(err) if err else [])
@@ -286,7 +288,7 @@ def status(db: str | Path | None, start: date, end: date) -> StatusResult:
     present = [p for p in order if any(r.processor == p for r in out)]
     present += sorted({r.processor for r in out} - set(order))  # e.g. phase 5's PredictionCoordinator
     short = {s.name: (min(s.aliases, key=len) if s.aliases else s.name) for s in registry().order}
-    short["PredictionCoordinator"] = "predict"
+    short[COORDINATOR] = "predict"
     return StatusResult(start, end, present, out, short)
 
 

@@ -12,9 +12,10 @@ MISMATCH).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Sequence
 
+from fullcourt.dates import date_range
 from fullcourt.engine.runner import set_run_dates, work_dates
 from fullcourt.engine.spec import ProcessorSpec
 from fullcourt.engine.warehouse import Warehouse, check_identifier
@@ -109,8 +110,7 @@ def coverage(wh: Warehouse, specs: Sequence[ProcessorSpec], start: date, end: da
                 FROM {ledger} WHERE processor_name = ? AND data_date BETWEEN ? AND ? GROUP BY 1""",
             [spec.name, start, end]).fetchall()
         status = {d: st for d, st, _, _ in latest}
-        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-        check = [d for d in work_dates(con, spec, days) if not (spec.skip_reason and spec.skip_reason(d))]
+        check = [d for d in work_dates(con, spec, date_range(start, end)) if not (spec.skip_reason and spec.skip_reason(d))]
         cov = ProcessorCoverage(spec.name, dates=len(check))
         cov.not_succeeded = {d: status.get(d, "never run") for d in check if status.get(d) != "success"}
         result.processors.append(cov)

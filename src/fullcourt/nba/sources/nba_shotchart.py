@@ -12,7 +12,7 @@ team_game_logs*.csv(.gz) (nba_api team game logs). A season is put together so:
   the defending team is the game's other team;
 - per player and game: FGM/FGA/3PM/3PA counted from the shots; minutes (whole), points,
   rebounds, assists, steals, blocks, turnovers, plus-minus from the player logs;
-  FTM = PTS − 2·FGM − 3PM; FTA = FTM / FT% when FT% > 0, 0 when FT% is blank, and when FT%
+  FTM = PTS − 2·FGM − 3PM; FTA = FTM / FT% when FT% > 0, = FTM when FT% is blank, and when FT%
   is 0 (FTM 0, FTA unknown) the team's FTA minus the rest of the team's, exact when one player
   of the team-game is in that case, else split evenly (estimated, counted);
 - offensive/defensive rebounds and personal fouls per player are not in the bundle: the box
@@ -316,11 +316,10 @@ def _players(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
            FROM pf JOIN imp_names n USING (person_id) LEFT JOIN unk u USING (game_id, person_id)"""
     )
     rows = dict(con.execute("SELECT fta_source, count(*) FROM imp_players GROUP BY 1").fetchall())
-    report.derived["FGM/FGA/3PM/3PA counted from the shots (player-games)"] = con.execute(
-        "SELECT count(*) FROM imp_players").fetchone()[0]
-    report.derived["FTM = PTS - 2*FGM - 3PM (player-games)"] = con.execute(
-        "SELECT count(*) FROM imp_players").fetchone()[0]
-    report.derived["FTA = FTM / FT% (or 0 with FT% blank)"] = rows.get("ft_pct", 0)
+    player_games = sum(rows.values())
+    report.derived["FGM/FGA/3PM/3PA counted from the shots (player-games)"] = player_games
+    report.derived["FTM = PTS - 2*FGM - 3PM (player-games)"] = player_games
+    report.derived["FTA = FTM / FT% (= FTM when FT% is blank)"] = rows.get("ft_pct", 0)
     report.derived["FTA = team FTA minus the rest of the team (exact)"] = rows.get("team_exact", 0)
     report.derived["FTA estimated: team remainder split among several FT% = 0 players"] = rows.get("team_split", 0)
     report.derived["played rows with MIN 0 (under 30 s; not appearances)"] = con.execute(
@@ -331,10 +330,14 @@ def _players(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
     report.disagreements["games with player-log rows but no shots"] = con.execute(
         "SELECT count(DISTINCT game_id) FROM imp_players WHERE game_id NOT IN (SELECT game_id FROM imp_shots)"
     ).fetchone()[0]
-    for label, col in (("FGA", "fga"), ("FTM", "ftm"), ("FTA", "fta"), ("points", "points"), ("rebounds", "reb")):
-        report.disagreements[f"team-log {label} vs the sum of its players (team-games)"] = con.execute(
-            f"""SELECT count(*) FROM imp_teams t JOIN (SELECT game_id, team_abbr, sum({col}) AS s FROM imp_players
-                GROUP BY ALL) p USING (game_id, team_abbr) WHERE p.s IS DISTINCT FROM t.{col}""").fetchone()[0]
+    compared = {"FGA": "fga", "FTM": "ftm", "FTA": "fta", "points": "points", "rebounds": "reb"}
+    sums = ", ".join(f"sum({c}) AS s_{c}" for c in compared.values())
+    differ = nbacom.count_where(
+        con, f"(SELECT t.*, {', '.join('p.s_' + c for c in compared.values())} FROM imp_teams t JOIN "
+             f"(SELECT game_id, team_abbr, {sums} FROM imp_players GROUP BY ALL) p USING (game_id, team_abbr))",
+        {label: f"s_{c} IS DISTINCT FROM {c}" for label, c in compared.items()})
+    for label, n in differ.items():
+        report.disagreements[f"team-log {label} vs the sum of its players (team-games)"] = n
     report.disagreements["team-games in the team logs without player-log rows"] = con.execute(
         """SELECT count(*) FROM imp_teams t JOIN imp_games g USING (game_id)
            WHERE (t.game_id, t.team_abbr) NOT IN (SELECT (game_id, team_abbr) FROM imp_players)

@@ -121,15 +121,16 @@ def _details(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
         f"SELECT count(*) FROM src_details WHERE {game_id_sql('GAME_ID')} NOT IN (SELECT game_id FROM imp_games)"
     ).fetchone()[0]
     report.excluded = {k: v for k, v in report.excluded.items() if v}
-    report.disagreements["team id vs abbreviation (the id was used)"] = con.execute(
-        "SELECT count(*) FROM det WHERE team_mismatch").fetchone()[0]
-    report.dropped["player rows with an unknown team"] = con.execute(
-        "SELECT count(*) FROM det WHERE team_abbr IS NULL").fetchone()[0]
-    report.dropped["player rows without a player id"] = con.execute(
-        "SELECT count(*) FROM det WHERE person_id IS NULL").fetchone()[0]
-    report.dropped["player rows for a team not in the game"] = con.execute(
-        "SELECT count(*) FROM det JOIN imp_games g USING (game_id) WHERE det.team_abbr NOT IN (g.home_abbr, g.away_abbr)"
-    ).fetchone()[0]
+    counts = nbacom.count_where(con, "(SELECT det.*, g.home_abbr, g.away_abbr FROM det JOIN imp_games g USING (game_id))", {
+        "mismatch": "team_mismatch",
+        "unknown team": "team_abbr IS NULL",
+        "no id": "person_id IS NULL",
+        "not in game": "team_abbr NOT IN (home_abbr, away_abbr)",
+    })
+    report.disagreements["team id vs abbreviation (the id was used)"] = counts["mismatch"]
+    report.dropped["player rows with an unknown team"] = counts["unknown team"]
+    report.dropped["player rows without a player id"] = counts["no id"]
+    report.dropped["player rows for a team not in the game"] = counts["not in game"]
     con.execute(
         """DELETE FROM det WHERE team_abbr IS NULL OR person_id IS NULL OR _row IN (
                SELECT det._row FROM det JOIN imp_games g USING (game_id) WHERE det.team_abbr NOT IN (g.home_abbr, g.away_abbr))"""
@@ -139,17 +140,19 @@ def _details(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE det AS SELECT * FROM det "
                 "QUALIFY row_number() OVER (PARTITION BY game_id, person_id ORDER BY _row) = 1")
     blank = " AND ".join(f"{c} IS NULL" for c in SOURCE_STATS)
-    report.dropped["rows with neither minutes nor a DNP comment"] = con.execute(
-        "SELECT count(*) FROM det WHERE comment IS NULL AND min_text IS NULL").fetchone()[0]
-    report.dropped["played rows with unreadable minutes or stats"] = con.execute(
-        "SELECT count(*) FROM det WHERE comment IS NULL AND min_text IS NOT NULL AND (seconds IS NULL OR "
-        + " OR ".join(f"{c} IS NULL" for c in SOURCE_STATS) + ")").fetchone()[0]
-    report.derived["DNP rows whose blank stats were read as 'did not play'"] = con.execute(
-        f"SELECT count(*) FROM det WHERE comment IS NOT NULL AND {blank}").fetchone()[0]
-    report.disagreements["rows with both a DNP comment and minutes (treated as played)"] = con.execute(
-        "SELECT count(*) FROM det WHERE comment IS NOT NULL AND seconds IS NOT NULL").fetchone()[0]
-    report.derived["played rows under one minute (kept; 0:00 rows are not appearances)"] = con.execute(
-        "SELECT count(*) FROM det WHERE comment IS NULL AND seconds < 60").fetchone()[0]
+    unreadable = " OR ".join(f"{c} IS NULL" for c in SOURCE_STATS)
+    counts = nbacom.count_where(con, "det", {
+        "neither": "comment IS NULL AND min_text IS NULL",
+        "unreadable": f"comment IS NULL AND min_text IS NOT NULL AND (seconds IS NULL OR {unreadable})",
+        "blank dnp": f"comment IS NOT NULL AND {blank}",
+        "dnp and minutes": "comment IS NOT NULL AND seconds IS NOT NULL",
+        "under a minute": "comment IS NULL AND seconds < 60",
+    })
+    report.dropped["rows with neither minutes nor a DNP comment"] = counts["neither"]
+    report.dropped["played rows with unreadable minutes or stats"] = counts["unreadable"]
+    report.derived["DNP rows whose blank stats were read as 'did not play'"] = counts["blank dnp"]
+    report.disagreements["rows with both a DNP comment and minutes (treated as played)"] = counts["dnp and minutes"]
+    report.derived["played rows under one minute (kept; 0:00 rows are not appearances)"] = counts["under a minute"]
 
 
 def _players(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:

@@ -281,6 +281,13 @@ def check_seasons(con: duckdb.DuckDBPyConnection, fmt: str) -> None:
         )
 
 
+def count_where(con: duckdb.DuckDBPyConnection, source: str, conditions: dict[str, str]) -> dict[str, int]:
+    """{label: rows of `source` (a table or a parenthesised query) meeting the SQL condition},
+    all counted in one scan."""
+    cols = ", ".join(f"count(*) FILTER (WHERE {cond})" for cond in conditions.values())
+    return dict(zip(conditions, con.execute(f"SELECT {cols} FROM {source}").fetchone()))
+
+
 def no_inactive(con: duckdb.DuckDBPyConnection) -> None:
     """An empty imp_inactive, for a bundle without did-not-play rows."""
     con.execute("CREATE OR REPLACE TEMP TABLE imp_inactive (game_id VARCHAR, person_id BIGINT, name VARCHAR, "
