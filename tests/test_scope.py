@@ -69,3 +69,12 @@ def test_write_changes_with_nothing_changed_writes_nothing():
     done = write_changes(con, SPEC, "stage", "stage_f", "failures", "new")
     assert done.changed == {} and done.recomputed == 2
     assert con.execute("SELECT count(*) FROM toy WHERE run_id = 'new'").fetchall()[0][0] == 0
+
+
+def test_write_changes_without_a_failures_stage_drops_only_in_scope_failures():
+    con = toy()
+    con.execute("INSERT INTO failures VALUES ('Toy', '2021-11-02', 'dee', 'INSUFFICIENT_DATA', 'few', false, 'old', now())")
+    set_run_labels(con, {D2: {"cy"}}, [D1, D2])  # dee on D2 is out of scope
+    done = write_changes(con, SPEC, "stage", None, "failures", "new")
+    assert done.changed == {D1: {"bob"}, D2: {"cy"}}
+    assert con.execute("SELECT entity_id FROM failures").fetchall() == [("dee",)]

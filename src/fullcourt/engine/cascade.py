@@ -38,7 +38,7 @@ import duckdb
 from fullcourt.engine.backfill import upstream_skips
 from fullcourt.engine.runner import RunOptions, run_processor, work_dates
 from fullcourt.engine.scope import COMPLETENESS, FLAG, flag_cleared_sql
-from fullcourt.engine.spec import ProcessorSpec, Registry, Window
+from fullcourt.engine.spec import ProcessorSpec, Registry, Window, levels
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
 RUN_META = ("run_id", "processed_at")
@@ -358,7 +358,7 @@ def _add(out: dict[date, set[str] | None], d: date, labels: set[str] | None) -> 
 def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]], params: dict[str, Any],
               only_dates: set[date] | None = None, progress: Progress | None = None,
               only_labels: dict[str, set[str]] | None = None, batch_size: int | None = None,
-              parallel_dates: int = 1) -> CascadeResult:
+              parallel_dates: int = 1, parallel: int = 2) -> CascadeResult:
     """Recompute the processors downstream of `seeds` ({processor: reloaded dates}) in DAG
     order, only for their candidate records, writing and propagating only records that really
     changed. `only_dates` bounds the dates recomputed (an affected file's dates); `only_labels`
@@ -366,7 +366,10 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     `batch_size` splits each processor's dates into runs of at most that many dates (each its
     own transaction: bounded memory, and progress that survives an interruption);
     `parallel_dates` computes up to that many batches at once on their own cursors (commits
-    stay serial). Runs are recorded with triggered_by='cascade'."""
+    stay serial). The processors of one DAG level (independent of each other) run up to
+    `parallel` at once on their own cursors, as backfill's `--parallel` does; commits stay
+    serial and the tables are the same as a serial run's. Runs are recorded with
+    triggered_by='cascade'."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(cas, seeds)
@@ -378,40 +381,87 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     options = RunOptions(backfill_mode=True, strict_mode=False, skip_downstream_trigger=True,
                          triggered_by="cascade")
     plan = cas.downstream_of(seed_specs)
-    for i, spec in enumerate(plan):
+    done = 0
+    for level in levels(registry, plan):
         if progress:
-            progress(spec.name, i, len(plan))
-        t = time.perf_counter()
-        cand = cas.candidates(spec, changes, min(result.seed_dates), result.seed_dates)
-        dates = cas.ran_on(spec, [d for d in sorted(cand) if only_dates is None or d in only_dates])
-        scope = _scope(cas, spec, cand, dates)
-        allowed = (only_labels or {}).get(spec.name)
-        if allowed is not None and spec.label_column:
-            scope = {d: (scope[d] if d in scope else set(allowed)) & allowed for d in dates}
-            dates = [d for d in dates if scope[d]]
-        change = ProcessorChange(spec.name, dates)
-        hi = max(cas.period_end(d) for d in [*result.seed_dates, *dates])  # as far as detect can reach
-        clear = _clear_flags(cas, spec, min(result.seed_dates), hi, only_dates, allowed)
-        if dates:
-            def hook(con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[Any], clear=clear) -> None:
-                if clear and any(r.status == "success" for r in rows):
-                    con.execute(*clear)
-            # a date whose upstream still did not succeed (another gap still open) is skipped,
-            # exactly as a rebuild's skip-deps backfill leaves it
-            skips = upstream_skips(wh, registry, spec, dates)
-            change.recomputed, change.changed = _run_batches(
-                wh, spec, dates, options, params, scope, hook, batch_size, parallel_dates, skips)
-            if change.changed:
-                changes[spec.name] = {d: set(es) for d, es in change.changed.items()}
-        elif clear:
-            with wh.transaction() as con:
-                con.execute(*clear)
-        change.seconds = time.perf_counter() - t
-        result.processors.append(change)
+            progress(" + ".join(s.name for s in level), done, len(plan))
+        # each processor's candidates come from its parents' changes, all in earlier levels:
+        # decided here, on the main connection, before the level's processors run
+        jobs = [_job(cas, spec, changes, result.seed_dates, only_dates, only_labels) for spec in level]
+        runnable = [j for j in jobs if j.dates]
+        for job in jobs:
+            if not job.dates and job.clear:
+                with wh.transaction() as con:
+                    con.execute(*job.clear)
+
+        def run(job: _Job, con: duckdb.DuckDBPyConnection | None) -> _Job:
+            t = time.perf_counter()
+            job.change.recomputed, job.change.changed = _run_batches(
+                wh, job.spec, job.dates, options, params, job.scope, job.hook, batch_size, parallel_dates,
+                job.skips, con)
+            job.seconds = time.perf_counter() - t
+            return job
+
+        if parallel > 1 and len(runnable) > 1:
+            cursors = [wh.con.cursor() for _ in runnable]
+            try:
+                with ThreadPoolExecutor(max_workers=min(parallel, len(runnable))) as pool:
+                    list(pool.map(run, runnable, cursors))
+            finally:
+                for cur in cursors:
+                    cur.close()
+        else:
+            for job in runnable:
+                run(job, None)
+        for job in jobs:
+            if job.change.changed:
+                changes[job.spec.name] = {d: set(es) for d, es in job.change.changed.items()}
+            job.change.seconds = job.prepare + job.seconds
+            result.processors.append(job.change)
+        done += len(level)
     if progress:
         progress("", len(plan), len(plan))
     result.seconds = time.perf_counter() - t0
     return result
+
+
+@dataclass
+class _Job:
+    """One processor's share of a reprocess level: what to recompute and how it went."""
+
+    spec: ProcessorSpec
+    change: ProcessorChange
+    dates: list[date]
+    scope: dict[date, set[str]]
+    clear: tuple[str, list[Any]] | None
+    skips: dict[date, tuple[str, str]]
+    prepare: float = 0.0
+    seconds: float = 0.0
+
+    def hook(self, con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[Any]) -> None:
+        """Inside each run's write transaction: clear the flags once something succeeded."""
+        if self.clear and any(r.status == "success" for r in rows):
+            con.execute(*self.clear)
+
+
+def _job(cas: Cascade, spec: ProcessorSpec, changes: dict[str, Changes], seed_dates: Sequence[date],
+         only_dates: set[date] | None, only_labels: dict[str, set[str]] | None) -> _Job:
+    """The dates and labels `spec` recomputes given its parents' `changes`."""
+    t = time.perf_counter()
+    cand = cas.candidates(spec, changes, min(seed_dates), seed_dates)
+    dates = cas.ran_on(spec, [d for d in sorted(cand) if only_dates is None or d in only_dates])
+    scope = _scope(cas, spec, cand, dates)
+    allowed = (only_labels or {}).get(spec.name)
+    if allowed is not None and spec.label_column:
+        scope = {d: (scope[d] if d in scope else set(allowed)) & allowed for d in dates}
+        dates = [d for d in dates if scope[d]]
+    hi = max(cas.period_end(d) for d in [*seed_dates, *dates])  # as far as detect can reach
+    clear = _clear_flags(cas, spec, min(seed_dates), hi, only_dates, allowed)
+    # a date whose upstream still did not succeed (another gap still open) is skipped,
+    # exactly as a rebuild's skip-deps backfill leaves it
+    skips = upstream_skips(cas.wh, cas.registry, spec, dates) if dates else {}
+    return _Job(spec, ProcessorChange(spec.name, dates), dates, scope, clear, skips,
+                prepare=time.perf_counter() - t)
 
 
 def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dates: set[date] | None,
@@ -436,21 +486,21 @@ def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dat
 
 def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], options: RunOptions,
                  params: dict[str, Any], scope: dict[date, set[str]], hook: Callable[..., None],
-                 batch_size: int | None, parallel_dates: int, skips: dict[date, tuple[str, str]]
-                 ) -> tuple[int, dict[date, set[str]]]:
-    """Run `spec` over `dates` in batches (see reprocess); `skips` are recorded, not computed.
-    Returns (records recomputed, changed labels)."""
+                 batch_size: int | None, parallel_dates: int, skips: dict[date, tuple[str, str]],
+                 con: duckdb.DuckDBPyConnection | None = None) -> tuple[int, dict[date, set[str]]]:
+    """Run `spec` over `dates` in batches (see reprocess) on `con` (default the main connection);
+    `skips` are recorded, not computed. Returns (records recomputed, changed labels)."""
     size = batch_size or len(dates)
     batches = [list(dates[i:i + size]) for i in range(0, len(dates), size)]
 
-    def one(batch: list[date], con: duckdb.DuckDBPyConnection | None) -> Any:
+    def one(batch: list[date], cur: duckdb.DuckDBPyConnection | None) -> Any:
         part = {d: scope[d] for d in batch if d in scope}
         preset = {d: skips[d] for d in batch if d in skips}
-        return run_processor(wh, spec, batch, options, dict(params), con, preset=preset or None, scope=part,
+        return run_processor(wh, spec, batch, options, dict(params), cur, preset=preset or None, scope=part,
                              on_commit=hook)
 
     if parallel_dates > 1 and len(batches) > 1:
-        cursors = [wh.con.cursor() for _ in range(min(parallel_dates, len(batches)))]
+        cursors = [(con or wh.con).cursor() for _ in range(min(parallel_dates, len(batches)))]
         free: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
         for cur in cursors:
             free.put(cur)
@@ -469,7 +519,7 @@ def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], opti
             for cur in cursors:
                 cur.close()
     else:
-        runs = [one(batch, None) for batch in batches]
+        runs = [one(batch, con) for batch in batches]
     changed: dict[date, set[str]] = {}
     for run in runs:
         for d, labels in run.changed.items():

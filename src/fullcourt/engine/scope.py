@@ -110,8 +110,9 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     within = f"{dc} BETWEEN {lo} AND {hi} AND {dc} IN (SELECT d FROM ok_dates)"  # bounds prune row groups
     scoped = f"{within} AND {in_scope_sql(dc, label)}"
     result = Changes()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE write_new AS SELECT {col_list} FROM {stage} WHERE {scoped}")
-    result.recomputed = con.execute("SELECT count(*) FROM write_new").fetchall()[0][0]
+    # CREATE TABLE AS returns its row count: no count(*) query
+    result.recomputed = con.execute(
+        f"CREATE OR REPLACE TEMP TABLE write_new AS SELECT {col_list} FROM {stage} WHERE {scoped}").fetchall()[0][0]
     # one hash join on the key instead of two EXCEPT ALLs: a key changed when a side is missing
     # or a column differs (a duplicated key compares every pair, so any difference replaces it)
     differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
@@ -130,15 +131,27 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
         f"FROM write_new WHERE ({key_list}) IN (SELECT {key_list} FROM write_keys)", [run_id])
     for d, lab in con.execute(f"SELECT DISTINCT {dc}, label FROM write_keys").fetchall():
         result.changed.setdefault(d, set()).add(lab)
-    ft = check_identifier(failures_table)
+    _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result)
+    for t in ("write_new", "write_keys", "write_fnew", "write_fkeys"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return result
+
+
+def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failures_stage: str | None, ft: str,
+                    run_id: str, lo: str, hi: str, result: Changes) -> None:
+    """write_changes' second half: the tracked failures, keyed (analysis_date, entity_id)."""
     f_cols = ", ".join(FAILURE_COLUMNS)
     f_within = f"analysis_date BETWEEN {lo} AND {hi} AND analysis_date IN (SELECT d FROM ok_dates)"
     f_scoped = f"{f_within} AND {in_scope_sql('analysis_date', 'entity_id')}"
+    if not failures_stage:  # none computed: every stored in-scope failure is gone (one statement)
+        for d, lab in con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND {f_scoped} "
+                                  "RETURNING analysis_date, entity_id", [spec.name]).fetchall():
+            result.changed.setdefault(d, set()).add(lab)
+        return
     stored = f"SELECT {f_cols} FROM {ft} WHERE processor_name = ? AND {f_scoped}"
-    computed = (f"SELECT {f_cols} FROM {check_identifier(failures_stage)} WHERE {f_scoped}" if failures_stage
-                else f"SELECT {f_cols} FROM {ft} WHERE false")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE write_fnew AS {computed}")
-    result.recomputed += con.execute("SELECT count(*) FROM write_fnew").fetchall()[0][0]
+    result.recomputed += con.execute(
+        f"CREATE OR REPLACE TEMP TABLE write_fnew AS SELECT {f_cols} FROM {check_identifier(failures_stage)} "
+        f"WHERE {f_scoped}").fetchall()[0][0]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE write_fkeys AS
             SELECT DISTINCT analysis_date, entity_id FROM (
@@ -154,6 +167,3 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
         [spec.name, run_id])
     for d, lab in con.execute("SELECT analysis_date, entity_id FROM write_fkeys").fetchall():
         result.changed.setdefault(d, set()).add(lab)
-    for t in ("write_new", "write_keys", "write_fnew", "write_fkeys"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    return result
