@@ -95,7 +95,8 @@ def test_nba_api_source_explains_it_needs_network(tmp_path):
     assert r.exit_code == 2 and "network" in r.stderr
 
 
-@pytest.mark.parametrize("option, value", [("--batch-size", "0"), ("--parallel-dates", "0")])
+@pytest.mark.parametrize("option, value", [("--batch-size", "0"), ("--parallel-dates", "0"),
+                                                  ("--parallel", "0")])
 def test_cascade_reprocess_rejects_batch_options_below_one(tmp_path, option, value):
     r = run("cascade", "reprocess", "--start-date", "2021-11-17", "--end-date", "2021-11-17", option, value,
             "--db", str(tmp_path / "x.duckdb"))

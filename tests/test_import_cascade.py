@@ -61,8 +61,8 @@ def held_back_cascade(root: Path, fmt: str, bundle: Path, start: date, end: date
 
 
 @pytest.mark.parametrize("never_run, batches", [
-    (False, {}), (True, {}), (False, {"batch_size": 3, "parallel_dates": 2})],
-    ids=["failed-then-skipped", "never-run", "batches-of-3-two-at-a-time"])
+    (False, {}), (True, {"parallel": 1}), (False, {"batch_size": 3, "parallel_dates": 2})],
+    ids=["failed-then-skipped", "never-run-processors-one-at-a-time", "batches-of-3-two-at-a-time"])
 def test_real_boxscores_two_dates_late_cascade_equals_a_rebuild(tmp_path, never_run, batches):
     late = [date(2021, 11, 10), date(2021, 11, 17)]
     truth, cascaded, detected, reprocessed = held_back_cascade(

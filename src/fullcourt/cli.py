@@ -287,6 +287,8 @@ def cascade_reprocess(
                                              help="Recompute each processor's dates in runs of at most N dates "
                                                   "(default: all at once)."),
     parallel_dates: int = typer.Option(1, "--parallel-dates", help="Compute up to N date batches at once."),
+    parallel: int = typer.Option(2, "--parallel", help="Processors that do not depend on each other "
+                                 "run up to N at once (1: one after another; same result)."),
     landing: Optional[str] = LandingOpt,
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
@@ -306,13 +308,13 @@ def cascade_reprocess(
             backfill, _ = cascade_api.read_affected_file(affected_file)
             result = cascade_api.cascade_reprocess(db, landing, backfill, None, with_predictions,
                                                    progress=None, players=names, batch_size=batch_size,
-                                                   parallel_dates=parallel_dates)
+                                                   parallel_dates=parallel_dates, parallel=parallel)
         else:
             days = _dates(start_date, end_date, None)
             with render.progress(enabled=not as_json) as progress:
                 result = cascade_api.cascade_reprocess(db, landing, None, days, with_predictions, progress,
                                                        players=names, batch_size=batch_size,
-                                                       parallel_dates=parallel_dates)
+                                                       parallel_dates=parallel_dates, parallel=parallel)
         _emit(as_json, result, render.cascade_reprocess)
         return 0
 

@@ -81,6 +81,13 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     window_sums = "".join(
         f", k.cum_{c} - coalesce(s0.cum_{c}, 0) AS sum_{c}, k.cnc_{c} - coalesce(s0.cnc_{c}, 0) AS cnt_{c}"
         for c in sums)
+    # the running numbers are computed only for the people whose windows are wanted: the given
+    # persons, or on a run that restricts every date, the listed players (a cascade for one late
+    # day needs a third of the league, not every player of the season)
+    wanted = (f"u.person_id IN (SELECT person_id FROM ({persons}))" if persons else
+              "(EXISTS (SELECT 1 FROM rd WHERE rd.d NOT IN (SELECT d FROM run_labels)) OR u.person_id IN "
+              f"(SELECT person_id FROM {upstream} WHERE player_lookup IN (SELECT label FROM run_labels)))"
+              if restricted else "true")
     only = (f"(rd.d, pp.person_id) IN ({persons})" if persons else
             f"rd.d NOT IN (SELECT d FROM run_labels) OR (rd.d, pp.person_id) IN "
             f"(SELECT l.d, s.person_id FROM run_labels l JOIN {p}_seq s ON s.player_lookup = l.label)"
@@ -90,7 +97,7 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     SELECT u.season, u.person_id, u.player_lookup, u.player_name, u.team_abbr, u.game_date, u.game_id {keep},
            row_number() OVER w AS seq {running}
     FROM {upstream} u
-    WHERE u.season IN (SELECT DISTINCT season FROM rd) AND u.game_date < (SELECT max(d) FROM rd)
+    WHERE u.season IN (SELECT DISTINCT season FROM rd) AND u.game_date < (SELECT max(d) FROM rd) AND {wanted}
     WINDOW w AS (PARTITION BY u.season, u.person_id ORDER BY u.game_date, u.game_id
                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
