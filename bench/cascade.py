@@ -19,6 +19,8 @@ from pathlib import Path
 
 from fullcourt import api, cascade_api
 from fullcourt.dates import date_range
+from fullcourt.engine.cascade import precision
+from fullcourt.nba.pipeline import registry
 from fullcourt.nba.calendar import SEASONS
 from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
 
@@ -58,10 +60,9 @@ def cascade(db: Path, gapped: Path, truth: Path, days: list[date]) -> dict:
     rep = cascade_api.cascade_reprocess(db, gapped, days)
     reprocess_s = rep.result.seconds
     found, changed = det.result.records(), rep.result.records()
-    named = [r for r in found if r[2] != "*"]
-    wild = {(p, d) for p, d, e in found if e == "*"}
-    under_wild = sum(1 for p, d, _ in changed if (p, d) in wild)
     missed = det.result.missed(changed)
+    with api.open_warehouse(db) as wh:
+        precise = precision(wh, registry(), det.result, rep.result)
     summary = rep.to_dict()
     return {
         "phase2_reload_s": round(load, 2),
@@ -73,7 +74,7 @@ def cascade(db: Path, gapped: Path, truth: Path, days: list[date]) -> dict:
         "records_changed": summary["records_changed"],
         "records_per_second": round(summary["records_recomputed"] / reprocess_s, 0) if reprocess_s else None,
         "recall": 1.0 if not missed else round(1 - len(missed) / len(changed), 4),
-        "precision": round((sum(1 for r in named if r in changed) + under_wild) / max(1, len(named) + under_wild), 3),
+        "precision": round(precise, 3),
     }
 
 

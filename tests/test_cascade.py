@@ -23,7 +23,8 @@ from fullcourt import api, cascade_api
 from fullcourt.cli import app
 from fullcourt.dates import date_range
 from fullcourt.engine.warehouse import Warehouse
-from fullcourt.nba.pipeline import catalog
+from fullcourt.engine.cascade import WILDCARD, precision
+from fullcourt.nba.pipeline import catalog, registry
 from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
 
 START, END = date(2021, 10, 19), date(2021, 12, 5)
@@ -100,20 +101,16 @@ def assert_equal_stores(truth: Path, cascaded: Path) -> None:
         assert a[table] == b[table], f"{table}: {len(set(a[table]) ^ set(b[table]))} rows differ from the rebuild"
 
 
-def recall_and_precision(detected, reprocessed) -> tuple[float, float]:
+def recall_and_precision(detected, reprocessed, db: Path) -> tuple[float, float]:
     """Recall must be 1.0 (a date wildcard covers every record of its processor and date);
-    precision = detected records that changed / detected, a wildcard counting as the records
-    that changed under it."""
-    found = detected.result.records()
+    precision = detected records that changed / detected, a wildcard counting as every record
+    and failure of its processor and date in the cascaded store `db`."""
     changed = reprocessed.result.records()
     assert changed, "the late data changed nothing: the scenario proves nothing"
     missed = detected.result.missed(changed)
     assert not missed, f"detection missed {len(missed)} changed records, e.g. {sorted(missed)[:3]}"
-    named = [r for r in found if r[2] != "*"]
-    wild = {(p, d) for p, d, e in found if e == "*"}
-    under_wild = sum(1 for p, d, _ in changed if (p, d) in wild)
-    hits = sum(1 for r in named if r in changed) + under_wild
-    return 1.0, hits / (len(named) + under_wild)
+    with Warehouse(db, catalog()) as wh:
+        return 1.0, precision(wh, registry(), detected.result, reprocessed.result)
 
 
 @pytest.fixture(scope="module")
@@ -131,11 +128,26 @@ def two_gaps(tmp_path_factory):
 def test_cascade_equals_a_rebuild_and_detection_misses_nothing(two_gaps):
     truth, cascaded, detected, reprocessed, *_ = two_gaps
     assert_equal_stores(truth, cascaded)
-    recall, precision = recall_and_precision(detected, reprocessed)
-    assert recall == 1.0 and 0 < precision <= 1
+    recall, found = recall_and_precision(detected, reprocessed, cascaded)
+    assert recall == 1.0 and 0 < found <= 1
     summary = reprocessed.to_dict()
     assert summary["records_changed"] == len(reprocessed.result.records()) > 0
     assert summary["records_unchanged"] >= 0 and summary["records_recomputed"] >= summary["records_changed"]
+
+
+def test_detect_names_the_players_of_a_reloaded_date_from_its_box_scores(two_gaps):
+    """Nothing of player_game_summary was stored on the outage date; detect names its players
+    from the reloaded box scores (entities_from), not a wildcard, and they are exactly the
+    records the reprocess wrote there."""
+    _, cascaded, detected, _, outage, _ = two_gaps
+    pgs = {e for p, d, e in detected.result.records() if p == "PlayerGameSummaryProcessor" and d == outage}
+    with Warehouse(cascaded, catalog()) as wh:
+        stored = {e for (e,) in wh.con.execute(
+            "SELECT player_lookup FROM nba_analytics.player_game_summary WHERE game_date = ?", [outage]).fetchall()}
+        row = wh.con.execute("SELECT summary FROM nba_processing.cascade_runs WHERE kind = 'detect'").fetchall()
+    assert WILDCARD not in pgs and pgs == stored and len(stored) > 10
+    counts = json.loads(row[0][0])["affected_by_date"]  # the run's row keeps counts, the file the names
+    assert counts == {d.isoformat(): len(es) for d, es in detected.affected().items()}
 
 
 def test_detect_marks_needs_reprocessing_and_close_clears_it(tmp_path, two_gaps):
@@ -267,4 +279,4 @@ def test_property_random_gaps_and_corrections(tmp_path_factory, data):
                for d in dropped_days}
     truth, cascaded, detected, reprocessed = scenario(root / "run", seed, gaps, dropped, fixes)
     assert_equal_stores(truth, cascaded)
-    recall_and_precision(detected, reprocessed)
+    recall_and_precision(detected, reprocessed, cascaded)

@@ -88,7 +88,7 @@ def test_a_cascade_with_another_gap_still_open_equals_a_rebuild_with_that_gap(tm
 
 def check(truth, cascaded, detected, reprocessed) -> None:
     assert_equal_stores(truth, cascaded)
-    recall, precision = recall_and_precision(detected, reprocessed)
+    recall, precision = recall_and_precision(detected, reprocessed, cascaded)
     assert recall == 1.0 and 0 < precision <= 1
     changed = reprocessed.to_dict()
     assert changed["records_changed"] > 0
@@ -105,7 +105,7 @@ def test_real_shotchart_month_two_dates_late_cascade_equals_a_rebuild(tmp_path):
     truth, cascaded, detected, reprocessed = held_back_cascade(
         tmp_path, "nba-shotchart", SHOTCHART, date(2022, 10, 18), date(2022, 11, 20), late)
     assert_equal_stores(truth, cascaded)
-    recall, _ = recall_and_precision(detected, reprocessed)
+    recall, _ = recall_and_precision(detected, reprocessed, cascaded)
     assert recall == 1.0
 
 

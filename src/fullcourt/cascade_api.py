@@ -112,32 +112,36 @@ def _why_empty(wh: Warehouse, dates: Sequence[date]) -> str:
 
 
 def _mark(wh: Warehouse, result: CascadeResult) -> int:
-    """Set historical_completeness.needs_reprocessing on the detected stored records (every
-    record of a date the wildcard names)."""
+    """Set historical_completeness.needs_reprocessing on the detected stored records: by date
+    where every record of the date is listed (or the wildcard names them all), by name
+    elsewhere."""
     reg = registry()
+    flagged = {f"{s}.{t}" for s, t in wh.con.execute(
+        "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = 'historical_completeness'"
+    ).fetchall()}
     total = 0
     with wh.transaction() as con:
         for change in result.processors:
             spec = reg.by_name[change.processor]
-            if not spec.label_column or not change.changed or not _has_completeness(wh, spec.output_table):
+            if not spec.label_column or not change.changed or spec.output_table not in flagged:
                 continue
             t = check_identifier(spec.output_table)
+            dc = check_identifier(spec.date_column)
             fields = ", ".join(f"{f} := historical_completeness.{f}" for f in COMPLETENESS_FIELDS)
-            wild = sorted(d for d, labels in change.changed.items() if WILDCARD in labels)
-            if wild:  # the wildcard names every entity of its date
-                n = con.execute(
-                    f"UPDATE {t} SET historical_completeness = struct_pack({fields}, needs_reprocessing := true) "
-                    f"WHERE {spec.date_column} IN (SELECT unnest(?::DATE[]))", [wild]).fetchall()
+            flag = f"historical_completeness = struct_pack({fields}, needs_reprocessing := true)"
+            every = sorted(d for d, labels in change.changed.items() if d in change.whole or WILDCARD in labels)
+            if every:
+                n = con.execute(f"UPDATE {t} SET {flag} WHERE {dc} BETWEEN ? AND ? "
+                                f"AND {dc} IN (SELECT unnest(?::DATE[]))", [every[0], every[-1], every]).fetchall()
                 total += n[0][0] if n else 0
-            ds = sorted(d for d, labels in change.changed.items() if WILDCARD not in labels)
+            ds = sorted(set(change.changed) - set(every))
             if not ds:
                 continue
             ls = [list(change.changed[d]) for d in ds]  # grouped by date: binding 100k dates costs 0.2 s
             n = con.execute(
-                f"""UPDATE {t} SET historical_completeness = struct_pack({fields}, needs_reprocessing := true)
+                f"""UPDATE {t} SET {flag}
                     FROM (SELECT d, unnest(es) AS e FROM (SELECT unnest(?::DATE[]) AS d, unnest(?::VARCHAR[][]) AS es)) k
-                    WHERE {t}.{spec.date_column} BETWEEN ? AND ?
-                      AND {t}.{spec.date_column} = k.d AND {t}.{spec.label_column}::VARCHAR = k.e""",
+                    WHERE {t}.{dc} BETWEEN ? AND ? AND {t}.{dc} = k.d AND {t}.{spec.label_column}::VARCHAR = k.e""",
                 [ds, ls, ds[0], ds[-1]],
             ).fetchall()
             total += n[0][0] if n else 0
@@ -160,8 +164,21 @@ def _record(wh: Warehouse, cascade_id: str, kind: str, started: datetime, dates:
             f"INSERT INTO {CASCADE_RUNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [cascade_id, kind, started, datetime.now(), list(dates), keys[0] if keys else None,
              keys[-1] if keys else None, summary.get("total_affected_records") or summary.get("records_changed"),
-             json.dumps(summary, default=str)],
+             json.dumps(_counted(summary), default=str)],
         )
+
+
+def _counted(summary: Any) -> Any:
+    """`summary` with each `affected_by_date` list of entities replaced by its length: the run's
+    row keeps the counts per date (the entities are in the output file and on the records'
+    needs_reprocessing flags), not megabytes of names."""
+    if isinstance(summary, dict):
+        return {key: ({d: len(names) for d, names in value.items()}
+                      if key == "affected_by_date" and isinstance(value, dict) else _counted(value))
+                for key, value in summary.items()}
+    if isinstance(summary, list):
+        return [_counted(v) for v in summary]
+    return summary
 
 
 def read_affected_file(path: str | Path) -> tuple[list[date], list[date]]:

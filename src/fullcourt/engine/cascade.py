@@ -74,6 +74,8 @@ class ProcessorChange:
     recomputed: int = 0
     changed: dict[date, set[str]] = field(default_factory=dict)
     seconds: float = 0.0
+    whole: set[date] = field(default_factory=set)
+    """detect: dates whose every stored record is listed (marked by date, not by name)."""
 
     @property
     def changed_count(self) -> int:
@@ -560,11 +562,17 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
         inherited = _inherited(cas, registry, spec, changes)
         whole = [d for d in dates if cand[d] is None]
         stored = cas.labels_on(spec, whole)
+        named = _named_entities(cas, spec, [d for d in whole if not stored.get(d)], changes)
         scope = _scope(cas, spec, cand, dates)
         for d in dates:
             if cand[d] is None:
-                here = stored.get(d, set())
-                change.changed[d] = (here | inherited.get(d, set()) | carried.get(d, set())) if here else {WILDCARD}
+                if stored.get(d):
+                    change.changed[d] = stored[d] | inherited.get(d, set()) | carried.get(d, set())
+                    change.whole.add(d)
+                elif d not in named:
+                    change.changed[d] = {WILDCARD}
+                elif named[d] | carried.get(d, set()):
+                    change.changed[d] = named[d] | carried.get(d, set())
             else:
                 change.changed[d] = scope[d]
         changes[spec.name] = {d: set(v) for d, v in change.changed.items()}
@@ -572,6 +580,43 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
         result.processors.append(change)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _named_entities(cas: Cascade, spec: ProcessorSpec, dates: Sequence[date], changes: dict[str, Changes]
+                    ) -> dict[date, set[str]]:
+    """On `dates` (where nothing of `spec` is stored), the labels its `entities_from` table has
+    or may now have there: its stored labels plus the ones detected as changed. A date is
+    left out (every entity: the wildcard) when that table's own changes there are unnamed."""
+    parent = cas.registry.by_table.get(spec.entities_from or "")
+    if parent is None or not dates:
+        return {}
+    own = changes.get(parent.name, {})
+    stored = cas.labels_on(parent, dates)
+    out: dict[date, set[str]] = {}
+    for d in dates:
+        changed = own.get(d, set())
+        if changed is None or WILDCARD in changed:
+            continue
+        out[d] = stored.get(d, set()) | changed
+    return out
+
+
+def precision(wh: Warehouse, registry: Registry, detected: CascadeResult, changed: CascadeResult) -> float:
+    """Detected records that really changed / detected records. A wildcard counts as what it
+    stands for: every record and tracked failure its processor has on its date (in `wh`, after
+    the reprocess)."""
+    named = {r for r in detected.records() if r[2] != WILDCARD}
+    wild = {(p, d) for p, d, e in detected.records() if e == WILDCARD}
+    real = changed.records()
+    size = 0
+    for p, d in wild:
+        spec = registry.by_name[p]
+        size += wh.con.execute(
+            f"SELECT (SELECT count(*) FROM {check_identifier(spec.output_table)} WHERE {check_identifier(spec.date_column)} = ?)"
+            f" + (SELECT count(*) FROM {check_identifier(wh.catalog.failures_table)} WHERE processor_name = ? "
+            "AND analysis_date = ?)", [d, p, d]).fetchall()[0][0]
+    hits = len(named & real) + sum(1 for p, d, _ in real if (p, d) in wild)
+    return hits / (len(named) + size) if named or size else 1.0
 
 
 def _with_work(cas: Cascade, seeds: dict[str, Sequence[date]]) -> dict[str, list[date]]:

@@ -109,6 +109,10 @@ class ProcessorSpec:
     `expected_sql`: SELECT over `run_dates` returning (d DATE, entity_id VARCHAR), the entities
     each date must end with as a record or a tracked failure; the coverage reconcile reports
     any other as UNTRACKED.
+    `entities_from`: an upstream table (one of the dependencies) whose labels on a date include
+    every label this processor can have on that date (a player × game table: the player box
+    scores). Cascade detection names those entities on a
+    date where nothing of this processor is stored yet, instead of "every entity".
     """
 
     name: str
@@ -128,10 +132,13 @@ class ProcessorSpec:
     description: str = ""
     compare_exclude: tuple[str, ...] = ("run_id", "processed_at")
     expected_sql: str | None = None
+    entities_from: str | None = None
 
     def __post_init__(self) -> None:
         if (self.sql is None) == (self.compute is None):
             raise ValueError(f"processor {self.name}: give exactly one of sql / compute")
+        if self.entities_from is not None and self.entities_from not in self.upstream_tables:
+            raise ValueError(f"processor {self.name}: entities_from {self.entities_from} is not a dependency")
 
     @property
     def upstream_tables(self) -> tuple[str, ...]:

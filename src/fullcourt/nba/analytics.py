@@ -159,18 +159,21 @@ def specs() -> list[ProcessorSpec]:
             name="PlayerGameSummaryProcessor", phase=3, label_column="player_lookup", complete_on="game_id", output_table="nba_analytics.player_game_summary",
             date_column="game_date", entity_key=("game_id", "person_id"), dependencies=raw_same_date,
             sql=PLAYER_GAME_SUMMARY_SQL, work_dates_sql=GAME_DATES_SQL, aliases=("pgs", "player_game_summary"),
+            entities_from="nba_raw.nbac_player_boxscore",
             description="player × game played",
         ),
         ProcessorSpec(
             name="TeamDefenseGameSummaryProcessor", phase=3, label_column="defending_team_abbr", complete_on="game_id", output_table="nba_analytics.team_defense_game_summary",
             date_column="game_date", entity_key=("game_id", "defending_team_abbr"), dependencies=raw_same_date,
             sql=TEAM_DEFENSE_SQL, work_dates_sql=GAME_DATES_SQL, aliases=("tdgs", "team_defense_game_summary"),
+            entities_from="nba_raw.nbac_team_boxscore",
             description="defending team × game",
         ),
         ProcessorSpec(
             name="TeamOffenseGameSummaryProcessor", phase=3, label_column="team_abbr", complete_on="game_id", output_table="nba_analytics.team_offense_game_summary",
             date_column="game_date", entity_key=("game_id", "team_abbr"), dependencies=raw_same_date,
             sql=TEAM_OFFENSE_SQL, work_dates_sql=GAME_DATES_SQL, aliases=("togs", "team_offense_game_summary"),
+            entities_from="nba_raw.nbac_team_boxscore",
             description="team × game",
         ),
         ProcessorSpec(

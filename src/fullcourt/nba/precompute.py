@@ -164,33 +164,27 @@ SELECT analysis_date, team_abbr, season, games_in_sample, paint_pct_allowed, mid
 FROM rows
 """
 
+PSZA_SUMS = ("fga", "fgm", "fg3a", "fg3m", "paint_makes", "paint_attempts", "mid_range_makes", "mid_range_attempts",
+             "three_makes", "three_attempts")
+
+
 def _psza_sql(restricted: bool) -> str:
     return f"""
 WITH {RUN_DATES_CTE},
-{player_window_ctes('p', 'nba_analytics.player_game_summary', PSZA_N,
-                    keep=', u.fga, u.fgm, u.fg3a, u.fg3m, u.paint_makes, u.paint_attempts, u.mid_range_makes, '
-                         'u.mid_range_attempts, u.three_makes, u.three_attempts', depth=PSZA_TREND_N,
-                    restricted=restricted)},
-agg AS (
-    SELECT d, person_id,
-           arg_min(player_lookup, rn) AS player_lookup, arg_min(player_name, rn) AS player_name,
-           arg_min(team_abbr, rn) AS team_abbr, any_value(season) AS season,
-           count(*) FILTER (WHERE rn <= {PSZA_TREND_N}) AS games_last_20,
-           count(*) FILTER (WHERE rn <= {PSZA_N}) AS games,
-           sum(fga) FILTER (WHERE rn <= {PSZA_N}) AS fga,
-           sum(paint_makes) FILTER (WHERE rn <= {PSZA_N}) AS pm, sum(paint_attempts) FILTER (WHERE rn <= {PSZA_N}) AS pa,
-           sum(mid_range_makes) FILTER (WHERE rn <= {PSZA_N}) AS mm,
-           sum(mid_range_attempts) FILTER (WHERE rn <= {PSZA_N}) AS ma,
-           sum(three_makes) FILTER (WHERE rn <= {PSZA_N}) AS tm, sum(three_attempts) FILTER (WHERE rn <= {PSZA_N}) AS ta,
-           sum(paint_attempts) FILTER (WHERE rn <= {PSZA_TREND_N}) AS pa20,
-           sum(mid_range_attempts) FILTER (WHERE rn <= {PSZA_TREND_N}) AS ma20,
-           sum(three_attempts) FILTER (WHERE rn <= {PSZA_TREND_N}) AS ta20,
-           count(*) FILTER (WHERE rn <= {PSZA_N} AND paint_attempts IS NULL) > 0 AS two,
-           count(*) FILTER (WHERE rn <= {PSZA_TREND_N} AND paint_attempts IS NULL) > 0 AS two20,
-           sum(fgm - fg3m) FILTER (WHERE rn <= {PSZA_N}) AS im, sum(fga - fg3a) FILTER (WHERE rn <= {PSZA_N}) AS ia,
-           sum(fg3m) FILTER (WHERE rn <= {PSZA_N}) AS bm, sum(fg3a) FILTER (WHERE rn <= {PSZA_N}) AS ba,
-           sum(fga) FILTER (WHERE rn <= {PSZA_TREND_N}) AS fga20, sum(fg3a) FILTER (WHERE rn <= {PSZA_TREND_N}) AS ba20
-    FROM p_app GROUP BY d, person_id
+{player_window_ctes('p', 'nba_analytics.player_game_summary', PSZA_N, depth=1, restricted=restricted,
+                    sums=PSZA_SUMS, trend=PSZA_TREND_N)},
+agg AS (  -- sums over the last 10 (sum_) and last 20 (tsum_) appearances, from running sums
+    SELECT w.d, w.person_id, a.player_lookup, a.player_name, a.team_abbr, w.season,
+           least(w.appearances, {PSZA_TREND_N}) AS games_last_20, w.games_found AS games,
+           w.sum_fga AS fga, w.sum_paint_makes AS pm, w.sum_paint_attempts AS pa,
+           w.sum_mid_range_makes AS mm, w.sum_mid_range_attempts AS ma,
+           w.sum_three_makes AS tm, w.sum_three_attempts AS ta,
+           w.tsum_paint_attempts AS pa20, w.tsum_mid_range_attempts AS ma20, w.tsum_three_attempts AS ta20,
+           w.cnt_paint_attempts < w.games_found AS two,  -- a game without shot detail in the window
+           w.tcnt_paint_attempts < least(w.appearances, {PSZA_TREND_N}) AS two20,
+           w.sum_fgm - w.sum_fg3m AS im, w.sum_fga - w.sum_fg3a AS ia,
+           w.sum_fg3m AS bm, w.sum_fg3a AS ba, w.tsum_fga AS fga20, w.tsum_fg3a AS ba20
+    FROM p_win w JOIN p_app a ON a.d = w.d AND a.person_id = w.person_id  -- p_app: the latest appearance
 ),
 rows AS (
     SELECT m.d AS analysis_date, m.person_id, a.player_lookup, a.player_name, a.team_abbr, a.season,

@@ -46,13 +46,16 @@ def absent_games_cte(name: str, upstream: str) -> str:
 
 
 def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth: int | None = None,
-                       persons: str | None = None, sums: tuple[str, ...] = (), restricted: bool = True) -> str:
+                       persons: str | None = None, sums: tuple[str, ...] = (), restricted: bool = True,
+                       trend: int | None = None) -> str:
     """CTEs for a player's last-`n`-appearances window over `upstream` (player_game_summary).
 
     Produces `{prefix}_app` (his appearances before d in season, rn = 1 for the latest, the
     `depth` most recent ones; default `n`, may be less than `n`), `{prefix}_win` (one row per
     (d, person_id): games_found, contributing dates, span_start, and for each column c of
-    `sums` sum_c and cnt_c, the sum and count of its non-NULL values over the last-`n` window),
+    `sums` sum_c and cnt_c, the sum and count of its non-NULL values over the last-`n` window,
+    with `trend` also tsum_c and tcnt_c over the last-`trend` window; `appearances` is his number
+    of appearances before d in the season),
     `{prefix}_absent`, `{prefix}_missing`
     (d, person_id, missing_game_dates) and `{prefix}_meta` (d, person_id, completeness fields).
     `keep` adds columns of upstream to `{prefix}_app` (comma-led list, e.g. ", u.points").
@@ -81,6 +84,10 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     window_sums = "".join(
         f", k.cum_{c} - coalesce(s0.cum_{c}, 0) AS sum_{c}, k.cnc_{c} - coalesce(s0.cnc_{c}, 0) AS cnt_{c}"
         for c in sums)
+    if trend:
+        window_sums += "".join(
+            f", k.cum_{c} - coalesce(s1.cum_{c}, 0) AS tsum_{c}, k.cnc_{c} - coalesce(s1.cnc_{c}, 0) AS tcnt_{c}"
+            for c in sums)
     # the running numbers are computed only for the people whose windows are wanted: the given
     # persons, or on a run that restricts every date, the listed players (a cascade for one late
     # day needs a third of the league, not every player of the season)
@@ -90,7 +97,8 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
               if restricted else "true")
     only = (f"(rd.d, pp.person_id) IN ({persons})" if persons else
             f"rd.d NOT IN (SELECT d FROM run_labels) OR (rd.d, pp.person_id) IN "
-            f"(SELECT l.d, s.person_id FROM run_labels l JOIN {p}_seq s ON s.player_lookup = l.label)"
+            f"(SELECT l.d, s.person_id FROM run_labels l "
+            f"JOIN (SELECT DISTINCT person_id, player_lookup FROM {p}_seq) s ON s.player_lookup = l.label)"
             if restricted else "true")
     return f"""
 {p}_seq AS MATERIALIZED (
@@ -121,13 +129,15 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     SELECT season, person_id, list(game_date ORDER BY seq) AS dates FROM {p}_seq GROUP BY season, person_id
 ),
 {p}_win AS (
-    SELECT k.d, k.season, k.person_id,
+    SELECT k.d, k.season, k.person_id, k.k AS appearances,
            least(k.k, {int(n)}) AS games_found,
            list_slice(g.dates, greatest(k.k - {int(n)} + 1, 1), k.k) AS contributing_game_dates,
            CASE WHEN k.k >= {int(n)} THEN g.dates[k.k - {int(n)} + 1] ELSE k.season_start END AS span_start
            {window_sums}
     FROM {p}_k k JOIN {p}_dates g ON g.season = k.season AND g.person_id = k.person_id
     {f"LEFT JOIN {p}_seq s0 ON s0.season = k.season AND s0.person_id = k.person_id AND s0.seq = k.k - {int(n)}" if sums else ""}
+    {f"LEFT JOIN {p}_seq s1 ON s1.season = k.season AND s1.person_id = k.person_id AND s1.seq = k.k - {int(trend)}"
+     if sums and trend else ""}
 ),
 {absent_games_cte(f'{p}_absent', upstream)},
 {p}_team_at AS (
