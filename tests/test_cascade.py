@@ -280,3 +280,33 @@ def test_property_random_gaps_and_corrections(tmp_path_factory, data):
     truth, cascaded, detected, reprocessed = scenario(root / "run", seed, gaps, dropped, fixes)
     assert_equal_stores(truth, cascaded)
     recall_and_precision(detected, reprocessed, cascaded)
+
+
+def test_a_cross_entity_edge_reaches_only_the_players_who_read_the_changed_team(two_gaps):
+    """PCF reads the TDZA row of the player's opponent: a changed team maps to the players
+    facing it that day (through the upcoming context), not to the whole date."""
+    from fullcourt.engine.cascade import Cascade
+
+    _, cascaded, *_ = two_gaps
+    upgc = "nba_analytics.upcoming_player_game_context"
+    with Warehouse(cascaded, catalog()) as wh:
+        d, team = wh.con.execute(f"SELECT game_date, opponent_team_abbr FROM {upgc} ORDER BY 1, 2 LIMIT 1").fetchall()[0]
+        facing = {e for (e,) in wh.con.execute(
+            f"SELECT player_lookup FROM {upgc} WHERE game_date = ? AND opponent_team_abbr = ?", [d, team]).fetchall()}
+        everyone = {e for (e,) in wh.con.execute(f"SELECT player_lookup FROM {upgc} WHERE game_date = ?", [d]).fetchall()}
+        cas = Cascade(wh, registry())
+        via = (upgc, "opponent_team_abbr")
+        assert cas._via(via, [(d, {team})], {}) == [(d, facing)]
+        assert 0 < len(facing) < len(everyone)
+        assert cas._via(via, [(d, None)], {}) == [(d, None)]  # unknown teams: the whole date
+        moving = {"UpcomingPlayerGameContextProcessor": {d: {WILDCARD}}}  # its rows there are unknown
+        assert cas._via(via, [(d, {team})], moving) == [(d, None)]
+
+
+def test_a_via_table_must_be_a_same_date_dependency():
+    from fullcourt.engine.spec import Dependency, ProcessorSpec, last_n_games, same_date
+
+    with pytest.raises(ValueError, match="not a same-date dependency"):
+        ProcessorSpec(name="X", phase=4, output_table="main.x", date_column="d", entity_key=("p",), sql="SELECT 1",
+                      dependencies=(Dependency("main.ctx", last_n_games(3)),
+                                    Dependency("main.team", same_date(), entity="team", via=("main.ctx", "team"))))

@@ -173,10 +173,13 @@ class Cascade:
             local = dep.entity is not None and parent.label_column is not None \
                 and parent.label_column == spec.label_column
             if dep.window.kind == "last_n_games":
-                reach = self._next_games(parent, dep.window.n, changed).items()
+                reach: Iterable[tuple[date, set[str] | None]] = self._next_games(parent, dep.window.n, changed).items()
             else:
                 reach = ((d, labels) for x, labels in changed.items()
                          for d in forward_dates(dep.window, x, self.period_end(x)))
+            if not local and dep.via is not None:
+                reach = self._via(dep.via, list(reach), changes)
+                local = True  # the labels are now this processor's own
             for d, labels in reach:
                 keep = local and labels is not None
                 _add(out, d, set(labels) if keep else None)
@@ -229,6 +232,37 @@ class Cascade:
         for x, e, last in rows:
             for i in range(1, (last - x).days + 1):
                 out.setdefault(x + timedelta(days=i), set()).add(e)
+        return out
+
+    def _via(self, via: tuple[str, str], reach: list[tuple[date, set[str] | None]], changes: dict[str, Changes]
+             ) -> list[tuple[date, set[str] | None]]:
+        """A cross-entity edge: the parent's changed labels on each date d mapped to the labels
+        whose row in the `via` table names one of them in its column on d (one query). A date
+        stays whole (None) when the parent's labels there are unknown, or when the via table's
+        own rows there are being recomputed whole or under a wildcard (its stored rows cannot
+        tell who reads what)."""
+        table, column = via
+        proc = self.registry.by_table[table]
+        moving = changes.get(proc.name, {})
+        out: list[tuple[date, set[str] | None]] = []
+        pairs: set[tuple[date, str]] = set()
+        for d, labels in reach:
+            unsure = d in moving and (moving[d] is None or WILDCARD in (moving[d] or ()))
+            if labels is None or WILDCARD in labels or unsure:
+                out.append((d, None))
+            else:
+                pairs |= {(d, e) for e in labels}
+        if pairs:
+            dc, lab = check_identifier(proc.date_column), check_identifier(proc.label_column or "")
+            found: dict[date, set[str]] = {}
+            for d, e in self.wh.con.execute(
+                    f"""SELECT DISTINCT v.{dc}, v.{lab}::VARCHAR FROM {check_identifier(table)} v
+                        JOIN (SELECT unnest(?::DATE[]) AS d, unnest(?::VARCHAR[]) AS e) k
+                          ON v.{dc} = k.d AND v.{check_identifier(column)}::VARCHAR = k.e
+                        WHERE v.{dc} BETWEEN ? AND ?""",
+                    [[d for d, _ in pairs], [e for _, e in pairs], min(pairs)[0], max(pairs)[0]]).fetchall():
+                found.setdefault(d, set()).add(e)
+            out += [(d, found.get(d, set())) for d in {d for d, _ in pairs}]
         return out
 
     def _missing_mentions(self, spec: ProcessorSpec, xs: Sequence[date], skip: Sequence[date] = ()

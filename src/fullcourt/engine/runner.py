@@ -319,9 +319,12 @@ def _recount(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failures_table
 def _drop(con: duckdb.DuckDBPyConnection, computed: Computed | None) -> None:
     if computed is None:
         return
+    kind = "VIEW" if computed.backing else "TABLE"
     for t in (computed.stage, computed.failures_stage):
         if t:
-            con.execute(f"DROP TABLE IF EXISTS {check_identifier(t)}")
+            con.execute(f"DROP {kind} IF EXISTS {check_identifier(t)}")
+    for t in computed.backing:
+        con.execute(f"DROP TABLE IF EXISTS {check_identifier(t)}")
 
 
 def run_specs(

@@ -50,11 +50,19 @@ def season_to_date() -> Window:
 @dataclass(frozen=True)
 class Dependency:
     """An upstream table read through a window. `entity` names the entity whose games count
-    for last_n_games windows ("player" or "team"; free text the pipeline interprets)."""
+    for last_n_games windows ("player" or "team"; free text the pipeline interprets).
+
+    `via` declares a cross-entity edge: (table, column) where a record of date d reads the
+    parent's rows of the entities named in `column` of its own row in `table` on d (a
+    player's PCF reads the TDZA row of his opponent: (upcoming context, "opponent_team_abbr")).
+    `table` must be a same-date dependency of the same processor keyed by the same label. The
+    cascade then maps a changed team to the players that read it instead of the whole date.
+    """
 
     table: str
     window: Window
     entity: str | None = None
+    via: tuple[str, str] | None = None
 
 
 @dataclass
@@ -82,10 +90,13 @@ class Computed:
     have nothing to do (no ledger row, partition untouched). `extra_dates`: dates beyond the run's
     whose partitions the compute also produced completely (reference data such as a calendar);
     they are replaced in the same transaction but get no ledger row of their own.
+    `backing`: temp tables the stages are views over (no copy); with it, `stage` and
+    `failures_stage` are temp views. The runner drops all of them after the write.
     """
 
     stage: str
     failures_stage: str | None = None
+    backing: tuple[str, ...] = ()
     date_errors: dict[date, list[str]] = field(default_factory=dict)
     warnings: dict[date, list[str]] = field(default_factory=dict)
     no_work: set[date] = field(default_factory=set)
@@ -139,6 +150,11 @@ class ProcessorSpec:
             raise ValueError(f"processor {self.name}: give exactly one of sql / compute")
         if self.entities_from is not None and self.entities_from not in self.upstream_tables:
             raise ValueError(f"processor {self.name}: entities_from {self.entities_from} is not a dependency")
+        same_date_tables = {d.table for d in self.dependencies if d.window.kind == "same_date"}
+        for dep in self.dependencies:
+            if dep.via is not None and dep.via[0] not in same_date_tables:
+                raise ValueError(f"processor {self.name}: via table {dep.via[0]} of {dep.table} "
+                                 "is not a same-date dependency")
 
     @property
     def upstream_tables(self) -> tuple[str, ...]:
@@ -271,17 +287,17 @@ def split_compute(sql: str, date_column: str, whole_sql: str | None = None) -> C
         if whole_sql and not con.execute("SELECT count(*) FROM run_labels").fetchone()[0]:
             query = whole_sql
         con.execute(f"CREATE OR REPLACE TEMP TABLE {ctx.stage}_all AS {query}")
+        # views, not copies: the write reads each once
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {ctx.stage} AS SELECT * EXCLUDE "
+            f"CREATE OR REPLACE TEMP VIEW {ctx.stage} AS SELECT * EXCLUDE "
             f"(failure_category, failure_reason, can_retry, entity_id) FROM {ctx.stage}_all "
             "WHERE failure_category IS NULL"
         )
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {ctx.stage}_failures AS SELECT {date_column} AS analysis_date, "
+            f"CREATE OR REPLACE TEMP VIEW {ctx.stage}_failures AS SELECT {date_column} AS analysis_date, "
             f"entity_id, failure_category, failure_reason, can_retry FROM {ctx.stage}_all "
             "WHERE failure_category IS NOT NULL"
         )
-        con.execute(f"DROP TABLE {ctx.stage}_all")
-        return Computed(stage=ctx.stage, failures_stage=f"{ctx.stage}_failures")
+        return Computed(stage=ctx.stage, failures_stage=f"{ctx.stage}_failures", backing=(f"{ctx.stage}_all",))
 
     return compute

@@ -249,6 +249,9 @@ def specs() -> list[ProcessorSpec]:
         phase4_spec(
             "TeamDefenseZoneAnalysisProcessor", "nba_precompute.team_defense_zone_analysis", "analysis_date",
             ("team_abbr",), TDZA_N,
+            # not entity-local on purpose (defending_team_abbr is not its label column): the
+            # *_vs_league columns compare each team with the league's windows of the date, so a
+            # change to one team's games changes every team's record of the dates its window reaches
             (Dependency("nba_analytics.team_defense_game_summary", last_n_games(TDZA_N), entity="team"),),
             TDZA_SQL, ("tdza", "team_defense_zone_analysis"), "team defense by shot zone, team's last 15 games",
             label_column="team_abbr", expected_sql=TEAMS_OF_SEASON_SQL,
