@@ -126,13 +126,32 @@ CONTEXT_PERSONS = "SELECT d, person_id FROM ctx"
 
 
 def _team_games_cte(name: str) -> str:
-    """`name`: each context team's games before d in d's season (rn = 1 latest)."""
+    """`name`: each context team's last TEAM_N games before d in d's season (rn = 1 latest),
+    with `games` (all its games before d in the season) and `wins` (of those).
+
+    Like the player windows: the team's games are numbered once per season with a running win
+    count, an ASOF join gives each (d, team) the number k of its games before d, and only
+    games k-TEAM_N+1 .. k are joined (not every earlier game of the season for every date)."""
     return f"""
+{name}_seq AS MATERIALIZED (
+    SELECT o.season, o.team_abbr, o.game_date, o.game_id, o.pace, o.offensive_rating,
+           row_number() OVER w AS seq, sum(CASE WHEN o.win THEN 1 ELSE 0 END) OVER w AS wins
+    FROM {TOGS} o
+    WHERE o.season IN (SELECT DISTINCT season FROM rd) AND o.game_date < (SELECT max(d) FROM rd)
+      AND o.team_abbr IN (SELECT team_abbr FROM ctx)
+    WINDOW w AS (PARTITION BY o.season, o.team_abbr ORDER BY o.game_date, o.game_id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
+{name}_k AS (
+    SELECT t.d, t.season, t.team_abbr, s.seq AS k, s.wins
+    FROM (SELECT DISTINCT rd.d, rd.season, c.team_abbr FROM rd JOIN ctx c ON c.d = rd.d) t
+    ASOF JOIN {name}_seq s ON s.season = t.season AND s.team_abbr = t.team_abbr AND t.d > s.game_date
+),
 {name} AS (
-    SELECT rd.d, o.team_abbr, o.game_date, o.pace, o.offensive_rating, o.win,
-           row_number() OVER (PARTITION BY rd.d, o.team_abbr ORDER BY o.game_date DESC, o.game_id DESC) AS rn
-    FROM rd JOIN {TOGS} o ON o.season = rd.season AND o.game_date < rd.d
-    WHERE o.team_abbr IN (SELECT team_abbr FROM ctx)
+    SELECT k.d, k.team_abbr, s.game_date, s.pace, s.offensive_rating, k.k - s.seq + 1 AS rn,
+           k.k AS games, k.wins
+    FROM {name}_k k JOIN {name}_seq s
+      ON s.season = k.season AND s.team_abbr = k.team_abbr AND s.seq BETWEEN k.k - {TEAM_N} + 1 AND k.k
 )"""
 
 
@@ -229,9 +248,9 @@ agg AS (
 {_team_games_cte('tg')},
 team AS (
     SELECT d, team_abbr,
-           avg(pace::DECIMAL(18, 6)) FILTER (WHERE rn <= {TEAM_N}) AS pace_l10,
-           avg(offensive_rating::DECIMAL(18, 6)) FILTER (WHERE rn <= {TEAM_N}) AS off_rating_l10,
-           avg(CASE WHEN win THEN 1.0 ELSE 0.0 END) AS win_pct
+           avg(pace::DECIMAL(18, 6)) AS pace_l10,
+           avg(offensive_rating::DECIMAL(18, 6)) AS off_rating_l10,
+           any_value(wins)::DOUBLE / any_value(games) AS win_pct  -- the season to date
     FROM tg GROUP BY d, team_abbr
 ),
 rows AS (
