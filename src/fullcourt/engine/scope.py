@@ -49,7 +49,8 @@ def flag_cleared_sql(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
 
 def set_run_labels(con: duckdb.DuckDBPyConnection, scope: Scope | None, dates: Sequence[date]) -> None:
     """(Re)create temp table `run_labels(d, label)` with the scope's pairs for `dates`."""
-    con.execute("CREATE OR REPLACE TEMP TABLE run_labels (d DATE, label VARCHAR, PRIMARY KEY (d, label))")
+    # no key: the pairs come from sets (unique already), and an index costs ~25 ms per 10k labels
+    con.execute("CREATE OR REPLACE TEMP TABLE run_labels (d DATE, label VARCHAR)")
     keep = set(dates)
     ds = sorted(d for d in (scope or {}) if d in keep and (scope or {})[d])
     if ds:  # grouped by date: binding one date per label costs ~2 µs each
@@ -152,12 +153,14 @@ def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failure
     result.recomputed += con.execute(
         f"CREATE OR REPLACE TEMP TABLE write_fnew AS SELECT {f_cols} FROM {check_identifier(failures_stage)} "
         f"WHERE {f_scoped}").fetchall()[0][0]
+    # as for records: one hash join on the key, a key changed when a side is missing or a value differs
+    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in FAILURE_COLUMNS[2:])
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE write_fkeys AS
-            SELECT DISTINCT analysis_date, entity_id FROM (
-                (SELECT * FROM write_fnew EXCEPT ALL {stored})
-                UNION ALL
-                ({stored} EXCEPT ALL SELECT * FROM write_fnew))""", [spec.name, spec.name])
+            SELECT DISTINCT coalesce(n.analysis_date, o.analysis_date) AS analysis_date,
+                   coalesce(n.entity_id, o.entity_id) AS entity_id
+            FROM write_fnew n FULL JOIN ({stored}) o ON n.analysis_date = o.analysis_date AND n.entity_id = o.entity_id
+            WHERE n.analysis_date IS NULL OR o.analysis_date IS NULL OR {differs}""", [spec.name])
     con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND {f_within} "
                 f"AND (analysis_date, entity_id) IN (SELECT analysis_date, entity_id FROM write_fkeys)", [spec.name])
     con.execute(
