@@ -13,8 +13,10 @@ window read forward:
 
 A dependency is *entity-local* when it names an `entity` and its parent has the same
 `label_column`: a record then reads only its own entity's upstream rows, so a change carries
-its labels. Any other dependency (a team table read by a player table, a league-wide average)
-makes the whole date a candidate. A windowed entity-local dependency also adds every stored
+its labels. A dependency that declares `via=(table, column)` (a team table read by a player
+table through the team his context row names) maps the changed teams to the players that read
+them on each date. Any other dependency (a league-wide average) makes the whole date a
+candidate. A windowed entity-local dependency also adds every stored
 record whose `historical_completeness.missing_game_dates` names the changed date (teammates
 who did not play in a game that was missing still had it in their span), and a restricted date
 always includes the entities with a tracked failure there (their reasons name missing dates).
@@ -177,11 +179,11 @@ class Cascade:
             else:
                 reach = ((d, labels) for x, labels in changed.items()
                          for d in forward_dates(dep.window, x, self.period_end(x)))
-            if not local and dep.via is not None:
-                reach = self._via(dep.via, list(reach), changes)
-                local = True  # the labels are now this processor's own
+            via = None if local else dep.via
+            if via is not None:  # a cross-entity edge: the labels become this processor's own
+                reach = self._via(via, list(reach), changes)
             for d, labels in reach:
-                keep = local and labels is not None
+                keep = (local or via is not None) and labels is not None
                 _add(out, d, set(labels) if keep else None)
                 if keep:
                     carried.setdefault(d, set()).update(labels)
