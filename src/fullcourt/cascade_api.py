@@ -11,6 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import duckdb
+
 from fullcourt.api import open_warehouse, resolve_landing
 from fullcourt.dates import format_dates, runs_of
 from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, reprocess
@@ -90,9 +92,10 @@ def cascade_detect(db: str | Path | None, dates: Sequence[date], output: str | P
         summary = None
         if not dry_run:
             started = datetime.now()
-            report.marked = _mark(wh, result)
-            summary = report.to_dict()
-            _record(wh, report.cascade_id, "detect", started, report.backfill_dates, summary)
+            with wh.transaction() as con:  # the flags and the run's row: one commit
+                report.marked = _mark(con, result)
+                summary = report.to_dict()
+                _record(wh, report.cascade_id, "detect", started, report.backfill_dates, summary, con)
     if output:
         Path(output).write_text(json.dumps(summary or report.to_dict(), indent=2) + "\n", encoding="utf-8")
     return report
@@ -111,40 +114,39 @@ def _why_empty(wh: Warehouse, dates: Sequence[date]) -> str:
     return "the downstream records on the candidate dates already match the reloaded data"
 
 
-def _mark(wh: Warehouse, result: CascadeResult) -> int:
-    """Set historical_completeness.needs_reprocessing on the detected stored records: by date
-    where every record of the date is listed (or the wildcard names them all), by name
-    elsewhere."""
+def _mark(con: duckdb.DuckDBPyConnection, result: CascadeResult) -> int:
+    """Inside the caller's transaction, set historical_completeness.needs_reprocessing on the
+    detected stored records: by date where every record of the date is listed (or the
+    wildcard names them all), by name elsewhere."""
     reg = registry()
-    flagged = {f"{s}.{t}" for s, t in wh.con.execute(
+    flagged = {f"{s}.{t}" for s, t in con.execute(
         "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = 'historical_completeness'"
     ).fetchall()}
     total = 0
-    with wh.transaction() as con:
-        for change in result.processors:
-            spec = reg.by_name[change.processor]
-            if not spec.label_column or not change.changed or spec.output_table not in flagged:
-                continue
-            t = check_identifier(spec.output_table)
-            dc = check_identifier(spec.date_column)
-            fields = ", ".join(f"{f} := historical_completeness.{f}" for f in COMPLETENESS_FIELDS)
-            flag = f"historical_completeness = struct_pack({fields}, needs_reprocessing := true)"
-            every = sorted(d for d, labels in change.changed.items() if d in change.whole or WILDCARD in labels)
-            if every:
-                n = con.execute(f"UPDATE {t} SET {flag} WHERE {dc} BETWEEN ? AND ? "
-                                f"AND {dc} IN (SELECT unnest(?::DATE[]))", [every[0], every[-1], every]).fetchall()
-                total += n[0][0] if n else 0
-            ds = sorted(set(change.changed) - set(every))
-            if not ds:
-                continue
-            ls = [list(change.changed[d]) for d in ds]  # grouped by date: binding 100k dates costs 0.2 s
-            n = con.execute(
-                f"""UPDATE {t} SET {flag}
-                    FROM (SELECT d, unnest(es) AS e FROM (SELECT unnest(?::DATE[]) AS d, unnest(?::VARCHAR[][]) AS es)) k
-                    WHERE {t}.{dc} BETWEEN ? AND ? AND {t}.{dc} = k.d AND {t}.{spec.label_column}::VARCHAR = k.e""",
-                [ds, ls, ds[0], ds[-1]],
-            ).fetchall()
+    for change in result.processors:
+        spec = reg.by_name[change.processor]
+        if not spec.label_column or not change.changed or spec.output_table not in flagged:
+            continue
+        t = check_identifier(spec.output_table)
+        dc = check_identifier(spec.date_column)
+        fields = ", ".join(f"{f} := historical_completeness.{f}" for f in COMPLETENESS_FIELDS)
+        flag = f"historical_completeness = struct_pack({fields}, needs_reprocessing := true)"
+        every = sorted(d for d, labels in change.changed.items() if d in change.whole or WILDCARD in labels)
+        if every:
+            n = con.execute(f"UPDATE {t} SET {flag} WHERE {dc} BETWEEN ? AND ? "
+                            f"AND {dc} IN (SELECT unnest(?::DATE[]))", [every[0], every[-1], every]).fetchall()
             total += n[0][0] if n else 0
+        ds = sorted(set(change.changed) - set(every))
+        if not ds:
+            continue
+        ls = [list(change.changed[d]) for d in ds]  # grouped by date: binding 100k dates costs 0.2 s
+        n = con.execute(
+            f"""UPDATE {t} SET {flag}
+                FROM (SELECT d, unnest(es) AS e FROM (SELECT unnest(?::DATE[]) AS d, unnest(?::VARCHAR[][]) AS es)) k
+                WHERE {t}.{dc} BETWEEN ? AND ? AND {t}.{dc} = k.d AND {t}.{spec.label_column}::VARCHAR = k.e""",
+            [ds, ls, ds[0], ds[-1]],
+        ).fetchall()
+        total += n[0][0] if n else 0
     return total
 
 
@@ -156,16 +158,20 @@ def _has_completeness(wh: Warehouse, table: str) -> bool:
 
 
 def _record(wh: Warehouse, cascade_id: str, kind: str, started: datetime, dates: Sequence[date],
-            summary: dict[str, Any]) -> None:
+            summary: dict[str, Any], con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Write the run's row to cascade_runs, in `con`'s open transaction when given."""
     affected = summary.get("affected_by_date") or {}
     keys = sorted(affected)
-    with wh.transaction() as con:
-        con.execute(
-            f"INSERT INTO {CASCADE_RUNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [cascade_id, kind, started, datetime.now(), list(dates), keys[0] if keys else None,
-             keys[-1] if keys else None, summary.get("total_affected_records") or summary.get("records_changed"),
-             json.dumps(_counted(summary), default=str)],
-        )
+    if con is None:
+        with wh.transaction() as own:
+            _record(wh, cascade_id, kind, started, dates, summary, own)
+        return
+    con.execute(
+        f"INSERT INTO {CASCADE_RUNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [cascade_id, kind, started, datetime.now(), list(dates), keys[0] if keys else None,
+         keys[-1] if keys else None, summary.get("total_affected_records") or summary.get("records_changed"),
+         json.dumps(_counted(summary), default=str)],
+    )
 
 
 def _counted(summary: Any) -> Any:
