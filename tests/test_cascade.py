@@ -310,3 +310,16 @@ def test_a_via_table_must_be_a_same_date_dependency():
         ProcessorSpec(name="X", phase=4, output_table="main.x", date_column="d", entity_key=("p",), sql="SELECT 1",
                       dependencies=(Dependency("main.ctx", last_n_games(3)),
                                     Dependency("main.team", same_date(), entity="team", via=("main.ctx", "team"))))
+
+
+def test_a_via_table_must_carry_the_processors_own_labels():
+    from fullcourt.engine.spec import Dependency, ProcessorSpec, Registry, same_date
+
+    ctx = ProcessorSpec(name="Ctx", phase=3, output_table="main.ctx", date_column="d", entity_key=("p",),
+                        sql="SELECT 1", label_column="team")  # labels teams, not players
+    x = ProcessorSpec(name="X", phase=4, output_table="main.x", date_column="d", entity_key=("p",), sql="SELECT 1",
+                      label_column="player",
+                      dependencies=(Dependency("main.ctx", same_date(), entity="player"),
+                                    Dependency("main.team", same_date(), entity="team", via=("main.ctx", "team"))))
+    with pytest.raises(ValueError, match="label column player"):
+        Registry([ctx, x])

@@ -161,6 +161,20 @@ class ProcessorSpec:
         return tuple(d.table for d in self.dependencies)
 
 
+def _check_via(spec: ProcessorSpec, by_table: dict[str, ProcessorSpec]) -> None:
+    """A `via` table must carry this processor's own labels through an entity-local same-date
+    dependency: a player whose row there changes is then traced through that dependency, so
+    mapping teams through its stored rows cannot lose him."""
+    local = {d.table for d in spec.dependencies if d.window.kind == "same_date" and d.entity is not None}
+    for dep in spec.dependencies:
+        if dep.via is None:
+            continue
+        through = by_table.get(dep.via[0])
+        if dep.via[0] not in local or through is None or through.label_column != spec.label_column:
+            raise ValueError(f"processor {spec.name}: via table {dep.via[0]} of {dep.table} must be a registered "
+                             f"same-date dependency with an entity and label column {spec.label_column}")
+
+
 class Registry:
     """The processors of a pipeline, indexed by name, alias and output table, in DAG order."""
 
@@ -174,6 +188,8 @@ class Registry:
             if spec.output_table in self.by_table:
                 raise ValueError(f"table {spec.output_table} has two producers")
             self.by_table[spec.output_table] = spec
+        for spec in specs:
+            _check_via(spec, self.by_table)
         self.order: list[ProcessorSpec] = topological_order(list(specs), self.by_table)
 
     def get(self, name_or_alias: str) -> ProcessorSpec | None:
