@@ -219,21 +219,24 @@ class Cascade:
             return out
         xs = sorted({x for x, _ in known})
         ends = [self.period_end(x) for x in xs]
+        # each entity's rows are numbered once; an ASOF join gives (x, e) the number k0 of its
+        # last row on or before x, and its n-th next row is number k0 + n (capped at x's period
+        # end), instead of ranking every later row for every (x, e)
         rows = con.execute(
             f"""WITH k AS (SELECT unnest(?::DATE[]) AS x, unnest(?::VARCHAR[]) AS e),
                 bound AS (SELECT unnest(?::DATE[]) AS x, unnest(?::DATE[]) AS last),
                 u AS (SELECT DISTINCT {dc} AS d, {lab}::VARCHAR AS e FROM {t}
                       WHERE {dc} > ? AND {dc} <= ? AND {lab}::VARCHAR IN (SELECT e FROM k)),
-                nxt AS (
-                    SELECT k.x, k.e, u.d, row_number() OVER (PARTITION BY k.x, k.e ORDER BY u.d) AS r
-                    FROM k JOIN bound b ON b.x = k.x JOIN u ON u.e = k.e AND u.d > k.x AND u.d <= b.last)
-                SELECT k.x, k.e, coalesce(max(nxt.d) FILTER (WHERE nxt.r = {int(n)}), any_value(b.last))
-                FROM k JOIN bound b ON b.x = k.x LEFT JOIN nxt ON nxt.x = k.x AND nxt.e = k.e GROUP BY 1, 2""",
+                s AS (SELECT d, e, row_number() OVER (PARTITION BY e ORDER BY d) AS seq FROM u),
+                k0 AS (SELECT k.x, k.e, coalesce(s.seq, 0) AS k0 FROM k ASOF LEFT JOIN s ON s.e = k.e AND s.d <= k.x)
+                SELECT k0.x, b.last, coalesce(least(s.d, b.last), b.last) AS reach, list(k0.e)
+                FROM k0 JOIN bound b ON b.x = k0.x LEFT JOIN s ON s.e = k0.e AND s.seq = k0.k0 + {int(n)}
+                GROUP BY 1, 2, 3""",
             [[x for x, _ in known], [e for _, e in known], xs, ends, min(xs), max(ends)],
         ).fetchall()
-        for x, e, last in rows:
+        for x, _, last, labels in rows:  # one set update per (x, reach, day), not one add per label
             for i in range(1, (last - x).days + 1):
-                out.setdefault(x + timedelta(days=i), set()).add(e)
+                out.setdefault(x + timedelta(days=i), set()).update(labels)
         return out
 
     def _via(self, via: tuple[str, str], reach: list[tuple[date, set[str] | None]], changes: dict[str, Changes]
