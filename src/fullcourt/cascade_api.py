@@ -17,6 +17,7 @@ from fullcourt.api import open_warehouse, resolve_landing
 from fullcourt.dates import format_dates, runs_of
 from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, reprocess
 from fullcourt.engine.runner import work_dates
+from fullcourt.engine.scope import completeness_tables, flag_sql
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 from fullcourt.errors import InputError, UsageError
 from fullcourt.nba.pipeline import registry
@@ -25,8 +26,6 @@ from fullcourt.nba.schema import CASCADE_RUNS
 Progress = Callable[[str, int, int], None]
 PLAYER_LABEL = "player_lookup"
 PLAYERS_TABLE = "nba_analytics.player_game_summary"
-COMPLETENESS_FIELDS = ("games_found", "games_expected", "contributing_game_dates", "missing_game_dates",
-                       "is_complete", "incompleteness_reason")
 
 
 def seed_specs() -> list:
@@ -119,9 +118,7 @@ def _mark(con: duckdb.DuckDBPyConnection, result: CascadeResult) -> int:
     detected stored records: by date where every record of the date is listed (or the
     wildcard names them all), by name elsewhere."""
     reg = registry()
-    flagged = {f"{s}.{t}" for s, t in con.execute(
-        "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = 'historical_completeness'"
-    ).fetchall()}
+    flagged = completeness_tables(con)
     total = 0
     for change in result.processors:
         spec = reg.by_name[change.processor]
@@ -129,8 +126,10 @@ def _mark(con: duckdb.DuckDBPyConnection, result: CascadeResult) -> int:
             continue
         t = check_identifier(spec.output_table)
         dc = check_identifier(spec.date_column)
-        fields = ", ".join(f"{f} := historical_completeness.{f}" for f in COMPLETENESS_FIELDS)
-        flag = f"historical_completeness = struct_pack({fields}, needs_reprocessing := true)"
+        marked = flag_sql(con, t, True)
+        if marked is None:
+            continue
+        flag = f"historical_completeness = {marked}"
         every = sorted(d for d, labels in change.changed.items() if d in change.whole or WILDCARD in labels)
         if every:
             n = con.execute(f"UPDATE {t} SET {flag} WHERE {dc} BETWEEN ? AND ? "
@@ -148,13 +147,6 @@ def _mark(con: duckdb.DuckDBPyConnection, result: CascadeResult) -> int:
         ).fetchall()
         total += n[0][0] if n else 0
     return total
-
-
-def _has_completeness(wh: Warehouse, table: str) -> bool:
-    schema, _, name = table.partition(".")
-    return bool(wh.con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-        "AND column_name = 'historical_completeness'", [schema, name]).fetchall()[0][0])
 
 
 def _record(wh: Warehouse, cascade_id: str, kind: str, started: datetime, dates: Sequence[date],
@@ -365,13 +357,14 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
         incomplete: list[dict[str, Any]] = []
         total = 0
         with wh.transaction() as con:
+            flagged = completeness_tables(con)
             for spec in reg.order:
-                if not spec.label_column or not _has_completeness(wh, spec.output_table):
-                    continue
                 t, dc = check_identifier(spec.output_table), spec.date_column
-                fields = ", ".join(f"{f} := historical_completeness.{f}" for f in COMPLETENESS_FIELDS)
+                clear = flag_sql(con, t, False) if spec.label_column and t in flagged else None
+                if clear is None:
+                    continue
                 n = con.execute(
-                    f"UPDATE {t} SET historical_completeness = struct_pack({fields}, needs_reprocessing := false) "
+                    f"UPDATE {t} SET historical_completeness = {clear} "
                     f"WHERE {dc} BETWEEN ? AND ? AND historical_completeness.is_complete "
                     f"AND historical_completeness.needs_reprocessing", [start, end]).fetchall()
                 cleared += n[0][0] if n else 0
@@ -440,8 +433,9 @@ def completeness_verify(db: str | Path | None, start: date, end: date) -> Verify
     by: dict[str, dict[str, int]] = {}
     missing: set[date] = set()
     with open_warehouse(db) as wh:
+        flagged = completeness_tables(wh.con)
         for spec in registry().order:
-            if not _has_completeness(wh, spec.output_table):
+            if spec.output_table not in flagged:
                 continue
             t, dc = check_identifier(spec.output_table), spec.date_column
             total, bad = wh.con.execute(

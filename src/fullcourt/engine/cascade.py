@@ -39,7 +39,7 @@ import duckdb
 
 from fullcourt.engine.backfill import upstream_skips
 from fullcourt.engine.runner import RunOptions, run_processor, work_dates
-from fullcourt.engine.scope import COMPLETENESS, FLAG, flag_cleared_sql
+from fullcourt.engine.scope import COMPLETENESS, FLAG, completeness_tables, flag_cleared_sql
 from fullcourt.engine.spec import ProcessorSpec, Registry, Window, levels
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
@@ -292,9 +292,7 @@ class Cascade:
 
     def has_completeness(self, spec: ProcessorSpec) -> bool:
         if self._completeness is None:  # one catalog query for every table
-            self._completeness = {f"{s}.{t}" for s, t in self.wh.con.execute(
-                "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = ?",
-                [COMPLETENESS]).fetchall()}
+            self._completeness = completeness_tables(self.wh.con)
         return spec.output_table in self._completeness
 
     # -- stored labels ----------------------------------------------------------------------
@@ -648,12 +646,13 @@ def precision(wh: Warehouse, registry: Registry, detected: CascadeResult, change
     wild = {(p, d) for p, d, e in detected.records() if e == WILDCARD}
     real = changed.records()
     size = 0
-    for p, d in wild:
-        spec = registry.by_name[p]
+    for p in {p for p, _ in wild}:  # one query per processor over its wildcard dates
+        spec, ds = registry.by_name[p], sorted(d for q, d in wild if q == p)
         size += wh.con.execute(
-            f"SELECT (SELECT count(*) FROM {check_identifier(spec.output_table)} WHERE {check_identifier(spec.date_column)} = ?)"
+            f"SELECT (SELECT count(*) FROM {check_identifier(spec.output_table)} "
+            f"WHERE {check_identifier(spec.date_column)} IN (SELECT unnest(?::DATE[])))"
             f" + (SELECT count(*) FROM {check_identifier(wh.catalog.failures_table)} WHERE processor_name = ? "
-            "AND analysis_date = ?)", [d, p, d]).fetchall()[0][0]
+            "AND analysis_date IN (SELECT unnest(?::DATE[])))", [ds, p, ds]).fetchall()[0][0]
     hits = len(named & real) + sum(1 for p, d, _ in real if (p, d) in wild)
     return hits / (len(named) + size) if named or size else 1.0
 

@@ -34,8 +34,9 @@ FLAG = "needs_reprocessing"
 differs from the recomputed one only by the flag has not changed."""
 
 
-def flag_cleared_sql(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
-    """SQL of `table`'s completeness STRUCT with the flag false, or None if it has no flag."""
+def flag_sql(con: duckdb.DuckDBPyConnection, table: str, value: bool) -> str | None:
+    """SQL of `table`'s completeness STRUCT with the flag set to `value` (the other fields kept),
+    or None if it has no flag."""
     try:
         fields = [c[0] for c in con.execute(
             f"SELECT {COMPLETENESS}.* FROM {check_identifier(table)} LIMIT 0").description]
@@ -44,7 +45,18 @@ def flag_cleared_sql(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
     if FLAG not in fields:
         return None
     parts = [f"{f} := {COMPLETENESS}.{f}" for f in fields if f != FLAG]
-    return f"struct_pack({', '.join(parts + [f'{FLAG} := false'])})"
+    return f"struct_pack({', '.join(parts + [f'{FLAG} := {str(bool(value)).lower()}'])})"
+
+
+def flag_cleared_sql(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """SQL of `table`'s completeness STRUCT with the flag false, or None if it has no flag."""
+    return flag_sql(con, table, False)
+
+
+def completeness_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables (schema.table) that have a completeness STRUCT, from one catalog query."""
+    return {f"{s}.{t}" for s, t in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = ?", [COMPLETENESS]).fetchall()}
 
 
 def set_run_labels(con: duckdb.DuckDBPyConnection, scope: Scope | None, dates: Sequence[date]) -> None:
