@@ -79,6 +79,19 @@ def _pct(makes: str, attempts: str) -> str:
     return f"round(CASE WHEN ({attempts}) > 0 THEN ({makes})::DOUBLE / ({attempts}) END, 6)"
 
 
+def _zone_pct_and_attempts(pct: str, attempts: str) -> str:
+    """The per-zone make percentages (`<zone>_pct{pct}`) and attempts per game
+    (`<zone>_attempts{attempts}`) of an aggregate row `a` (pm/pa, mm/ma, tm/ta, bm/ba, games,
+    two). A two-zone window has no paint or mid-range split: those are NULL, and three comes
+    from the box score's 3PM/3PA."""
+    return f"""CASE WHEN NOT a.two THEN {_pct('a.pm', 'a.pa')} END AS paint_pct{pct},
+           CASE WHEN NOT a.two THEN {_pct('a.mm', 'a.ma')} END AS mid_range_pct{pct},
+           CASE WHEN a.two THEN {_pct('a.bm', 'a.ba')} ELSE {_pct('a.tm', 'a.ta')} END AS three_pct{pct},
+           CASE WHEN NOT a.two THEN round(a.pa::DOUBLE / a.games, 6) END AS paint_attempts{attempts},
+           CASE WHEN NOT a.two THEN round(a.ma::DOUBLE / a.games, 6) END AS mid_range_attempts{attempts},
+           round((CASE WHEN a.two THEN a.ba ELSE a.ta END)::DOUBLE / a.games, 6) AS three_attempts{attempts}"""
+
+
 def _zone_pick(cols: dict[str, str], fn: str) -> str:
     """SQL: the zone name whose value is the min/max (`fn`) of `cols` (zone → SQL, in order);
     ties go to the first."""
@@ -123,12 +136,7 @@ league AS (
 ),
 rows AS (
     SELECT m.d AS analysis_date, m.team_abbr, w.season, a.games AS games_in_sample,
-           CASE WHEN NOT a.two THEN {_pct('a.pm', 'a.pa')} END AS paint_pct_allowed,
-           CASE WHEN NOT a.two THEN {_pct('a.mm', 'a.ma')} END AS mid_range_pct_allowed,
-           CASE WHEN a.two THEN {_pct('a.bm', 'a.ba')} ELSE {_pct('a.tm', 'a.ta')} END AS three_pct_allowed,
-           CASE WHEN NOT a.two THEN round(a.pa::DOUBLE / a.games, 6) END AS paint_attempts_allowed_per_game,
-           CASE WHEN NOT a.two THEN round(a.ma::DOUBLE / a.games, 6) END AS mid_range_attempts_allowed_per_game,
-           round((CASE WHEN a.two THEN a.ba ELSE a.ta END)::DOUBLE / a.games, 6) AS three_attempts_allowed_per_game,
+           {_zone_pct_and_attempts('_allowed', '_allowed_per_game')},
            CASE WHEN NOT a.two THEN round(100 * ({_pct('a.pm', 'a.pa')} - l.paint), 6) END AS paint_vs_league,
            CASE WHEN NOT a.two THEN round(100 * ({_pct('a.mm', 'a.ma')} - l.mid_range), 6) END AS mid_range_vs_league,
            CASE WHEN a.two THEN round(100 * ({_pct('a.bm', 'a.ba')} - l.three_box), 6)
@@ -193,12 +201,7 @@ rows AS (
            CASE WHEN NOT a.two THEN {_pct('100 * a.ma', 'a.pa + a.ma + a.ta')} END AS mid_range_rate_last_10,
            CASE WHEN a.two THEN {_pct('100 * a.ba', 'a.fga')} ELSE {_pct('100 * a.ta', 'a.pa + a.ma + a.ta')} END
                AS three_rate_last_10,
-           CASE WHEN NOT a.two THEN {_pct('a.pm', 'a.pa')} END AS paint_pct_last_10,
-           CASE WHEN NOT a.two THEN {_pct('a.mm', 'a.ma')} END AS mid_range_pct_last_10,
-           CASE WHEN a.two THEN {_pct('a.bm', 'a.ba')} ELSE {_pct('a.tm', 'a.ta')} END AS three_pct_last_10,
-           CASE WHEN NOT a.two THEN round(a.pa::DOUBLE / a.games, 6) END AS paint_attempts_per_game,
-           CASE WHEN NOT a.two THEN round(a.ma::DOUBLE / a.games, 6) END AS mid_range_attempts_per_game,
-           round((CASE WHEN a.two THEN a.ba ELSE a.ta END)::DOUBLE / a.games, 6) AS three_attempts_per_game,
+           {_zone_pct_and_attempts('_last_10', '_per_game')},
            round(a.fga::DOUBLE / a.games, 6) AS fga_per_game,
            CASE WHEN a.games_last_20 >= {PSZA_TREND_MIN} AND NOT a.two20 THEN
                 {_pct('100 * a.pa20', 'a.pa20 + a.ma20 + a.ta20')} END AS paint_rate_last_20,
