@@ -332,12 +332,11 @@ def _players(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
     ).fetchone()[0]
     compared = {"FGA": "fga", "FTM": "ftm", "FTA": "fta", "points": "points", "rebounds": "reb"}
     sums = ", ".join(f"sum({c}) AS s_{c}" for c in compared.values())
-    differ = nbacom.count_where(
+    nbacom.count_into(
         con, f"(SELECT t.*, {', '.join('p.s_' + c for c in compared.values())} FROM imp_teams t JOIN "
              f"(SELECT game_id, team_abbr, {sums} FROM imp_players GROUP BY ALL) p USING (game_id, team_abbr))",
-        {label: f"s_{c} IS DISTINCT FROM {c}" for label, c in compared.items()})
-    for label, n in differ.items():
-        report.disagreements[f"team-log {label} vs the sum of its players (team-games)"] = n
+        [(report.disagreements, f"team-log {label} vs the sum of its players (team-games)", f"s_{c} IS DISTINCT FROM {c}")
+         for label, c in compared.items()])
     report.disagreements["team-games in the team logs without player-log rows"] = con.execute(
         """SELECT count(*) FROM imp_teams t JOIN imp_games g USING (game_id)
            WHERE (t.game_id, t.team_abbr) NOT IN (SELECT (game_id, team_abbr) FROM imp_players)

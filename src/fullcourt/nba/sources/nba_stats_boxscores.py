@@ -121,16 +121,12 @@ def _details(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
         f"SELECT count(*) FROM src_details WHERE {game_id_sql('GAME_ID')} NOT IN (SELECT game_id FROM imp_games)"
     ).fetchone()[0]
     report.excluded = {k: v for k, v in report.excluded.items() if v}
-    counts = nbacom.count_where(con, "(SELECT det.*, g.home_abbr, g.away_abbr FROM det JOIN imp_games g USING (game_id))", {
-        "mismatch": "team_mismatch",
-        "unknown team": "team_abbr IS NULL",
-        "no id": "person_id IS NULL",
-        "not in game": "team_abbr NOT IN (home_abbr, away_abbr)",
-    })
-    report.disagreements["team id vs abbreviation (the id was used)"] = counts["mismatch"]
-    report.dropped["player rows with an unknown team"] = counts["unknown team"]
-    report.dropped["player rows without a player id"] = counts["no id"]
-    report.dropped["player rows for a team not in the game"] = counts["not in game"]
+    nbacom.count_into(con, "(SELECT det.*, g.home_abbr, g.away_abbr FROM det JOIN imp_games g USING (game_id))", [
+        (report.disagreements, "team id vs abbreviation (the id was used)", "team_mismatch"),
+        (report.dropped, "player rows with an unknown team", "team_abbr IS NULL"),
+        (report.dropped, "player rows without a player id", "person_id IS NULL"),
+        (report.dropped, "player rows for a team not in the game", "team_abbr NOT IN (home_abbr, away_abbr)"),
+    ])
     con.execute(
         """DELETE FROM det WHERE team_abbr IS NULL OR person_id IS NULL OR _row IN (
                SELECT det._row FROM det JOIN imp_games g USING (game_id) WHERE det.team_abbr NOT IN (g.home_abbr, g.away_abbr))"""
@@ -141,18 +137,16 @@ def _details(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
                 "QUALIFY row_number() OVER (PARTITION BY game_id, person_id ORDER BY _row) = 1")
     blank = " AND ".join(f"{c} IS NULL" for c in SOURCE_STATS)
     unreadable = " OR ".join(f"{c} IS NULL" for c in SOURCE_STATS)
-    counts = nbacom.count_where(con, "det", {
-        "neither": "comment IS NULL AND min_text IS NULL",
-        "unreadable": f"comment IS NULL AND min_text IS NOT NULL AND (seconds IS NULL OR {unreadable})",
-        "blank dnp": f"comment IS NOT NULL AND {blank}",
-        "dnp and minutes": "comment IS NOT NULL AND seconds IS NOT NULL",
-        "under a minute": "comment IS NULL AND seconds < 60",
-    })
-    report.dropped["rows with neither minutes nor a DNP comment"] = counts["neither"]
-    report.dropped["played rows with unreadable minutes or stats"] = counts["unreadable"]
-    report.derived["DNP rows whose blank stats were read as 'did not play'"] = counts["blank dnp"]
-    report.disagreements["rows with both a DNP comment and minutes (treated as played)"] = counts["dnp and minutes"]
-    report.derived["played rows under one minute (kept; 0:00 rows are not appearances)"] = counts["under a minute"]
+    nbacom.count_into(con, "det", [
+        (report.dropped, "rows with neither minutes nor a DNP comment", "comment IS NULL AND min_text IS NULL"),
+        (report.dropped, "played rows with unreadable minutes or stats",
+         f"comment IS NULL AND min_text IS NOT NULL AND (seconds IS NULL OR {unreadable})"),
+        (report.derived, "DNP rows whose blank stats were read as 'did not play'", f"comment IS NOT NULL AND {blank}"),
+        (report.disagreements, "rows with both a DNP comment and minutes (treated as played)",
+         "comment IS NOT NULL AND seconds IS NOT NULL"),
+        (report.derived, "played rows under one minute (kept; 0:00 rows are not appearances)",
+         "comment IS NULL AND seconds < 60"),
+    ])
 
 
 def _players(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:

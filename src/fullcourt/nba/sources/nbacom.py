@@ -288,6 +288,14 @@ def count_where(con: duckdb.DuckDBPyConnection, source: str, conditions: dict[st
     return dict(zip(conditions, con.execute(f"SELECT {cols} FROM {source}").fetchone()))
 
 
+def count_into(con: duckdb.DuckDBPyConnection, source: str, counts: Sequence[tuple[dict[str, int], str, str]]) -> None:
+    """For each (report section, label, SQL condition): section[label] = the rows of `source`
+    meeting the condition, all counted in one scan (count_where)."""
+    found = count_where(con, source, {str(i): cond for i, (_, _, cond) in enumerate(counts)})
+    for i, (section, label, _) in enumerate(counts):
+        section[label] = found[str(i)]
+
+
 def no_inactive(con: duckdb.DuckDBPyConnection) -> None:
     """An empty imp_inactive, for a bundle without did-not-play rows."""
     con.execute("CREATE OR REPLACE TEMP TABLE imp_inactive (game_id VARCHAR, person_id BIGINT, name VARCHAR, "
