@@ -18,25 +18,23 @@ if [ ! -d "$BUNDLE" ]; then
   echo "demo-real: the real bundle is not at $BUNDLE; set FULLCOURT_REAL_BUNDLE to its folder" >&2; exit 2
 fi
 
-step "Import the real season's history ($OPENING .. $HISTORY_END) into the landing folder" \
+check 0 "Import the real season's history ($OPENING .. $HISTORY_END) into the landing folder" \
   fullcourt import --format nba-shotchart --path "$BUNDLE" --start-date $OPENING --end-date $HISTORY_END
-expect 0 fullcourt import --format nba-shotchart --path "$BUNDLE" --start-date $OPENING --end-date $HISTORY_END
 
 for PHASE in 2 3 4; do
-  step "Backfill phase $PHASE over the history" \
+  check 0 "Backfill phase $PHASE over the history" \
     fullcourt backfill --phase $PHASE --start-date $OPENING --end-date $HISTORY_END
-  expect 0 fullcourt backfill --phase $PHASE --start-date $OPENING --end-date $HISTORY_END
 done
 
-step "Daily run for $OUTAGE: its files never arrived; phase 2 fails loudly (exit 1)" fullcourt run --date $OUTAGE
-expect 1 fullcourt run --date $OUTAGE
+check 1 "Daily run for $OUTAGE: its files never arrived; phase 2 fails loudly (exit 1)" \
+  fullcourt run --date $OUTAGE
 
 step "The rest of the season arrives ($NEXT .. $SEASON_END), still without $OUTAGE" \
   fullcourt import --format nba-shotchart --path "$BUNDLE" --start-date $NEXT --end-date $SEASON_END
 expect 0 fullcourt import --format nba-shotchart --path "$BUNDLE" --start-date $NEXT --end-date $SEASON_END --json > "$OUT/import-rest.json"
 
-step "Daily run for $NEXT: strict mode BLOCKS what would read $OUTAGE (exit 3)" fullcourt run --date $NEXT
-expect 3 fullcourt run --date $NEXT
+check 3 "Daily run for $NEXT: strict mode BLOCKS what would read $OUTAGE (exit 3)" \
+  fullcourt run --date $NEXT
 
 step "Backfill the rest of the season anyway (phases 2-4)" \
   "fullcourt backfill --phase N --start-date $NEXT --end-date $SEASON_END --skip-preflight"
@@ -54,13 +52,11 @@ expect 0 fullcourt import --format nba-shotchart --path "$BUNDLE" --start-date $
 
 recover $OPENING $OUTAGE $NEXT $SEASON_END $OUT/reports
 
-step "Coverage: every expected entity is a record or a tracked failure" \
+check 0 "Coverage: every expected entity is a record or a tracked failure" \
   fullcourt validate coverage --start-date $OPENING --end-date $SEASON_END --reconcile
-expect 0 fullcourt validate coverage --start-date $OPENING --end-date $SEASON_END --reconcile
 
-step "Predict the season and grade the last month against the real points" \
+check 0 "Predict the season and grade the last month against the real points" \
   fullcourt predict --start-date $OPENING --end-date $SEASON_END
-expect 0 fullcourt predict --start-date $OPENING --end-date $SEASON_END
 expect 0 fullcourt grade --start-date $LAST_MONTH --end-date $SEASON_END
 
 printf '\n\033[1mReal-data demo finished:\033[0m the missing %s was caught, blocked, cascaded and verified on the 2022-23 season.\n' "$OUTAGE"

@@ -12,23 +12,19 @@ OPENING=2021-10-19 HISTORY_END=2021-11-16 OUTAGE=2021-11-17 NEXT=2021-11-18 MONT
 DEMO=demo
 source "$(dirname "$0")/lib.sh"
 
-step "Phase 1: scrape the season's first six weeks; the scraper is down on $OUTAGE" \
+check 0 "Phase 1: scrape the season's first six weeks; the scraper is down on $OUTAGE" \
   fullcourt scrape --start-date $OPENING --end-date $MONTH_END --fail-dates $OUTAGE
-expect 0 fullcourt scrape --start-date $OPENING --end-date $MONTH_END --fail-dates $OUTAGE
 
 for PHASE in 2 3 4; do
-  step "Backfill phase $PHASE over the history ($OPENING .. $HISTORY_END)" \
+  check 0 "Backfill phase $PHASE over the history ($OPENING .. $HISTORY_END)" \
     fullcourt backfill --phase $PHASE --start-date $OPENING --end-date $HISTORY_END
-  expect 0 fullcourt backfill --phase $PHASE --start-date $OPENING --end-date $HISTORY_END
 done
 
-step "Daily run for $OUTAGE: phase 2 finds no payloads and fails loudly (exit 1, alerts)" \
+check 1 "Daily run for $OUTAGE: phase 2 finds no payloads and fails loudly (exit 1, alerts)" \
   fullcourt run --date $OUTAGE
-expect 1 fullcourt run --date $OUTAGE
 
-step "Daily run for $NEXT: phase 2 loads, then strict mode BLOCKS what would read $OUTAGE (exit 3)" \
+check 3 "Daily run for $NEXT: phase 2 loads, then strict mode BLOCKS what would read $OUTAGE (exit 3)" \
   fullcourt run --date $NEXT
-expect 3 fullcourt run --date $NEXT
 
 step "The data is late; features must flow: backfill the rest of the month anyway (phases 2-4)" \
   "fullcourt backfill --phase N --start-date $NEXT --end-date $MONTH_END --skip-preflight"
@@ -36,12 +32,11 @@ for PHASE in 2 3 4; do
   expect 0 fullcourt backfill --phase $PHASE --start-date $NEXT --end-date $MONTH_END --skip-preflight
 done
 
-step "Those records know they are incomplete, and why (exit 1)" \
+check 1 "Those records know they are incomplete, and why (exit 1)" \
   fullcourt completeness verify --start-date $NEXT --end-date $MONTH_END --expect-complete
-expect 1 fullcourt completeness verify --start-date $NEXT --end-date $MONTH_END --expect-complete
 
-step "The late day arrives" fullcourt scrape --start-date $OUTAGE --end-date $OUTAGE
-expect 0 fullcourt scrape --start-date $OUTAGE --end-date $OUTAGE
+check 0 "The late day arrives" \
+  fullcourt scrape --start-date $OUTAGE --end-date $OUTAGE
 
 recover $OPENING $OUTAGE $NEXT $MONTH_END $OUT/reports
 
