@@ -101,3 +101,25 @@ def test_cascade_reprocess_rejects_batch_options_below_one(tmp_path, option, val
     r = run("cascade", "reprocess", "--start-date", "2021-11-17", "--end-date", "2021-11-17", option, value,
             "--db", str(tmp_path / "x.duckdb"))
     assert r.exit_code == 2 and "is below 1" in r.stderr and "Traceback" not in r.output
+
+
+def test_strict_mode_takes_true_or_false(store, tmp_path):
+    """`--strict-mode false` (as the README writes it) turns the checks off: the day after the
+    outage blocks in strict mode (exit 3) and runs through without it; any other value is a
+    usage error."""
+    import shutil
+
+    db, landing = store
+    blocked, relaxed = tmp_path / "strict.duckdb", tmp_path / "relaxed.duckdb"
+    shutil.copy(db, blocked)
+    shutil.copy(db, relaxed)
+    r = run("run", "--date", "2021-10-23", "--landing", str(landing), "--db", str(blocked), "--json")
+    assert r.exit_code == 3, r.output
+    assert json.loads(r.stdout)["blocks"]
+    r = run("run", "--date", "2021-10-23", "--strict-mode", "false", "--landing", str(landing), "--db", str(relaxed),
+            "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert not out["blocks"] and "MLFeatureStoreProcessor" in {x["processor"] for x in out["runs"]}
+    r = run("run", "--date", "2021-10-23", "--strict-mode", "maybe", "--db", str(tmp_path / "x.duckdb"))
+    assert r.exit_code == 2 and "--strict-mode takes true or false" in r.stderr

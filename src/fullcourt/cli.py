@@ -172,9 +172,8 @@ def backfill(
 @app.command()
 def run(
     date_: str = typer.Option(..., "--date", help="The date to run, YYYY-MM-DD."),
-    strict_mode: bool = typer.Option(
-        True, "--strict-mode", parser=lambda v: _bool(v, "strict-mode"), metavar="true|false",
-        help="Defensive checks before each processor (default true).",
+    strict_mode: str = typer.Option(
+        "true", "--strict-mode", metavar="true|false", help="Defensive checks before each processor (default true).",
     ),
     skip_downstream_trigger: bool = typer.Option(
         False, "--skip-downstream-trigger", help="Publish nothing on success: only phase 2 runs."
@@ -190,7 +189,8 @@ def run(
     """
 
     def body() -> int:
-        result = api.run(db, landing, parse_date(date_, "date"), strict_mode, skip_downstream_trigger)
+        result = api.run(db, landing, parse_date(date_, "date"), _bool(strict_mode, "strict-mode"),
+                         skip_downstream_trigger)
         _emit(as_json, result, render.flow)
         return result.exit_code
 
@@ -201,9 +201,8 @@ def run(
 def worker(
     once: bool = typer.Option(False, "--once", help="Stop when no message is pending."),
     poll_seconds: float = typer.Option(5.0, "--poll-seconds", help="Seconds between polls (without --once)."),
-    strict_mode: bool = typer.Option(
-        True, "--strict-mode", parser=lambda v: _bool(v, "strict-mode"), metavar="true|false",
-        help="Defensive checks before each processor (default true).",
+    strict_mode: str = typer.Option(
+        "true", "--strict-mode", metavar="true|false", help="Defensive checks before each processor (default true).",
     ),
     landing: Optional[str] = LandingOpt,
     db: Optional[str] = DbOpt,
@@ -215,7 +214,7 @@ def worker(
     """
 
     def body() -> int:
-        result = api.worker(db, landing, once, poll_seconds, strict_mode)
+        result = api.worker(db, landing, once, poll_seconds, _bool(strict_mode, "strict-mode"))
         _emit(as_json, result, render.flow)
         return result.exit_code
 
@@ -376,7 +375,7 @@ def _bool(value: str, option: str) -> bool:
         return True
     if v in ("false", "0", "no", "off"):
         return False
-    raise typer.BadParameter(f"--{option} takes true or false, not {value!r}")
+    raise UsageError(f"--{option} takes true or false, not {value!r}", remedy=f"e.g. --{option} false")
 
 
 @app.command()
