@@ -123,3 +123,43 @@ def test_strict_mode_takes_true_or_false(store, tmp_path):
     assert not out["blocks"] and "MLFeatureStoreProcessor" in {x["processor"] for x in out["runs"]}
     r = run("run", "--date", "2021-10-23", "--strict-mode", "maybe", "--db", str(tmp_path / "x.duckdb"))
     assert r.exit_code == 2 and "--strict-mode takes true or false" in r.stderr
+
+
+def test_bad_output_paths_are_usage_errors_before_any_write(store, tmp_path):
+    """An --output or --report-dir that cannot be written is refused before the store changes
+    (the detection's cascade_runs row and flags would otherwise be written with no file)."""
+    import shutil
+
+    import duckdb
+
+    db, _ = store
+    copy = tmp_path / "c.duckdb"
+    shutil.copy(db, copy)
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    cases = [
+        (("cascade", "detect", "--dates", "2021-10-20", "--output", str(tmp_path / "no" / "a.json")), "does not exist"),
+        (("cascade", "detect", "--dates", "2021-10-20", "--output", str(tmp_path)), "is a folder"),
+        (("cascade", "close", "--start-date", "2021-10-19", "--end-date", "2021-10-24", "--report-dir", str(afile)),
+         "is a file, not a folder"),
+        (("cascade", "close", "--start-date", "2021-10-19", "--end-date", "2021-10-24", "--report-dir",
+          str(afile / "sub")), "is a file, not a folder"),
+    ]
+    for args, words in cases:
+        r = run(*args, "--db", str(copy))
+        assert r.exit_code == 2 and words in r.stderr and "Traceback" not in r.output, (args, r.output)
+    con = duckdb.connect(str(copy), read_only=True)
+    assert con.execute("SELECT count(*) FROM nba_processing.cascade_runs").fetchone()[0] == 0
+    con.close()
+    r = run("cascade", "reprocess", "--affected-file", str(tmp_path), "--db", str(copy))
+    assert r.exit_code == 1 and "cannot read affected file" in r.stderr and "Traceback" not in r.output
+
+
+def test_bad_numbers_in_options_and_environment(tmp_path, monkeypatch):
+    r = run("worker", "--poll-seconds", "-1", "--db", str(tmp_path / "w.duckdb"))
+    assert r.exit_code == 2 and "--poll-seconds -1 is not above 0" in r.stderr
+    for value in ("abc", "-5"):
+        monkeypatch.setenv("FULLCOURT_LOCK_TIMEOUT", value)
+        r = run("status", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--db", str(tmp_path / "s.duckdb"))
+        assert r.exit_code == 2 and "FULLCOURT_LOCK_TIMEOUT" in r.stderr and "Traceback" not in r.output
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "s.duckdb").exists()

@@ -28,8 +28,20 @@ PHASES = (2, 3, 4, 5)
 
 def open_warehouse(db: str | Path | None) -> Warehouse:
     """Open (and migrate) the store at `db` / $FULLCOURT_DB / ./fullcourt.duckdb."""
-    timeout = float(os.environ.get("FULLCOURT_LOCK_TIMEOUT", "10"))
-    return Warehouse(resolve_db_path(db), catalog(), lock_timeout=timeout)
+    return Warehouse(resolve_db_path(db), catalog(), lock_timeout=lock_timeout())
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for another command's lock: $FULLCOURT_LOCK_TIMEOUT (default 10)."""
+    raw = os.environ.get("FULLCOURT_LOCK_TIMEOUT", "10")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise UsageError(f"FULLCOURT_LOCK_TIMEOUT={raw!r} is not a number of seconds, 0 or more",
+                         remedy="set it to 0 or more, e.g. FULLCOURT_LOCK_TIMEOUT=30, or unset it")
+    return seconds
 
 
 def resolve_landing(landing: str | Path | None) -> Path:
@@ -201,6 +213,8 @@ def worker(db: str | Path | None, landing: str | Path | None, once: bool = True,
     """Consume trigger messages and run the downstream processors. With `once`, stop when no
     message is pending; otherwise poll every `poll_seconds` (the database is only held while
     there is work) until interrupted."""
+    if not once and not poll_seconds > 0:
+        raise UsageError(f"--poll-seconds {poll_seconds:g} is not above 0", remedy="give a positive number, e.g. 5")
     options = RunOptions(backfill_mode=False, strict_mode=strict_mode, triggered_by="trigger")
     consumer = f"worker-{os.getpid()}"
     total = FlowResult()

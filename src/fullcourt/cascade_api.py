@@ -5,6 +5,7 @@ Each returns a result object; nothing here prints.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -81,7 +82,10 @@ class DetectReport:
 def cascade_detect(db: str | Path | None, dates: Sequence[date], output: str | Path | None = None,
                    dry_run: bool = False) -> DetectReport:
     """List every downstream record whose inputs change when `dates` are (re)loaded; without
-    `dry_run`, mark needs_reprocessing on the stored ones and record the detection."""
+    `dry_run`, mark needs_reprocessing on the stored ones and record the detection. A bad
+    `output` path is a UsageError before anything is written."""
+    if output:
+        _check_output_file(Path(output), "--output")
     with open_warehouse(db) as wh:
         seeds = {s.name: list(dates) for s in seed_specs()}
         result = detect(wh, registry(), seeds)
@@ -96,8 +100,35 @@ def cascade_detect(db: str | Path | None, dates: Sequence[date], output: str | P
                 summary = report.to_dict()
                 _record(wh, report.cascade_id, "detect", started, report.backfill_dates, summary, con)
     if output:
-        Path(output).write_text(json.dumps(summary or report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        try:
+            Path(output).write_text(json.dumps(summary or report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as err:
+            raise InputError(f"cannot write {output}: {err.strerror or err} (the detection itself was recorded)",
+                             remedy="rerun with --dry-run --output FILE to write the list again") from None
     return report
+
+
+def _check_output_file(path: Path, option: str) -> None:
+    """UsageError unless `path` can be written as a file: not a folder, in an existing folder."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder", remedy=f"give a file path, e.g. {option} {path / 'affected.json'}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"folder {folder} for {option} does not exist",
+                         remedy=f"create it (mkdir -p {folder}) or give another path")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"folder {folder} for {option} is not writable", remedy="give a path in a folder you can write")
+
+
+def _check_output_folder(folder: Path, option: str) -> None:
+    """UsageError unless `folder` is a folder or can be created as one."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"{option} {folder}: {probe} is a file, not a folder", remedy=f"give a folder path, e.g. {option} cascade_reports")
+    if not os.access(probe, os.W_OK):
+        raise UsageError(f"{option} {folder}: {probe} is not writable", remedy="give a folder you can write")
 
 
 def _why_empty(wh: Warehouse, dates: Sequence[date]) -> str:
@@ -189,6 +220,9 @@ def read_affected_file(path: str | Path) -> tuple[list[date], list[date]]:
     except FileNotFoundError:
         raise InputError(f"affected file {p} does not exist",
                          remedy="write one with: fullcourt cascade detect ... --output FILE") from None
+    except (IsADirectoryError, PermissionError) as err:
+        raise InputError(f"cannot read affected file {p} ({type(err).__name__})",
+                         remedy="give the JSON file written by: fullcourt cascade detect ... --output FILE") from None
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         raise InputError(f"affected file {p} is not a cascade detect output ({type(err).__name__}: {err})",
                          remedy="regenerate it with: fullcourt cascade detect ... --output FILE") from None
@@ -350,7 +384,10 @@ class CloseReport:
 
 def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str | Path | None = None) -> CloseReport:
     """Clear needs_reprocessing on complete records in [start, end], list those still
-    incomplete and why, and write the incident report (table + markdown and JSON files)."""
+    incomplete and why, and write the incident report (table + markdown and JSON files). A
+    `report_dir` that cannot be a folder is a UsageError before anything is written."""
+    folder = Path(report_dir or "cascade_reports")
+    _check_output_folder(folder, "--report-dir")
     reg = registry()
     with open_warehouse(db) as wh:
         cleared = 0
@@ -391,7 +428,6 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
                     agg["records_recomputed"] += p["records_recomputed"]
                     agg["records_changed"] += p["records_changed"]
         report = CloseReport(start, end, cleared, incomplete, total, reprocessed, backfill, first, datetime.now())
-        folder = Path(report_dir or "cascade_reports")
         folder.mkdir(parents=True, exist_ok=True)
         md = folder / f"cascade-{start}-{end}-{report.cascade_id}.md"
         js = md.with_suffix(".json")
