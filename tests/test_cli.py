@@ -163,3 +163,75 @@ def test_bad_numbers_in_options_and_environment(tmp_path, monkeypatch):
         r = run("status", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--db", str(tmp_path / "s.duckdb"))
         assert r.exit_code == 2 and "FULLCOURT_LOCK_TIMEOUT" in r.stderr and "Traceback" not in r.output
     assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "s.duckdb").exists()
+
+
+def test_missing_landing_folder_is_a_usage_error_and_writes_nothing(store, tmp_path):
+    """A mistyped --landing is not read as "no files": that replaced stored partitions with
+    empty ones. Commands reading phase 1 files refuse it before opening the store."""
+    import shutil
+
+    import duckdb
+
+    db, landing = store
+    copy = tmp_path / "c.duckdb"
+    shutil.copy(db, copy)
+    typo = tmp_path / "landng"
+    for args in (("backfill", "--phase", "2", "--dates", "2021-10-20", "--no-resume"),
+                 ("backfill", "--processor", "props", "--dates", "2021-10-20"),
+                 ("run", "--date", "2021-10-20"),
+                 ("preflight", "--phase", "2", "--start-date", "2021-10-19", "--end-date", "2021-10-24")):
+        r = run(*args, "--landing", str(typo), "--db", str(copy))
+        assert r.exit_code == 2, (args, r.output)
+        assert f"landing folder {typo} does not exist" in r.stderr and "Traceback" not in r.output
+    r = run("backfill", "--phase", "2", "--dates", "2021-10-20", "--landing", str(typo), "--db", str(tmp_path / "n.db"))
+    assert r.exit_code == 2 and not (tmp_path / "n.db").exists()
+    con = duckdb.connect(str(copy), read_only=True)
+    orig = duckdb.connect(str(db), read_only=True)
+    q = "SELECT count(*) FROM nba_raw.odds_player_props WHERE game_date = DATE '2021-10-20'"
+    assert con.execute(q).fetchone()[0] == orig.execute(q).fetchone()[0] > 0
+    con.close()
+    orig.close()
+
+
+def test_preflight_without_the_season_schedule_fails(tmp_path):
+    """A landing folder without the season's schedule file cannot say which games to expect:
+    preflight fails instead of reporting full coverage."""
+    (tmp_path / "landing").mkdir()
+    r = run("preflight", "--phase", "2", "--start-date", "2021-10-19", "--end-date", "2021-10-24",
+            "--landing", str(tmp_path / "landing"), "--db", str(tmp_path / "p.duckdb"))
+    assert r.exit_code == 1 and "no league schedule" in r.stderr and "2021-22.json" in r.stderr
+
+
+def test_imported_lines_survive_a_reload_of_their_date(store, tmp_path):
+    """Lines imported from a CSV for a date without props.json are kept when phase 2 reloads
+    the date; a date with props.json takes its lines from the file."""
+    import shutil
+
+    import duckdb
+
+    db, landing = store
+    copy, land = tmp_path / "c.duckdb", tmp_path / "landing"
+    shutil.copy(db, copy)
+    shutil.copytree(landing, land)
+    (land / "2021-10-20" / "props.json").unlink()
+    con = duckdb.connect(str(copy), read_only=True)
+    player = con.execute("SELECT player_name FROM nba_raw.nbac_player_boxscore WHERE game_date = DATE '2021-10-20' "
+                         "ORDER BY player_name LIMIT 1").fetchone()[0]
+    with_file = con.execute("SELECT count(*) FROM nba_raw.odds_player_props WHERE game_date = DATE '2021-10-19'"
+                            ).fetchone()[0]
+    con.close()
+    csv = tmp_path / "lines.csv"
+    csv.write_text(f"player,game_date,line\n{player},2021-10-20,20.5\n", encoding="utf-8")
+    r = run("import", "--format", "lines-csv", "--path", str(csv), "--db", str(copy))
+    assert r.exit_code == 0, r.output
+    r = run("backfill", "--phase", "2", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--no-resume",
+            "--landing", str(land), "--db", str(copy), "--json")
+    assert r.exit_code == 0, r.output
+    con = duckdb.connect(str(copy), read_only=True)
+    kept = con.execute("SELECT player_name, line FROM nba_raw.odds_player_props WHERE game_date = DATE '2021-10-20' "
+                       "AND market = 'player_points' AND line = 20.5").fetchall()
+    reloaded = con.execute("SELECT count(*) FROM nba_raw.odds_player_props WHERE game_date = DATE '2021-10-19'"
+                           ).fetchone()[0]
+    con.close()
+    assert kept == [(player, 20.5)]
+    assert reloaded == with_file > 0

@@ -44,8 +44,17 @@ def lock_timeout() -> float:
     return seconds
 
 
-def resolve_landing(landing: str | Path | None) -> Path:
-    return Path(landing or os.environ.get("FULLCOURT_LANDING") or "landing")
+def resolve_landing(landing: str | Path | None, must_exist: bool = False) -> Path:
+    """The landing folder: `landing` / $FULLCOURT_LANDING / ./landing. With `must_exist` (a
+    command that reads phase 1 files), a missing folder is a UsageError: read as "no files",
+    it would replace stored partitions with empty ones."""
+    path = Path(landing or os.environ.get("FULLCOURT_LANDING") or "landing")
+    if must_exist and not path.is_dir():
+        what = "is not a folder" if path.exists() else "does not exist"
+        raise UsageError(f"landing folder {path} {what}",
+                         remedy=f"pass the folder the scraper writes to (--landing or FULLCOURT_LANDING), "
+                                f"or scrape into it first: fullcourt scrape ... --landing {path}")
+    return path
 
 
 def select_specs(phase: int | None, processor: str | None) -> list[ProcessorSpec]:
@@ -95,7 +104,9 @@ def backfill(
                                chunk_days)
     options = RunOptions(backfill_mode=True, strict_mode=False, skip_downstream_trigger=not trigger_downstream,
                          triggered_by="backfill")
-    params = {"landing": resolve_landing(landing)}
+    first = min(s.phase for s in registry().order)
+    reads_landing = phase == first or (processor is not None and select_specs(None, processor)[0].phase == first)
+    params = {"landing": resolve_landing(landing, must_exist=reads_landing)}
     with open_warehouse(db) as wh:
         if phase is not None and processor is None and not skip_preflight:
             pre = _preflight(wh, params["landing"], phase, min(dates), max(dates))
@@ -194,8 +205,9 @@ def preflight(db: str | Path | None, landing: str | Path | None, phase: int, sta
     (inclusive, plus the windows' lookback for phases 3+)."""
     if phase not in PHASES:
         raise UsageError(f"--phase {phase} is not a phase", remedy="use 2, 3, 4 or 5")
+    folder = resolve_landing(landing, must_exist=phase == 2)
     with open_warehouse(db) as wh:
-        return _preflight(wh, resolve_landing(landing), phase, start, end)
+        return _preflight(wh, folder, phase, start, end)
 
 
 def run(db: str | Path | None, landing: str | Path | None, d: date, strict_mode: bool = True,
@@ -204,8 +216,9 @@ def run(db: str | Path | None, landing: str | Path | None, d: date, strict_mode:
     upstream succeeds (strict-mode checks before each processor unless `strict_mode` is off)."""
     options = RunOptions(backfill_mode=False, strict_mode=strict_mode,
                          skip_downstream_trigger=skip_downstream_trigger, triggered_by="cli")
+    folder = resolve_landing(landing, must_exist=True)
     with open_warehouse(db) as wh:
-        return daily_run(wh, registry(), d, options, {"landing": resolve_landing(landing)})
+        return daily_run(wh, registry(), d, options, {"landing": folder})
 
 
 def worker(db: str | Path | None, landing: str | Path | None, once: bool = True, poll_seconds: float = 5.0,

@@ -16,6 +16,7 @@ from typing import Sequence
 import duckdb
 
 from fullcourt.engine.spec import ComputeContext, Computed, Dependency, ProcessorSpec, same_date
+from fullcourt.errors import InputError
 from fullcourt.nba.calendar import season_label_sql, seasons_overlapping
 from fullcourt.nba.teams import TRICODES
 
@@ -199,7 +200,7 @@ def _date_check(alias: str, table: str = "pl") -> str:
 
 
 def missing_games(
-    con: duckdb.DuckDBPyConnection, dates: Sequence[date], kind: str, table: str, alias: str
+    con: duckdb.DuckDBPyConnection, dates: Sequence[date], kind: str, table: str, alias: str, landing: Path
 ) -> tuple[dict[date, list[str]], dict[date, list[str]]]:
     """Scheduled games without a `kind` payload: a date with none fails, a partial date warns."""
     rows = con.execute(
@@ -220,7 +221,7 @@ def missing_games(
     for d, scheduled, absent, ids in rows:
         if absent == scheduled:
             errors[d] = [
-                f"no {kind} payloads in landing/{d} for its {scheduled} scheduled games; "
+                f"no {kind} payloads in {landing / d.isoformat()} for its {scheduled} scheduled games; "
                 f"re-scrape the date (fullcourt scrape --start-date {d} --end-date {d})"
             ]
         elif absent:
@@ -230,16 +231,21 @@ def missing_games(
 
 def landing_gaps(landing: Path, start: date, end: date) -> dict[date, list[str]]:
     """Phase 1 coverage: scheduled games in [start, end] (inclusive, from the league schedule
-    files) whose box score, gamebook or shot log payload is absent from the landing folder."""
+    files) whose box score, gamebook or shot log payload is absent
+    from the landing folder. InputError when a season's schedule file is missing or unreadable:
+    without it nothing says which games to expect."""
     out: dict[date, list[str]] = {}
     for season in seasons_overlapping(start, end):
         path = landing / "schedule" / f"{season.label}.json"
         if not path.exists():
-            continue
+            raise InputError(f"no league schedule {path}: cannot tell which games {start}..{end} should have",
+                             remedy=f"scrape the season into {landing} (fullcourt scrape ... --landing {landing}), "
+                                    "or pass the right --landing")
         try:
             league = json.loads(path.read_text(encoding="utf-8"))["leagueSchedule"]["gameDates"]
-        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
-            continue
+        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as err:
+            raise InputError(f"league schedule {path} is unreadable ({type(err).__name__})",
+                             remedy=f"re-scrape the season into {landing}") from None
         for day in league:
             d = date.fromisoformat(day["gameDate"][:10])
             if not start <= d <= end:
@@ -412,7 +418,7 @@ def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[da
             WHERE NOT list_contains({list(MAY_BE_UNAVAILABLE)}, u)
     """
     errors = merge(read_errors, collect_errors(con, checks))
-    missing_errors, warnings = missing_games(con, ctx.dates, "box score", "bx", "game")
+    missing_errors, warnings = missing_games(con, ctx.dates, "box score", "bx", "game", landing_of(ctx))
     errors = merge(errors, missing_errors)
     cache.update(con=con, stamp=stamp, errors=errors, warnings=warnings)
     return errors, warnings
@@ -475,7 +481,7 @@ def _per_game_list(
         f"unnest({key}.{items}) AS x FROM pl"
     )
     errors = merge(read_errors, collect_errors(con, f"{_date_check(key)} UNION ALL {checks}"))
-    missing_errors, warnings = missing_games(con, ctx.dates, kind, "pl", key)
+    missing_errors, warnings = missing_games(con, ctx.dates, kind, "pl", key, landing_of(ctx))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ctx.stage} AS SELECT {select} FROM rows")
     con.execute("DROP TABLE rows")
     return Computed(stage=ctx.stage, date_errors=merge(errors, missing_errors), warnings=warnings)
@@ -542,10 +548,17 @@ def compute_shots(ctx: ComputeContext) -> Computed:
     return out
 
 
+PROPS_STORED = ("game_date, game_id, person_id, player_lookup, player_name, team_abbr, market, line, over_price, "
+                "under_price, source_file")
+
+
 def compute_props(ctx: ComputeContext) -> Computed:
-    """odds_player_props: points lines; a date without props.json has no lines (not a failure)."""
+    """odds_player_props: points lines. A date without props.json keeps the lines stored for it
+    (none, or those of `fullcourt import --format lines-csv`): reloading a date's box scores must
+    not erase imported lines."""
     con = ctx.con
-    read_errors = read_payloads(con, date_files(landing_of(ctx), ctx.dates, "props.json"), PROPS_COLUMNS, "pl")
+    files = date_files(landing_of(ctx), ctx.dates, "props.json")
+    read_errors = read_payloads(con, files, PROPS_COLUMNS, "pl")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pr AS SELECT folder_date, filename, props.market AS market, "
         "unnest(props.lines) AS l FROM pl"
@@ -568,7 +581,11 @@ def compute_props(ctx: ComputeContext) -> Computed:
                coalesce(market, 'player_points') AS market, l.line AS line, l.overPrice AS over_price,
                l.underPrice AS under_price, {SOURCE_SQL.format('filename')} AS source_file
         FROM pr
-        """
+        UNION ALL
+        SELECT {PROPS_STORED} FROM nba_raw.odds_player_props
+        WHERE game_date IN (SELECT unnest(?::DATE[]))
+        """,
+        [sorted(set(ctx.dates) - {_folder_date(f) for f in files})],
     )
     return Computed(stage=ctx.stage, date_errors=errors)
 
