@@ -235,3 +235,22 @@ def test_imported_lines_survive_a_reload_of_their_date(store, tmp_path):
     con.close()
     assert kept == [(player, 20.5)]
     assert reloaded == with_file > 0
+
+
+@pytest.mark.parametrize("args, message, remedy", [
+    (("status", "--start-date", "2021-10-19"), "--start-date needs --end-date too", "--end-date D (inclusive)"),
+    (("cascade", "reprocess", "--end-date", "2021-10-19"), "--end-date needs --start-date too", "(inclusive)"),
+    (("cascade", "detect", "--backfill-start", "2021-10-20", "--backfill-end", "2021-10-19"),
+     "--backfill-end 2021-10-19 is before --backfill-start 2021-10-20", "swap them"),
+    (("backfill", "--phase", "2", "--start-date", "2021-10-19"), "--start-date needs --end-date too", "or --dates D,D"),
+    (("gaps", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--table", "nba_raw.nbac_shots", "--phase", "3"),
+     "nba_raw.nbac_shots is in phase 2, not 3", "use --phase 2"),
+])
+def test_errors_name_the_commands_own_options(tmp_path, args, message, remedy):
+    """Messages and remedies name options the command has: --dates only where it exists, the
+    backfill-start/-end pair for cascade detect."""
+    r = run(*args, "--db", str(tmp_path / "e.duckdb"))
+    assert r.exit_code == 2, r.output
+    assert message in r.stderr and remedy in r.stderr
+    if "--dates" not in message + remedy:
+        assert "--dates" not in r.stderr

@@ -353,15 +353,17 @@ def gaps(db: str | Path | None, start: date, end: date, phase: int | None = None
     from fullcourt.engine.gaps import find_gaps
 
     checked = [s for s in registry().order if s.complete_on]
-    candidates = [s for s in checked if phase is None or s.phase == phase]
+    named = [s for s in checked if not table or table in (s.output_table, s.output_table.split(".")[1])]
+    if not named:
+        known = ", ".join(s.output_table for s in checked)
+        raise UsageError(f"unknown table {table!r} for gap detection", remedy=f"use one of: {known}")
+    candidates = [s for s in named if phase is None or s.phase == phase]
+    if not candidates and table:
+        raise UsageError(f"{named[0].output_table} is in phase {named[0].phase}, not {phase}",
+                         remedy=f"drop --phase, or use --phase {named[0].phase}")
     if not candidates:
         phases = sorted({s.phase for s in checked})
         raise UsageError(f"gaps checks phases {', '.join(map(str, phases))}, not {phase}")
-    if table:
-        candidates = [s for s in candidates if table in (s.output_table, s.output_table.split(".")[1])]
-        if not candidates:
-            known = ", ".join(s.output_table for s in checked)
-            raise UsageError(f"unknown table {table!r} for gap detection", remedy=f"use one of: {known}")
     with open_warehouse(db) as wh:
         scheduled = wh.con.execute(
             "SELECT count(*) FROM nba_raw.nbac_schedule WHERE game_date BETWEEN ? AND ?", [start, end]

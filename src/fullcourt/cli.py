@@ -52,16 +52,20 @@ def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
     raise typer.Exit(code)
 
 
-def _dates(start: Optional[str], end: Optional[str], dates: Optional[str]) -> list[date]:
+def _dates(start: Optional[str], end: Optional[str], dates: Optional[str],
+           names: tuple[str, str] = ("start-date", "end-date"), with_list: bool = True) -> list[date]:
+    """The command's dates from its range options (`names`) or its --dates list."""
     return resolve_dates(
-        parse_date(start, "start-date") if start else None,
-        parse_date(end, "end-date") if end else None,
+        parse_date(start, names[0]) if start else None,
+        parse_date(end, names[1]) if end else None,
         parse_date_list(dates) if dates else None,
+        names, with_list,
     )
 
 
 def _range(start: Optional[str], end: Optional[str]) -> tuple[date, date]:
-    days = _dates(start, end, None)
+    """--start-date/--end-date of a command without --dates."""
+    days = _dates(start, end, None, with_list=False)
     return days[0], days[-1]
 
 
@@ -153,6 +157,12 @@ def backfill(
             if result.request.specs[0].phase != 2 or any(s.phase != 2 for s in result.request.specs):
                 raise UsageError("--cascade follows a phase 2 backfill", remedy="use it with --phase 2")
             loaded = sorted({r.data_date for p in result.runs for r in p.rows if r.status == "success"})
+            if not loaded:
+                _emit(as_json, result, render.backfill)
+                if not result.ok:
+                    return 1
+                raise UsageError("--cascade: this backfill loaded no date, so there is nothing to cascade",
+                                 remedy="reload the dates: add --no-resume, or name them with --dates")
             detected = cascade_api.cascade_detect(db, loaded)
             reprocessed = cascade_api.cascade_reprocess(db, landing, loaded)
             if as_json:
@@ -265,7 +275,7 @@ def cascade_detect(
     """
 
     def body() -> int:
-        days = _dates(backfill_start, backfill_end, dates)
+        days = _dates(backfill_start, backfill_end, dates, ("backfill-start", "backfill-end"))
         result = cascade_api.cascade_detect(db, days, output, dry_run)
         _emit(as_json, result, render.cascade_detect)
         return 0
@@ -309,7 +319,7 @@ def cascade_reprocess(
                                                    progress=None, players=names, batch_size=batch_size,
                                                    parallel_dates=parallel_dates, parallel=parallel)
         else:
-            days = _dates(start_date, end_date, None)
+            days = _dates(start_date, end_date, None, with_list=False)
             with render.progress(enabled=not as_json) as progress:
                 result = cascade_api.cascade_reprocess(db, landing, None, days, with_predictions, progress,
                                                        players=names, batch_size=batch_size,

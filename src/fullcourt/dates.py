@@ -30,21 +30,25 @@ def date_range(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def resolve_dates(start: date | None, end: date | None, dates: list[date] | None) -> list[date]:
+def resolve_dates(start: date | None, end: date | None, dates: list[date] | None,
+                  names: tuple[str, str] = ("start-date", "end-date"), with_list: bool = True) -> list[date]:
     """The dates a command covers: either the inclusive range or the explicit list.
 
-    Raises UsageError when both or neither are given, or when end < start.
+    Raises UsageError when both or neither are given, or when end < start; its messages name
+    the command's own options: `names` for the range, `--dates` only when `with_list`.
     """
+    first, last = (f"--{n}" for n in names)
     if dates and (start or end):
-        raise UsageError("give either --start-date/--end-date or --dates, not both")
+        raise UsageError(f"give either {first}/{last} or --dates, not both")
     if dates:
         return sorted(set(dates))
     if start is None or end is None:
-        raise UsageError("a date range is needed", remedy="add --start-date D --end-date D (inclusive) or --dates D,D")
+        what = (f"{first} needs {last} too" if start is not None else f"{last} needs {first} too"
+                if end is not None else "a date range is needed")
+        remedy = f"add {first} D {last} D (inclusive)" + (" or --dates D,D" if with_list else "")
+        raise UsageError(what, remedy=remedy)
     if end < start:
-        raise UsageError(
-            f"--end-date {end} is before --start-date {start}", remedy="swap them; ranges are inclusive"
-        )
+        raise UsageError(f"{last} {end} is before {first} {start}", remedy="swap them; ranges are inclusive")
     return date_range(start, end)
 
 
