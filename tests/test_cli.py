@@ -156,13 +156,33 @@ def test_bad_output_paths_are_usage_errors_before_any_write(store, tmp_path):
 
 
 def test_bad_numbers_in_options_and_environment(tmp_path, monkeypatch):
+    import duckdb
+
     r = run("worker", "--poll-seconds", "-1", "--db", str(tmp_path / "w.duckdb"))
     assert r.exit_code == 2 and "--poll-seconds -1 is not above 0" in r.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+    duckdb.connect(str(tmp_path / "s.duckdb")).close()
     for value in ("abc", "-5"):
         monkeypatch.setenv("FULLCOURT_LOCK_TIMEOUT", value)
         r = run("status", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--db", str(tmp_path / "s.duckdb"))
         assert r.exit_code == 2 and "FULLCOURT_LOCK_TIMEOUT" in r.stderr and "Traceback" not in r.output
-    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "s.duckdb").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ("status", "--start-date", "2021-10-19", "--end-date", "2021-10-20"),
+    ("gaps", "--start-date", "2021-10-19", "--end-date", "2021-10-20"),
+    ("completeness", "verify", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--expect-complete"),
+    ("cascade", "detect", "--dates", "2021-10-20"),
+    ("predict", "--start-date", "2021-10-19", "--end-date", "2021-10-20"),
+    ("preflight", "--phase", "3", "--start-date", "2021-10-19", "--end-date", "2021-10-20"),
+])
+def test_commands_on_a_missing_store_say_so_and_create_nothing(tmp_path, args):
+    """A mistyped --db is not an empty store that "passes": the commands that read a store
+    refuse a missing file, and create none."""
+    db = tmp_path / "typo.duckdb"
+    r = run(*args, "--db", str(db))
+    assert r.exit_code == 2 and f"database {db} does not exist" in r.stderr, r.output
+    assert not db.exists()
 
 
 def test_missing_landing_folder_is_a_usage_error_and_writes_nothing(store, tmp_path):

@@ -26,9 +26,16 @@ from fullcourt.nba.pipeline import catalog, registry
 PHASES = (2, 3, 4, 5)
 
 
-def open_warehouse(db: str | Path | None) -> Warehouse:
-    """Open (and migrate) the store at `db` / $FULLCOURT_DB / ./fullcourt.duckdb."""
-    return Warehouse(resolve_db_path(db), catalog(), lock_timeout=lock_timeout())
+def open_warehouse(db: str | Path | None, create: bool = True) -> Warehouse:
+    """Open (and migrate) the store at `db` / $FULLCOURT_DB / ./fullcourt.duckdb. Without
+    `create` (commands that only read or fix an existing store), a missing file is a
+    UsageError: an empty new store would answer "no gaps", "nothing to do"."""
+    path = resolve_db_path(db)
+    if not create and not path.exists():
+        raise UsageError(f"database {path} does not exist",
+                         remedy="pass the store's path (--db or FULLCOURT_DB), or build one first "
+                                "(fullcourt backfill ..., fullcourt import ...)")
+    return Warehouse(path, catalog(), lock_timeout=lock_timeout())
 
 
 def lock_timeout() -> float:
@@ -91,17 +98,20 @@ def backfill(
     parallel: int = 2,
     chunk_days: int = 31,
     progress: Callable[[str, int, int], None] | None = None,
+    explicit_dates: bool = False,
 ) -> BackfillReport:
     """Backfill a phase (or one processor) over `dates` in dependency order (backfill mode:
     no defensive checks, no triggers unless `trigger_downstream`).
 
     Runs the phase's preflight first unless `skip_preflight` (raises PreflightError when the
     upstream phase is incomplete). Progress is checkpointed per processor and step; rerunning
-    the same command resumes unless `resume` is False. See engine/backfill.py for the orders
-    and error policies.
+    the same command resumes unless `resume` is False. `explicit_dates`: the dates were listed
+    (`--dates`) rather than given as a range; they all run again even when the same backfill
+    completed, as with `resume=False`. See engine/backfill.py for the orders and error policies.
     """
     request = backfill_request(dates, phase, processor, policy, order, resume, trigger_downstream, parallel,
                                chunk_days)
+    request.explicit, request.skip_preflight = explicit_dates, skip_preflight
     options = RunOptions(backfill_mode=True, strict_mode=False, skip_downstream_trigger=not trigger_downstream,
                          triggered_by="backfill")
     first = min(s.phase for s in registry().order)
@@ -146,7 +156,7 @@ def backfill_status(db: str | Path | None, dates: Sequence[date], phase: int | N
                     order: str = "phase-first") -> dict[str, Any]:
     """A backfill checkpoint's progress: per processor, last date done and done / total."""
     request = backfill_request(dates, phase, processor, order=order)
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=False) as wh:
         return backfill_progress(wh, request)
 
 
@@ -183,7 +193,7 @@ class Preflight:
         }
 
 
-def _preflight(wh: Warehouse, landing: Path, phase: int, start: date, end: date) -> Preflight:
+def _preflight(wh: Warehouse | None, landing: Path, phase: int, start: date, end: date) -> Preflight:
     if phase == 2:
         gaps = landing_gaps(landing, start, end)
         result = Preflight(phase, start, end, missing={"landing": sorted(gaps)} if gaps else {})
@@ -192,6 +202,7 @@ def _preflight(wh: Warehouse, landing: Path, phase: int, start: date, end: date)
             result.remedy = (f"scrape them (fullcourt scrape --start-date {ds[0]} --end-date {ds[-1]}), "
                              "or pass --skip-preflight to backfill the dates that are there")
         return result
+    assert wh is not None
     pre = engine_preflight(wh, registry(), phase, start, end)
     result = Preflight(phase, start, end, dict(pre.missing), dict(pre.failed))
     if not pre.ok:
@@ -206,7 +217,9 @@ def preflight(db: str | Path | None, landing: str | Path | None, phase: int, sta
     if phase not in PHASES:
         raise UsageError(f"--phase {phase} is not a phase", remedy="use 2, 3, 4 or 5")
     folder = resolve_landing(landing, must_exist=phase == 2)
-    with open_warehouse(db) as wh:
+    if phase == 2:  # the landing folder's coverage: no store needed
+        return _preflight(None, folder, phase, start, end)
+    with open_warehouse(db, create=False) as wh:
         return _preflight(wh, folder, phase, start, end)
 
 
@@ -291,7 +304,7 @@ def status(db: str | Path | None, start: date, end: date) -> StatusResult:
     """Per date and processor in [start, end] (inclusive): last status, records, duration."""
     import json
 
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=False) as wh:
         rows = wh.con.execute(
             f"""
             SELECT data_date, processor_name, phase,
@@ -364,7 +377,7 @@ def gaps(db: str | Path | None, start: date, end: date, phase: int | None = None
     if not candidates:
         phases = sorted({s.phase for s in checked})
         raise UsageError(f"gaps checks phases {', '.join(map(str, phases))}, not {phase}")
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=False) as wh:
         scheduled = wh.con.execute(
             "SELECT count(*) FROM nba_raw.nbac_schedule WHERE game_date BETWEEN ? AND ?", [start, end]
         ).fetchone()[0]
@@ -419,7 +432,7 @@ def predict(db: str | Path | None, start: date, end: date, force_rerun: bool = F
     """
     from fullcourt.nba import predict as phase5
 
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=False) as wh:
         return phase5.predict(wh, start, end, force_rerun)
 
 
@@ -427,7 +440,7 @@ def grade(db: str | Path | None, start: date, end: date) -> Any:
     """MAE per system against actual points, and OVER/UNDER hit rate where lines exist."""
     from fullcourt.nba import predict as phase5
 
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=False) as wh:
         return phase5.grade(wh, start, end)
 
 
@@ -447,7 +460,7 @@ def validate_coverage(db: str | Path | None, start: date, end: date, reconcile: 
     from fullcourt.engine.coverage import coverage
 
     specs = select_specs(4, processor)
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=False) as wh:
         return coverage(wh, specs, start, end, reconcile)
 
 

@@ -86,7 +86,7 @@ def cascade_detect(db: str | Path | None, dates: Sequence[date], output: str | P
     `output` path is a UsageError before anything is written."""
     if output:
         _check_output_file(Path(output), "--output")
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=False) as wh:
         seeds = {s.name: list(dates) for s in seed_specs()}
         result = detect(wh, registry(), seeds)
         report = DetectReport(sorted(dates), result, dry_run)
@@ -290,7 +290,7 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
         raise UsageError("nothing to reprocess", remedy="give --affected-file F or --start-date D --end-date D")
     if players is not None and not [p for p in players if p.strip()]:
         raise UsageError("--players is empty", remedy="give player_lookup values: --players lebronjames,stephencurry")
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=False) as wh:
         only_labels = _player_scope(wh, players) if players is not None else None
         started = datetime.now()
         seeds = {s.name: seeds_dates for s in seed_specs()}
@@ -389,7 +389,7 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
     folder = Path(report_dir or "cascade_reports")
     _check_output_folder(folder, "--report-dir")
     reg = registry()
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=False) as wh:
         cleared = 0
         incomplete: list[dict[str, Any]] = []
         total = 0
@@ -468,7 +468,7 @@ def completeness_verify(db: str | Path | None, start: date, end: date) -> Verify
     [start, end] (inclusive), and the missing dates the incomplete ones name."""
     by: dict[str, dict[str, int]] = {}
     missing: set[date] = set()
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=False) as wh:
         flagged = completeness_tables(wh.con)
         for spec in registry().order:
             if spec.output_table not in flagged:
