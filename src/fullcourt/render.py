@@ -1,6 +1,7 @@
 """Console rendering of result objects (Rich). Logic never prints; this module does."""
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -12,8 +13,14 @@ from rich.table import Table
 
 from fullcourt.errors import FullcourtError
 
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+def _width(stream: Any) -> int | None:
+    """The terminal's width; piped, $COLUMNS when set, else 160 (not Rich's 80)."""
+    return None if stream.isatty() or os.environ.get("COLUMNS") else 160
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 MARK = {"success": "[green]✓[/]", "failed": "[red]✗ failed[/]", "blocked": "[red]⛔ blocked[/]",
         "skipped": "[yellow]– skipped[/]", "running": "[blue]… running[/]"}
@@ -130,13 +137,19 @@ def preflight(result: Any) -> None:
 
 def status(result: Any) -> None:
     short = {name: result.short_names.get(name, name) for name in result.processors}
-    table = Table(title=f"Status {result.start} .. {result.end}  (✓ records written)", title_justify="left")
+    console.print(f"Status {result.start} .. {result.end}  (✓ records written, – skipped: reasons below)",
+                  highlight=False, soft_wrap=True)
+    if not result.rows:
+        console.print("No runs recorded for these dates.")
+        return
+    table = Table()
     table.add_column("date", no_wrap=True)
     for name in result.processors:
         table.add_column(short[name], justify="right", no_wrap=True)
     by_date: dict = {}
     for r in result.rows:
         by_date.setdefault(r.data_date, {})[r.processor] = r
+    reasons: dict[str, list[str]] = {}  # skip reason -> "short date" cells, listed under the table
     for d in sorted(by_date):
         cells = []
         for name in result.processors:
@@ -144,13 +157,17 @@ def status(result: Any) -> None:
             if r is None:
                 cells.append("")
             elif r.status == "success":
-                cells.append(f"✓ {r.records_created}")
+                cells.append(f"✓ {r.records_created:,}")
             elif r.status == "skipped":
-                cells.append(f"[yellow]skip: {r.skip_reason}[/]")
+                cells.append("[yellow]–[/]")
+                reasons.setdefault(r.skip_reason or "no reason recorded", []).append(f"{short[name]} {d}")
             else:
                 cells.append(MARK.get(r.status, r.status))
         table.add_row(d.isoformat(), *cells)
     console.print(table)
+    for reason, where in reasons.items():
+        shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
+        console.print(f"[yellow]skip[/] {escape(reason)}: {shown}", highlight=False, soft_wrap=True)
 
 
 def gaps(result: Any) -> None:
