@@ -274,3 +274,26 @@ def test_errors_name_the_commands_own_options(tmp_path, args, message, remedy):
     assert message in r.stderr and remedy in r.stderr
     if "--dates" not in message + remedy:
         assert "--dates" not in r.stderr
+
+
+def test_a_failed_first_import_leaves_no_store(tmp_path):
+    """An import into a store that did not exist, failing on its input, removes the store it
+    created: nothing partial is left behind."""
+    db = tmp_path / "new.duckdb"
+    bad = tmp_path / "lines.csv"
+    bad.write_text("player,game_date\nx,2021-11-01\n", encoding="utf-8")  # no line column
+    r = run("import", "--format", "lines-csv", "--path", str(bad), "--db", str(db))
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert not db.exists() and not (tmp_path / "new.duckdb.wal").exists()
+    (tmp_path / "bundle").mkdir()
+    r = run("import", "--format", "nba-shotchart", "--path", str(tmp_path / "bundle"), "--db", str(db),
+            "--landing", str(tmp_path / "landing"))
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert not db.exists()
+
+
+def test_phase_5_backfill_refuses_options_it_cannot_honour(tmp_path):
+    r = run("backfill", "--phase", "5", "--start-date", "2022-03-01", "--end-date", "2022-03-02", "--cascade",
+            "--order", "date-first", "--db", str(tmp_path / "p.duckdb"))
+    assert r.exit_code == 2 and "--cascade, --order do not apply to --phase 5" in r.stderr
+    assert not (tmp_path / "p.duckdb").exists()

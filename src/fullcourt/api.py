@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from fullcourt.dates import format_dates
 from fullcourt.engine.backfill import ORDERS, POLICIES, Backfill, BackfillReport, BackfillRequest
@@ -448,7 +449,7 @@ def import_lines(db: str | Path | None, path: str | Path) -> Any:
     """Import real points lines from a CSV (player, game_date, line) into nba_raw.odds_player_props."""
     from fullcourt.nba import predict as phase5
 
-    with open_warehouse(db) as wh:
+    with _removed_if_new_and_failed(db), open_warehouse(db) as wh:
         n = phase5.import_lines_csv(wh, path)
     return ImportResult(format="lines-csv", path=str(path), rows=n)
 
@@ -494,14 +495,29 @@ def import_bundle(db: str | Path | None, landing: str | Path | None, fmt: str, p
     if target.exists() and not target.is_dir():
         raise UsageError(f"--landing {target} is a file, not a folder", remedy="point --landing at a folder")
     started = datetime.now()
-    with open_warehouse(db) as wh:  # the store first: a locked store refuses before any file is written
-        con = duckdb.connect()
+    with _removed_if_new_and_failed(db), open_warehouse(db) as wh:  # the store first: a locked store refuses
+        con = duckdb.connect()                                       # before any file is written
         try:
             report = readers[fmt](con, folder, target, start, end)
         finally:
             con.close()
         _record_import(wh, report, started)
     return report
+
+
+@contextmanager
+def _removed_if_new_and_failed(db: str | Path | None) -> Iterator[None]:
+    """Around a command that may create the store: when it did and then failed, remove the new
+    empty store, so a failed first import leaves nothing behind."""
+    path = resolve_db_path(db)
+    fresh = not path.exists()
+    try:
+        yield
+    except BaseException:
+        if fresh:
+            for f in (path, Path(f"{path}.wal")):
+                f.unlink(missing_ok=True)
+        raise
 
 
 def _record_import(wh: Warehouse, report: Any, started: datetime) -> None:

@@ -136,6 +136,14 @@ def backfill(
 
     def body() -> int:
         days = _dates(start_date, end_date, dates)
+        if phase == 5 and not processor:  # phase 5 is `predict` over the range: none of these apply
+            unused = [flag for flag, used in (("--status", show_status), ("--cascade", cascade),
+                                              ("--error-policy", error_policy != "skip-deps"),
+                                              ("--order", order != "phase-first")) if used]
+            if unused:
+                raise UsageError(f"{', '.join(unused)} do{'es' if len(unused) == 1 else ''} not apply to --phase 5 "
+                                 "(predictions over the range, no checkpoint)",
+                                 remedy="drop them; see what was predicted with: fullcourt grade --start-date D --end-date D")
         if show_status:
             progress_ = api.backfill_status(db, days, phase, processor, order)
             if as_json:
