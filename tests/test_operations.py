@@ -204,6 +204,25 @@ def test_same_day_failure_then_rerun_cascades_through_phases_3_and_4(store):
     assert q(store.db, f"SELECT count(*) FROM {OUTBOX} WHERE consumed_at IS NULL") == [(0,)]
 
 
+def test_rerun_of_a_complete_day_runs_each_processor_once(store):
+    """Rerunning a day whose downstream already succeeded: a processor waits until none of its
+    ancestors has a trigger still pending for the day, so it runs once, on fresh inputs (it ran
+    twice before: PCF on the old TDZA row, then again after TDZA's rerun)."""
+    rescrape_x(store)
+    assert api.run(store.db, store.landing, X).exit_code == 0
+    again = api.run(store.db, store.landing, X)
+    assert again.exit_code == 0, again.to_dict()
+    runs = ledger(store.db, X)
+    for name in DOWNSTREAM:
+        assert [r[0] for r in runs[name]] == ["success", "success"], (name, runs[name])
+    assert sorted(r.processor for r in again.runs) == sorted(PHASE2 | DOWNSTREAM)
+    started = {n: q(store.db, f"SELECT max(started_at) FROM {LEDGER} WHERE processor_name = ? AND data_date = ?",
+                    [n, X])[0][0] for n in PHASE2 | DOWNSTREAM}
+    for spec in registry().order:  # every rerun started after its parents' reruns
+        for parent in registry().upstream(spec):
+            assert started[spec.name] > started[parent.name], (spec.name, parent.name)
+
+
 def test_next_day_run_is_blocked_by_yesterdays_failure(after_x_failed):
     """Scenario C: Y's processors whose windows read X are blocked, write nothing, alert."""
     store = after_x_failed

@@ -160,9 +160,18 @@ class Flow:
             )
 
     def ready(self, spec: ProcessorSpec, d: date) -> bool:
-        """All parents done for `d` (success, or skipped by design) and `spec` not run since."""
+        """All parents done for `d` (success, or skipped by design), no trigger of an ancestor
+        still pending for `d` (it will rerun a parent first: run once, after it), and `spec`
+        not run since its parents."""
         parents = [p for p in self.registry.upstream(spec) if work_dates(self.wh.con, p, [d])]
         if not parents:
+            return False
+        outbox = check_identifier(self.wh.catalog.outbox_table)
+        coming = self.wh.con.execute(
+            f"SELECT count(*) FROM {outbox} WHERE consumed_at IS NULL AND data_date = ? "
+            "AND processor IN (SELECT unnest(?::VARCHAR[]))",
+            [d, [a.name for a in self.registry.ancestors(spec)]]).fetchall()[0][0]
+        if coming:
             return False
         table = check_identifier(self.wh.catalog.ledger_table)
         rows = self.wh.con.execute(
