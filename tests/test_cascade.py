@@ -323,3 +323,56 @@ def test_a_via_table_must_carry_the_processors_own_labels():
                                     Dependency("main.team", same_date(), entity="team", via=("main.ctx", "team"))))
     with pytest.raises(ValueError, match="label column player"):
         Registry([ctx, x])
+
+
+@pytest.fixture(scope="module")
+def one_correction(tmp_path_factory):
+    """A late stat correction of one loaded date alone: values change, no game is added."""
+    root = tmp_path_factory.mktemp("correction")
+    probe = root / "probe"
+    scrape_synthetic(probe, START, END, LeagueConfig(seed=8, teams=4, players_per_team=8))
+    corrected = game_dates(probe)[15]
+    return scenario(root, 8, set(), set(), {corrected}) + (corrected,)
+
+
+def test_a_correction_detects_team_records_by_team_code_only(one_correction):
+    """Labels of one kind of entity do not flow into a processor labelled by another: after a
+    box-score correction, each team table lists exactly its stored teams of each date (team
+    codes, one per stored record or tracked failure; on the corrected date the teams that
+    played), and no player table lists a team code."""
+    truth, cascaded, detected, reprocessed, corrected = one_correction
+    assert_equal_stores(truth, cascaded)
+    recall_and_precision(detected, reprocessed, cascaded)
+    landing = cascaded.parent / "gapped"
+    season = json.loads((landing / "schedule" / "2021-22.json").read_text())["leagueSchedule"]["gameDates"]
+    league = {g[side]["teamTricode"] for day in season for g in day["games"] for side in ("homeTeam", "awayTeam")}
+    games = json.loads((landing / corrected.isoformat() / "schedule.json").read_text())["scoreboard"]["games"]
+    playing = {g[side]["teamTricode"] for g in games for side in ("homeTeam", "awayTeam")}
+    counts = {p: v["records"] for p, v in detected.to_dict()["by_processor"].items()}
+    stored: dict[str, dict[date, list[str]]] = {}  # team processors' records and failures per detected date
+    players = []
+    with Warehouse(cascaded.parent / "loaded.duckdb", catalog()) as wh:  # the store detect read
+        for change in detected.result.processors:
+            spec = registry().by_name[change.processor]
+            t, dc, lab = spec.output_table, spec.date_column, spec.label_column
+            if not {e for (e,) in wh.con.execute(f"SELECT DISTINCT {lab}::VARCHAR FROM {t}").fetchall()} <= league:
+                players.append(change)
+                continue
+            rows = stored.setdefault(change.processor, {})
+            for d, e in wh.con.execute(
+                    f"SELECT {dc}, {lab}::VARCHAR FROM {t} WHERE {dc} IN (SELECT unnest(?::DATE[])) UNION ALL "
+                    "SELECT analysis_date, entity_id FROM nba_processing.precompute_failures "
+                    "WHERE processor_name = ? AND analysis_date IN (SELECT unnest(?::DATE[]))",
+                    [sorted(change.changed), change.processor, sorted(change.changed)]).fetchall():
+                rows.setdefault(d, []).append(e)
+    teams = {c.processor: c.changed for c in detected.result.processors if c.processor in stored}
+    assert sum(corrected in changed for changed in teams.values()) >= 2, teams.keys()  # offense and defense
+    for p, changed in teams.items():
+        for d, labels in changed.items():
+            assert labels <= league, (p, d, len(labels), sorted(labels - league)[:5])
+            assert labels == set(stored[p].get(d, ())), (p, d)
+        assert counts[p] == sum(len(stored[p].get(d, ())) for d in changed), p
+        if corrected in changed:
+            assert changed[corrected] == playing, p
+    for change in players:
+        assert not any(labels & league for labels in change.changed.values()), change.processor

@@ -665,8 +665,10 @@ def _with_work(cas: Cascade, seeds: dict[str, Sequence[date]]) -> dict[str, list
 def _inherited(cas: Cascade, registry: Registry, spec: ProcessorSpec, changes: dict[str, Changes]
                ) -> dict[date, set[str]]:
     """Labels a record of `spec` may gain from upstream changes: a parent's changed labels,
-    carried forward through the dependency's window, when they name the same kind of entity
-    (the same label column, or a parent in an earlier phase keyed by the same people)."""
+    carried forward through the dependency's window, when the specs declare that they name
+    the same kind of entity: the parent has the same label column, or it is `spec`'s
+    `entities_from` table (a team box score's team_abbr names a defending_team_abbr). Any other
+    parent's labels name other entities (a player box score's players are not team records)."""
     out: dict[date, set[str]] = {}
     if not spec.label_column:
         return out
@@ -674,7 +676,7 @@ def _inherited(cas: Cascade, registry: Registry, spec: ProcessorSpec, changes: d
         parent = registry.by_table.get(dep.table)
         if parent is None or parent.name not in changes or not parent.label_column:
             continue
-        if parent.label_column != spec.label_column and parent.phase >= spec.phase:
+        if parent.label_column != spec.label_column and dep.table != spec.entities_from:
             continue
         for x, labels in changes[parent.name].items():
             if not labels or dep.window.kind == "last_n_games":
