@@ -297,3 +297,14 @@ def test_phase_5_backfill_refuses_options_it_cannot_honour(tmp_path):
             "--order", "date-first", "--db", str(tmp_path / "p.duckdb"))
     assert r.exit_code == 2 and "--cascade, --order do not apply to --phase 5" in r.stderr
     assert not (tmp_path / "p.duckdb").exists()
+
+
+def test_checks_with_nothing_to_check_do_not_pass(store):
+    """gaps over a range without a scheduled game and completeness verify --expect-complete
+    over a range without a windowed record exit 1 and say there was nothing to check."""
+    db, _ = store
+    r = run("gaps", "--start-date", "2021-08-01", "--end-date", "2021-08-10", "--db", str(db))
+    assert r.exit_code == 1 and "Nothing to check" in r.stdout
+    r = run("completeness", "verify", "--start-date", "2021-08-01", "--end-date", "2021-08-10", "--expect-complete",
+            "--db", str(db))
+    assert r.exit_code == 1 and "Nothing to verify" in r.stdout

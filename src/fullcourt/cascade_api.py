@@ -452,6 +452,10 @@ class VerifyReport:
         return sum(v["incomplete"] for v in self.by_processor.values())
 
     @property
+    def records(self) -> int:
+        return sum(v["records"] for v in self.by_processor.values())
+
+    @property
     def ok(self) -> bool:
         return self.incomplete == 0
 

@@ -382,7 +382,7 @@ def completeness_verify(
         start, end = _range(start_date, end_date)
         result = cascade_api.completeness_verify(db, start, end)
         _emit(as_json, result, render.completeness_verify)
-        return 1 if expect_complete and not result.ok else 0
+        return 1 if expect_complete and (not result.ok or not result.records) else 0
 
     _run(body, as_json)
 
@@ -435,7 +435,7 @@ def gaps(
         start, end = _range(start_date, end_date)
         result = api.gaps(db, start, end, phase, table)
         _emit(as_json, result, render.gaps)
-        return 0 if result.ok else 1
+        return 0 if result.ok and result.scheduled_games else 1  # no game: nothing was checked
 
     _run(body, as_json)
 

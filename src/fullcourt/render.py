@@ -179,14 +179,17 @@ def gaps(result: Any) -> None:
         dates = ", ".join(d.isoformat() for d in t.missing_dates[:8]) + (" …" if len(t.missing_dates) > 8 else "")
         table.add_row(t.table, str(t.expected), _red(t.missing_count), dates)
     console.print(table)
-    if result.ok:
+    if not result.scheduled_games:
+        console.print("[red]Nothing to check:[/] no scheduled game in this range (if games are expected, load "
+                      "the schedule: fullcourt backfill --phase 2 ...)", highlight=False)
+    elif result.ok:
         console.print("[green]OK: full coverage[/]")
     else:
         console.print(f"[red]Missing dates:[/] {', '.join(d.isoformat() for d in result.missing_dates)}")
 
 
 def _red(n: int) -> str:
-    return f"[red]{n}[/]" if n else "0"
+    return f"[red]{n:,}[/]" if n else "0"
 
 
 def predict(result: Any) -> None:
@@ -268,7 +271,9 @@ def completeness_verify(report: Any) -> None:
     for name, c in report.by_processor.items():
         table.add_row(name, f"{c['records']:,}", f"{c['complete']:,}", _red(c["incomplete"]))
     console.print(table)
-    if report.ok:
+    if not report.records:
+        console.print("[red]Nothing to verify:[/] no windowed record in this range.", highlight=False)
+    elif report.ok:
         console.print("[green]Verification passed:[/] every windowed record in the range is complete.")
     else:
         console.print(f"[red]{report.incomplete:,} records are incomplete[/]; they miss "
