@@ -308,3 +308,10 @@ def test_checks_with_nothing_to_check_do_not_pass(store):
     r = run("completeness", "verify", "--start-date", "2021-08-01", "--end-date", "2021-08-10", "--expect-complete",
             "--db", str(db))
     assert r.exit_code == 1 and "Nothing to verify" in r.stdout
+
+
+def test_scrape_refuses_an_outage_outside_its_range(tmp_path):
+    r = run("scrape", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--teams", "4",
+            "--players-per-team", "8", "--fail-dates", "2021-11-17", "--landing", str(tmp_path / "l"))
+    assert r.exit_code == 2 and "--fail-dates 2021-11-17 outside 2021-10-19..2021-10-20" in r.stderr
+    assert not (tmp_path / "l").exists()

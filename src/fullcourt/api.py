@@ -418,6 +418,10 @@ def scrape(
         raise UsageError(f"--teams {teams} is out of range", remedy="use 2 to 30 teams")
     if not 5 <= players_per_team <= 20:
         raise UsageError(f"--players-per-team {players_per_team} is out of range", remedy="use 5 to 20")
+    outside = sorted(d for d in fail_dates or () if not start <= d <= end)
+    if outside:
+        raise UsageError(f"--fail-dates {format_dates(outside)} outside {start}..{end}: no outage would be simulated",
+                         remedy="give dates inside the scraped range")
     from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
 
     config = LeagueConfig(seed=seed, teams=teams, players_per_team=players_per_team)
