@@ -315,3 +315,17 @@ def test_scrape_refuses_an_outage_outside_its_range(tmp_path):
             "--players-per-team", "8", "--fail-dates", "2021-11-17", "--landing", str(tmp_path / "l"))
     assert r.exit_code == 2 and "--fail-dates 2021-11-17 outside 2021-10-19..2021-10-20" in r.stderr
     assert not (tmp_path / "l").exists()
+
+
+def test_lines_import_names_players_without_a_box_score(store, tmp_path):
+    import shutil
+
+    db, _ = store
+    copy = tmp_path / "c.duckdb"
+    shutil.copy(db, copy)
+    csv = tmp_path / "lines.csv"
+    csv.write_text("player,game_date,line\nNobody Atall,2021-10-20,12.5\n", encoding="utf-8")
+    r = run("import", "--format", "lines-csv", "--path", str(csv), "--db", str(copy), "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["unknown_players"] == ["Nobody Atall"]
+    r = run("import", "--format", "lines-csv", "--path", str(csv), "--db", str(copy))
+    assert "1 players have no box score in this store" in r.stdout and "Nobody Atall" in r.stdout

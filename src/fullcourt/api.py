@@ -455,7 +455,12 @@ def import_lines(db: str | Path | None, path: str | Path) -> Any:
 
     with _removed_if_new_and_failed(db), open_warehouse(db) as wh:
         n = phase5.import_lines_csv(wh, path)
-    return ImportResult(format="lines-csv", path=str(path), rows=n)
+        # a line whose player has no box score in the store never grades: name them
+        unknown = [r[0] for r in wh.con.execute(
+            "SELECT DISTINCT player_name FROM nba_raw.odds_player_props p WHERE source_file = ? AND NOT EXISTS "
+            "(SELECT 1 FROM nba_raw.nbac_player_boxscore b WHERE b.player_lookup = p.player_lookup) ORDER BY 1",
+            [str(path)]).fetchall()]
+    return ImportResult(format="lines-csv", path=str(path), rows=n, unknown_players=unknown)
 
 
 def validate_coverage(db: str | Path | None, start: date, end: date, reconcile: bool = False,
@@ -544,6 +549,7 @@ class ImportResult:
     format: str
     path: str
     rows: int
+    unknown_players: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": self.format, "path": self.path, "rows": self.rows}
+        return {"format": self.format, "path": self.path, "rows": self.rows, "unknown_players": self.unknown_players}

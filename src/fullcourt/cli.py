@@ -535,7 +535,7 @@ def import_(
                 raise UsageError("--start-date, --end-date and --landing do not apply to --format lines-csv",
                                  remedy="leave them out: every line of the CSV is imported")
             result = api.import_lines(db, path)
-            _emit(as_json, result, lambda r: render.console.print(f"Imported {r.rows} lines from {r.path}"))
+            _emit(as_json, result, render.lines_import)
             return 0
         start = parse_date(start_date, "start-date") if start_date else None
         end = parse_date(end_date, "end-date") if end_date else None

@@ -280,6 +280,14 @@ def completeness_verify(report: Any) -> None:
                       f"{', '.join(d.isoformat() for d in report.missing_dates)}", highlight=False)
 
 
+def lines_import(result: Any) -> None:
+    console.print(f"Imported {result.rows:,} lines from {escape(result.path)}", highlight=False)
+    if result.unknown_players:
+        names = ", ".join(result.unknown_players[:10]) + (" …" if len(result.unknown_players) > 10 else "")
+        console.print(f"[yellow]Note:[/] {len(result.unknown_players)} players have no box score in this store, so "
+                      f"their lines will not be graded: {escape(names)}", highlight=False, soft_wrap=True)
+
+
 def import_report(report: Any) -> None:
     """The import report: what was read, written, dropped, derived, and where sources disagreed."""
     days = report.dates
