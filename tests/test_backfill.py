@@ -8,11 +8,12 @@ uninterrupted run into a fresh database (or, for orders and parallelism, the oth
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,7 @@ CONFIG = LeagueConfig(seed=9, teams=4, players_per_team=8)
 SCRAPE_START, SCRAPE_END = date(2021, 10, 19), date(2021, 11, 20)
 LEDGER = catalog().ledger_table
 OUTBOX = catalog().outbox_table
+ALERTS = catalog().alerts_table
 META = ("run_id", "processed_at", "created_at")
 SOURCE_FILE = r"regexp_replace(source_file, '^.*/landing[^/]*/', '') AS source_file"
 PHASE2 = [s.name for s in registry().phase(2)]
@@ -54,6 +56,18 @@ def cli(*args: object, env: dict[str, str] | None = None):
 
 def csv(dates: list[date]) -> str:
     return ",".join(d.isoformat() for d in dates)
+
+
+def span(dates: list[date]) -> list[object]:
+    """The inclusive range from the first to the last of `dates`, as CLI options (a range resumes)."""
+    return ["--start-date", dates[0], "--end-date", dates[-1]]
+
+
+def hint_args(command: str) -> list[str]:
+    """The arguments of a printed `fullcourt ...` command, to run it exactly as an operator would."""
+    words = shlex.split(command)
+    assert words[:2] == ["fullcourt", "backfill"], command
+    return words[1:]
 
 
 # --- reading a store --------------------------------------------------------------------------
@@ -186,14 +200,16 @@ def phase3(league, phase2, game_dates) -> Path:
 def test_stop_ends_the_backfill_at_the_failed_date(tmp_path, league, ten, bad_landing, clean10, order):
     db = tmp_path / "stop.duckdb"
     fifth = ten[4]
-    args = ["backfill", "--phase", 2, "--dates", csv(ten), "--error-policy", "stop", "--order", order,
-            "--parallel", 1, "--db", db, "--json"]
+    command = ["backfill", "--phase", 2, *span(ten), "--error-policy", "stop", "--order", order]
+    args = [*command, "--parallel", 1, "--db", db, "--json"]
     r = cli(*args, "--landing", bad_landing)
     assert r.exit_code == 1, r.output
     out = json.loads(r.stdout)
     assert out["failed_dates"] == [fifth.isoformat()]
     assert out["stopped_at"] == fifth.isoformat()
-    assert out["retry"] == f"fullcourt backfill --phase 2 --dates {fifth}"
+    # the hint is the same command (the default order is not repeated): it resumes from the checkpoint
+    same = [str(a) for a in command if order == "date-first" or a not in ("--order", order)]
+    assert hint_args(out["retry"]) == same
     failed = query(db, f"SELECT processor_name, data_date, errors FROM {LEDGER} WHERE status = 'failed'")
     assert [(p, d) for p, d, _ in failed] == [(BOX, fifth)]
     assert "malformed JSON" in failed[0][2] and f"{fifth}/boxscore_" in failed[0][2]
@@ -217,9 +233,9 @@ def test_stop_ends_the_backfill_at_the_failed_date(tmp_path, league, ten, bad_la
     assert (status[BOX]["status"], status[BOX]["last_completed_date"]) == ("stopped", ten[3].isoformat())
     assert status[BOX]["failed_dates"] == [fifth.isoformat()]
     if order == "phase-first":  # (date-first: the same path, three times slower)
-        # after fixing the payload the same command resumes at the failed date and ends equal to
-        # an uninterrupted run: done processors skip, the stopped one and the unstarted ones run
-        r = cli(*args, "--landing", league / "landing")
+        # after fixing the payload the hint (the same command) resumes at the failed date and ends
+        # equal to an uninterrupted run: done processors skip, the stopped one and the unstarted ones run
+        r = cli(*hint_args(out["retry"]), "--parallel", 1, "--db", db, "--json", "--landing", league / "landing")
         assert r.exit_code == 0, r.output
         out = json.loads(r.stdout)
         assert out["resumed_after"] == {**{p: ten[-1].isoformat() for p in first_two}, BOX: ten[3].isoformat()}
@@ -229,11 +245,34 @@ def test_stop_ends_the_backfill_at_the_failed_date(tmp_path, league, ten, bad_la
         assert_no_duplicates(db, retried=(BOX, fifth))
 
 
+def test_stop_on_listed_dates_hints_every_date_left_and_the_hint_finishes_them(tmp_path, league, ten, bad_landing,
+                                                                               clean10):
+    """Listed dates are not one range: the hint lists every date some processor has still to run
+    (the failed one and those that did not run), and running it finishes the backfill."""
+    db = tmp_path / "stop-dates.duckdb"
+    fifth = ten[4]
+    r = cli("backfill", "--phase", 2, "--dates", csv(ten), "--error-policy", "stop", "--order", "date-first",
+            "--parallel", 1, "--landing", bad_landing, "--db", db, "--json")
+    assert r.exit_code == 1, r.output
+    out = json.loads(r.stdout)
+    assert out["stopped_at"] == fifth.isoformat()
+    # from the ledger: the dates where some phase 2 processor has no success yet
+    left = [d for d in ten if any(d not in ledger_dates(db, p) for p in PHASE2)]
+    assert fifth in left and ten[-1] in left and ten[0] not in left
+    assert hint_args(out["retry"]) == ["backfill", "--phase", "2", "--dates", csv(left), "--error-policy", "stop",
+                                       "--order", "date-first"]
+    r = cli(*hint_args(out["retry"]), "--parallel", 1, "--landing", league / "landing", "--db", db, "--json")
+    assert r.exit_code == 0, r.output
+    assert snapshot(db, "nba_raw") == snapshot(clean10, "nba_raw")
+    latest = query(db, f"SELECT processor_name, data_date, arg_max(status, started_at) FROM {LEDGER} GROUP BY 1, 2")
+    assert sorted(latest) == sorted((p, d, "success") for p in PHASE2 for d in ten)
+
+
 @pytest.fixture(scope="module")
 def continued(league, ten, bad_landing) -> tuple[Path, dict, int]:
-    """Phase 2 over the ten dates with the 5th failing, error policy continue."""
+    """Phase 2 over the range of the ten dates with the 5th failing, error policy continue."""
     db = league / "continue.duckdb"
-    r = cli("backfill", "--phase", 2, "--dates", csv(ten), "--error-policy", "continue",
+    r = cli("backfill", "--phase", 2, *span(ten), "--error-policy", "continue",
             "--landing", bad_landing, "--db", db, "--json")
     return db, json.loads(r.stdout), r.exit_code
 
@@ -286,6 +325,80 @@ def test_skip_deps_records_the_skip_downstream(tmp_path, continued, ten, bad_lan
     assert table_dates(db, "nba_analytics.player_game_summary") == ten[:4] + ten[5:]
 
 
+def latest_status(db: Path, processors: list[str], d: date) -> dict[str, str]:
+    """Latest ledger status of each of `processors` for `d` (those with a row)."""
+    return dict(query(db, f"SELECT processor_name, arg_max(status, started_at) FROM {LEDGER} "
+                          "WHERE data_date = ? AND processor_name IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1",
+                      [d, processors]))
+
+
+def expected_block(db: Path, processor: str, d: date) -> str:
+    """The reason a processor is blocked for `d`: its first parent (by name) whose latest run for
+    `d` did not succeed, as the ledger has it."""
+    parents = [p.name for p in registry().upstream(registry().get(processor))]
+    bad = sorted((name, st) for name, st in latest_status(db, parents, d).items() if st != "success")
+    assert bad, (processor, d)
+    return f"BLOCKED: Upstream Failure: {processor} for {d}: upstream {bad[0][0]} {bad[0][1]} for {d}"
+
+
+def phase3_outcome(db: Path) -> list[tuple]:
+    return query(db, f"SELECT processor_name, data_date, status, errors FROM {LEDGER} WHERE phase = 'phase_3' "
+                     "ORDER BY 1, 2")
+
+
+@pytest.mark.parametrize("policy", ["stop", "continue"])
+def test_a_date_whose_upstream_failed_is_blocked_not_computed(tmp_path, continued, league, ten, phase3, policy):
+    """stop and continue never record a date as done when its upstream failed: the date is
+    blocked (nothing computed), like strict mode; stop ends there, continue lists it."""
+    src, _, _ = continued
+    db = copy_db(src, tmp_path / f"{policy}.duckdb")
+    fifth = ten[4]
+    assert "failed" in latest_status(db, PHASE2, fifth).values()  # the premise: phase 2 failed on the 5th
+    command = ["backfill", "--phase", 3, *span(ten), "--error-policy", policy, "--skip-preflight"]
+    r = cli(*command, "--parallel", 1, "--landing", league / "landing", "--db", db, "--json")
+    assert r.exit_code == 1, r.output
+    out = json.loads(r.stdout)
+    rows = phase3_outcome(db)
+    assert not [row for row in rows if row[1] == fifth and row[2] != "blocked"]
+    blocked = [(name, errors) for name, d, status, errors in rows if status == "blocked"]
+    assert blocked and all(json.loads(errors) == [expected_block(db, name, fifth)] for name, errors in blocked)
+    assert out["blocked_dates"] == [fifth.isoformat()] and out["failed_dates"] == []
+    assert out["upstream_retry"] == f"fullcourt backfill --phase 2 --dates {fifth}"
+    for table in ("nba_analytics.player_game_summary", "nba_analytics.team_defense_game_summary"):
+        assert fifth not in table_dates(db, table)
+    # each block raised a critical alert whose remedy reloads the upstream first
+    alerts = query(db, f"SELECT processor, data_date, remedy FROM {ALERTS} WHERE severity = 'critical' ORDER BY 1")
+    assert [(p, d) for p, d, _ in alerts] == sorted((name, fifth) for name, _ in blocked)
+    assert all(remedy.startswith(f"fullcourt backfill --phase 2 --dates {fifth}") for _, _, remedy in alerts)
+    first = PHASE3[0]  # DAG order, one at a time
+    if policy == "stop":
+        # the block is the first failure: the first processor did the dates before it, nothing ran after it
+        assert out["stopped_at"] == fifth.isoformat()
+        assert [(n, d, s) for n, d, s, _ in rows] == [(first, d, "success") for d in ten[:4]] + [
+            (first, fifth, "blocked")]
+        assert hint_args(out["retry"]) == [str(a) for a in command]
+        # once phase 2 is fixed for the date, the hint resumes at the blocked date and completes
+        assert cli("backfill", "--phase", 2, "--dates", fifth, "--landing", league / "landing", "--db", db,
+                   "--json").exit_code == 0
+        r = cli(*hint_args(out["retry"]), "--parallel", 1, "--landing", league / "landing", "--db", db, "--json")
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout)["resumed_after"] == {first: (fifth - timedelta(days=1)).isoformat()}
+        where = f"WHERE game_date BETWEEN DATE '{ten[0]}' AND DATE '{ten[-1]}'"
+        assert snapshot(db, "nba_analytics") == snapshot(phase3, "nba_analytics", where)
+    else:
+        assert out["stopped_at"] is None
+        assert out["retry"] == f"fullcourt backfill --phase 3 --dates {fifth}"
+        assert sorted((n, d, s) for n, d, s, _ in rows) == sorted(
+            (n, d, "blocked" if d == fifth else "success") for n in PHASE3 for d in ten)
+        # continue computes exactly what skip-deps computes; only the record of the date differs
+        other = copy_db(src, tmp_path / "skip-deps.duckdb")
+        assert cli("backfill", "--phase", 3, *span(ten), "--skip-preflight", "--parallel", 1,
+                   "--landing", league / "landing", "--db", other).exit_code == 1
+        assert snapshot(db, "nba_analytics") == snapshot(other, "nba_analytics")
+        assert [(n, d, "skipped" if s == "blocked" else s) for n, d, s, _ in rows] == [
+            (n, d, s) for n, d, s, _ in phase3_outcome(other)]
+
+
 # --- 2. checkpoints ---------------------------------------------------------------------------
 
 
@@ -322,21 +435,75 @@ def test_a_completed_backfill_resumes_to_nothing_and_no_resume_recomputes(tmp_pa
         assert p["last_completed_date"] == ten[-1].isoformat() and p["failed_dates"] == []
 
 
+def test_listed_dates_run_again_after_a_completed_backfill_while_a_range_resumes(tmp_path, league, ten, clean10):
+    """DESIGN: `--dates` retries given dates. A backfill of listed dates runs them again even
+    when the same backfill completed (its checkpoint is replaced, as --no-resume does); the
+    range form of the same dates keeps resuming from the checkpoint."""
+    db = tmp_path / "again.duckdb"
+    landing = league / "landing"
+    day = ten[2]
+    assert api.backfill(db, landing, [day], phase=2).ok
+    done = api.backfill(db, landing, [day], phase=2)  # the range day..day: resumes to nothing
+    assert done.runs == [] and done.resumed == {p: day for p in PHASE2}
+    box = "nba_raw.nbac_player_boxscore"
+    where = f"WHERE game_date = DATE '{day}'"
+    con = duckdb.connect(str(db))  # the day's box scores are damaged behind the ledger's back
+    con.execute(f"DELETE FROM {box} {where}")
+    con.close()
+    assert snapshot(db, "nba_raw", where)[box] == []
+    before = ledger_count(db)
+
+    again = api.backfill(db, landing, [day], phase=2, explicit_dates=True)
+    assert again.ok and again.resumed == {}
+    assert {p.processor: [r.data_date for r in p.rows] for p in again.runs} == {p: [day] for p in PHASE2}
+    assert ledger_count(db) == before + len(PHASE2)
+    assert snapshot(db, "nba_raw", where) == snapshot(clean10, "nba_raw", where)
+
+    r = cli("backfill", "--phase", 2, "--dates", day, "--status", "--db", db, "--json")
+    assert r.exit_code == 0, r.output
+    status = json.loads(r.stdout)
+    assert status["command"] == f"fullcourt backfill --phase 2 --dates {day}"
+    assert [(p["status"], p["dates_done"], p["dates_total"], p["last_completed_date"])
+            for p in status["processors"]] == [("complete", 1, 1, day.isoformat())] * len(PHASE2)
+    done = api.backfill(db, landing, [day], phase=2)  # the range form still resumes
+    assert done.runs == [] and set(done.resumed) == set(PHASE2)
+    assert ledger_count(db) == before + len(PHASE2)
+
+
+def test_cli_dates_run_again_after_a_completed_backfill(tmp_path, league, ten):
+    db = tmp_path / "cli-again.duckdb"
+    args = ["backfill", "--phase", 2, "--dates", ten[2], "--landing", league / "landing", "--db", db, "--json"]
+    assert cli(*args).exit_code == 0
+    r = cli(*args)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["resumed_after"] == {}
+    assert {p["processor"]: [d["date"] for d in p["dates"]] for p in out["processors"]} == {
+        p: [ten[2].isoformat()] for p in PHASE2}
+
+
 def test_stop_checkpoint_counts_only_the_dates_done(tmp_path, league, ten, bad_landing):
     db = tmp_path / "count.duckdb"
-    args = ["backfill", "--phase", 2, "--dates", csv(ten), "--error-policy", "stop", "--parallel", 1,
-            "--db", db, "--json"]
-    assert cli(*args, "--landing", bad_landing).exit_code == 1
+    args = ["backfill", "--phase", 2, *span(ten), "--error-policy", "stop", "--parallel", 1, "--db", db]
+    days = date_range(ten[0], ten[-1])
+    fifth = ten[4]
+    r = cli(*args, "--landing", bad_landing)  # the console output
+    assert r.exit_code == 1
+    assert f"Stopped at {fifth}" in r.stdout and "Retry them with" not in r.stdout
+    hint = f"fullcourt backfill --phase 2 --start-date {ten[0]} --end-date {ten[-1]} --error-policy stop"
+    assert f"Fix the cause, then rerun the same command (it resumes at {fifth}): {hint}" in " ".join(r.stdout.split())
 
     def box() -> dict:
-        return next(p for p in json.loads(cli(*args, "--status").stdout)["processors"] if p["processor"] == BOX)
+        status = json.loads(cli(*args, "--status", "--json").stdout)
+        assert status["command"] == hint  # the command that wrote the checkpoint, as typed
+        return next(p for p in status["processors"] if p["processor"] == BOX)
 
     stopped = box()
-    assert (stopped["status"], stopped["last_completed_date"]) == ("stopped", ten[3].isoformat())
+    assert (stopped["status"], stopped["last_completed_date"]) == ("stopped", (fifth - timedelta(days=1)).isoformat())
     assert cli(*args, "--landing", league / "landing").exit_code == 0
     done = box()
-    assert (done["status"], done["dates_total"]) == ("complete", 10)
-    assert (stopped["dates_done"], done["dates_done"]) == (4, 10)
+    assert (done["status"], done["dates_total"]) == ("complete", len(days))
+    assert (stopped["dates_done"], done["dates_done"]) == (len([d for d in days if d < fifth]), len(days))
     assert done["failed_dates"] == []  # the retried date is no longer listed
 
 
@@ -344,7 +511,7 @@ def test_rerunning_a_backfill_with_failed_dates_does_not_report_success(tmp_path
     src, _, _ = continued
     db = copy_db(src, tmp_path / "rerun.duckdb")
     fifth = ten[4]
-    r = cli("backfill", "--phase", 2, "--dates", csv(ten), "--error-policy", "continue",
+    r = cli("backfill", "--phase", 2, *span(ten), "--error-policy", "continue",
             "--landing", league / "landing", "--db", db, "--json")  # the input is fixed now
     out = json.loads(r.stdout)
     # the rerun retries the date that failed (and only it), and now succeeds
@@ -359,7 +526,7 @@ def test_rerunning_a_backfill_with_failed_dates_does_not_report_success(tmp_path
 
 KILLER = """
 import os, signal, sys
-from datetime import date
+from datetime import date, timedelta
 from fullcourt import api
 from fullcourt.engine import backfill, runner
 

@@ -159,7 +159,7 @@ def backfill(
             result = api.backfill(
                 db, landing, days, phase, processor, policy=error_policy, order=order, resume=not no_resume,
                 skip_preflight=skip_preflight, trigger_downstream=trigger_downstream, parallel=parallel,
-                progress=progress,
+                progress=progress, explicit_dates=dates is not None,
             )
         if cascade:
             if result.request.specs[0].phase != 2 or any(s.phase != 2 for s in result.request.specs):

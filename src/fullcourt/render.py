@@ -64,11 +64,12 @@ def backfill(report: Any) -> None:
     req = report.request
     title = f"Backfill of {len(req.dates)} dates ({req.order}, error policy {req.policy})"
     table = Table(title=title, title_justify="left")
-    for col in ("processor", "phase", "ok", "failed", "skipped", "records", "failures", "seconds"):
+    for col in ("processor", "phase", "ok", "failed", "blocked", "skipped", "records", "failures", "seconds"):
         table.add_column(col, justify="right" if col != "processor" else "left")
     for p in report.runs:
         table.add_row(p.processor, str(p.phase), str(len(p.dates_with("success"))), _red(len(p.failed)),
-                      str(len(p.dates_with("skipped"))), f"{p.records:,}", f"{p.failures:,}", f"{p.seconds:.2f}")
+                      _red(len(p.dates_with("blocked"))), str(len(p.dates_with("skipped"))), f"{p.records:,}",
+                      f"{p.failures:,}", f"{p.seconds:.2f}")
     console.print(table)
     for name, d in report.resumed.items():
         console.print(f"Resumed {name} after {d} (checkpoint {req.checkpoint_id}; --no-resume starts over)",
@@ -78,8 +79,9 @@ def backfill(report: Any) -> None:
     shown = 0
     for p in report.runs:
         for row in p.rows:
-            if row.status == "failed" and shown < 12:
-                console.print(f"[red]✗[/] {p.processor} {row.data_date}: {row.errors[0] if row.errors else ''}",
+            if row.status in ("failed", "blocked") and shown < 12:
+                mark = "[red]✗[/]" if row.status == "failed" else "[red]⛔[/]"
+                console.print(f"{mark} {p.processor} {row.data_date}: {escape(row.errors[0]) if row.errors else ''}",
                               highlight=False, soft_wrap=True)
                 shown += 1
     if report.stopped_at:
@@ -87,11 +89,24 @@ def backfill(report: Any) -> None:
     if report.skipped_for_upstream:
         console.print(f"[yellow]Skipped[/] because their upstream did not succeed: "
                       f"{', '.join(d.isoformat() for d in report.skipped_for_upstream)}", highlight=False)
+    if report.blocked_dates:
+        console.print(f"[red]Blocked[/] because their upstream did not succeed: "
+                      f"{', '.join(d.isoformat() for d in report.blocked_dates)}", highlight=False)
     if report.failed_dates:
         console.print(f"[red]Failed dates:[/] {', '.join(d.isoformat() for d in report.failed_dates)}",
                       highlight=False)
-    if not report.ok:
-        console.print(f"Retry them with: [bold]{report.retry_command()}[/]", highlight=False)
+    if report.ok:
+        return
+    if report.upstream_command():
+        console.print(f"Their upstream first: [bold]{escape(report.upstream_command())}[/]", highlight=False,
+                      soft_wrap=True)
+    if report.resumes:
+        lead = f"Fix the cause, then rerun the same command (it resumes at {report.stopped_at}):"
+    elif report.stopped_at:
+        lead = "Fix the cause, then run the stopped date and the dates that did not run:"
+    else:
+        lead = "Retry them with:"
+    console.print(f"{lead} [bold]{escape(report.retry_command())}[/]", highlight=False, soft_wrap=True)
 
 
 def backfill_status(progress: dict) -> None:

@@ -8,11 +8,16 @@ after the last committed step and never duplicates rows.
 
 Orders: `phase-first` runs each processor over the whole range before the next (seed 003);
 `date-first` runs every processor for one date before the next date (seed 002).
-Error policies: `stop` ends the backfill at the first failed date: the failing processor
+A date on which one of the processor's parents did not succeed (its latest run failed, was
+blocked, or was skipped because of its own upstream) is never computed. Error policies:
+`skip-deps` records it as skipped and goes on; `stop` and `continue` record it as blocked (the
+status strict mode gives a run whose upstream failed: `BLOCKED: Upstream Failure`) and count it
+as a failure. `stop` ends the backfill at the first failed or blocked date: that processor
 writes nothing from that date on and no processor starts after it (with date-first, no later
-date runs at all);
-`continue` runs everything and lists the failures; `skip-deps` records a date as skipped
-when one of the processor's parents did not succeed for it.
+date runs at all); `continue` runs everything and lists the failures.
+
+Listed dates (`explicit`, the CLI's `--dates`) run again even when a checkpoint says they are
+done, as `resume=False` does; a range resumes.
 """
 from __future__ import annotations
 
@@ -26,16 +31,20 @@ from typing import Any, Callable, Sequence
 
 import duckdb
 
-from fullcourt.dates import format_dates
+from fullcourt.dates import date_range, format_dates
+from fullcourt.engine import ledger
 from fullcourt.engine.alerts import Alert, Notifier
+from fullcourt.engine.checks import UPSTREAM_FAILURE
 from fullcourt.engine.ledger import LedgerRow
-from fullcourt.engine.runner import OnCommit, ProcessorResult, RunOptions, run_processor
+from fullcourt.engine.runner import OnCommit, ProcessorResult, RunOptions, run_processor, work_dates
 from fullcourt.engine.spec import ProcessorSpec, Registry, levels
 from fullcourt.engine.triggers import Flow, publisher, topic_for
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
 POLICIES = ("stop", "continue", "skip-deps")
 ORDERS = ("phase-first", "date-first")
+DEFAULT_POLICY, DEFAULT_ORDER = "skip-deps", "phase-first"
+NOT_DONE = ("failed", "blocked")  # statuses a backfill counts as failures: retried, and `stop` ends on them
 Progress = Callable[[str, int, int], None]
 
 
@@ -46,21 +55,48 @@ class BackfillRequest:
     specs: list[ProcessorSpec]
     dates: list[date]
     target: str  # "--phase N" or "--processor NAME": how to name the command for retries
-    policy: str = "skip-deps"
-    order: str = "phase-first"
+    policy: str = DEFAULT_POLICY
+    order: str = DEFAULT_ORDER
     resume: bool = True
     chunk_days: int = 31
     parallel: int = 2
     trigger_downstream: bool = False
+    explicit: bool = False
+    """The dates were listed one by one (`--dates`): run them all again, ignoring the checkpoint."""
+    skip_preflight: bool = False
+    """Only to name the command again (the preflight runs before the backfill, in the API)."""
 
     @property
     def checkpoint_id(self) -> str:
         key = json.dumps([[s.name for s in self.specs], [d.isoformat() for d in self.dates], self.order])
         return hashlib.sha1(key.encode()).hexdigest()[:12]
 
+    @property
+    def is_range(self) -> bool:
+        """A range (not listed dates) of every day from the first date to the last: rerunning
+        its command resumes from the checkpoint."""
+        return not self.explicit and bool(self.dates) and self.dates == date_range(self.dates[0], self.dates[-1])
+
     def command(self, dates: Sequence[date] | None = None) -> str:
+        """`fullcourt backfill <target> --dates <dates>` (default: all the request's dates)."""
         ds = dates if dates is not None else self.dates
         return f"fullcourt backfill {self.target} --dates {format_dates(ds)}"
+
+    def rerun_command(self, dates: Sequence[date] | None = None) -> str:
+        """This backfill's command with the options that shape it (error policy, order, triggers,
+        preflight), over `dates` as `--dates`, or by default over the request's own dates: a
+        range as `--start-date/--end-date`, which resumes from the checkpoint when rerun."""
+        if dates is None and self.is_range:
+            where = f"--start-date {self.dates[0]} --end-date {self.dates[-1]}"
+        else:
+            where = f"--dates {format_dates(self.dates if dates is None else dates)}"
+        options = [
+            f"--error-policy {self.policy}" if self.policy != DEFAULT_POLICY else "",
+            f"--order {self.order}" if self.order != DEFAULT_ORDER else "",
+            "--trigger-downstream" if self.trigger_downstream else "",
+            "--skip-preflight" if self.skip_preflight else "",
+        ]
+        return " ".join(["fullcourt backfill", self.target, where, *filter(None, options)])
 
 
 @dataclass
@@ -72,6 +108,10 @@ class BackfillReport:
     resumed: dict[str, date] = field(default_factory=dict)
     stopped_at: date | None = None
     messages: int = 0
+    unfinished: list[date] = field(default_factory=list)
+    """After a stop: the dates some processor has still to run (failed, blocked or not reached)."""
+    upstream_fix: dict[int, set[date]] = field(default_factory=dict)
+    """Blocked dates: the phases to backfill them in first (from the failed upstream's phase)."""
 
     def _dates(self, status: str, reason_prefix: str | None = None) -> list[date]:
         return sorted({
@@ -84,19 +124,42 @@ class BackfillReport:
         return self._dates("failed")
 
     @property
+    def blocked_dates(self) -> list[date]:
+        """Dates not computed because an upstream did not succeed (policies stop and continue)."""
+        return self._dates("blocked")
+
+    @property
     def skipped_for_upstream(self) -> list[date]:
         return self._dates("skipped", "upstream")
 
     @property
     def retry_dates(self) -> list[date]:
-        return sorted(set(self.failed_dates) | set(self.skipped_for_upstream))
+        return sorted(set(self.failed_dates) | set(self.blocked_dates) | set(self.skipped_for_upstream))
 
     @property
     def ok(self) -> bool:
         return not self.retry_dates
 
+    def upstream_command(self) -> str | None:
+        """The backfills that reload the upstream of the blocked dates, lowest phase first."""
+        return " && ".join(f"fullcourt backfill --phase {p} --dates {format_dates(ds)}"
+                           for p, ds in sorted(self.upstream_fix.items())) or None
+
+    @property
+    def resumes(self) -> bool:
+        """After a stop, the retry command is this backfill's own command, which resumes."""
+        return self.stopped_at is not None and self.request.is_range
+
     def retry_command(self) -> str | None:
-        return None if self.ok else self.request.command(self.retry_dates)
+        """What to run once the cause is fixed. After a stop: the same command when it is a range
+        (it resumes at the stopped date from the checkpoint), else the listed dates that are not
+        finished; otherwise the failed, blocked and skipped dates."""
+        if self.ok:
+            return None
+        if self.stopped_at is not None:
+            return self.request.rerun_command() if self.resumes else self.request.rerun_command(
+                self.unfinished or self.retry_dates)
+        return self.request.command(self.retry_dates)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,10 +169,13 @@ class BackfillReport:
             "dates": [d.isoformat() for d in self.request.dates],
             "ok": self.ok,
             "failed_dates": [d.isoformat() for d in self.failed_dates],
+            "blocked_dates": [d.isoformat() for d in self.blocked_dates],
             "skipped_for_upstream": [d.isoformat() for d in self.skipped_for_upstream],
             "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
+            "unfinished_dates": [d.isoformat() for d in self.unfinished],
             "resumed_after": {p: d.isoformat() for p, d in self.resumed.items()},
             "retry": self.retry_command(),
+            "upstream_retry": self.upstream_command(),
             "messages_consumed": self.messages,
             "processors": [p.to_dict() for p in self.runs],
         }
@@ -131,6 +197,15 @@ def load_checkpoints(wh: Warehouse, checkpoint_id: str) -> dict[str, dict[str, A
     return {r[0]: dict(zip(keys, r)) for r in rows}
 
 
+def unfinished(dates: Sequence[date], mark: dict[str, Any] | None) -> list[date]:
+    """The dates among `dates` a processor has still to run given its checkpoint row `mark`
+    (None: not started): after its last completed date, or listed for retry."""
+    if not mark or not mark["last_completed_date"]:
+        return list(dates)
+    last, retry = mark["last_completed_date"], set(mark["failed_dates"] or [])
+    return [d for d in dates if d > last or d in retry]
+
+
 def clear_checkpoints(wh: Warehouse, checkpoint_id: str) -> None:
     table = check_identifier(wh.catalog.checkpoints_table)
     with wh.transaction() as con:
@@ -142,9 +217,10 @@ def _checkpointer(table: str, request: BackfillRequest, spec: ProcessorSpec, tot
     """On-commit hook: advance `spec`'s checkpoint past the step.
 
     `last_completed_date` moves to the end of the step (with `stop`, to the day before the
-    failure, so a resume retries it); `failed_dates` keeps the dates still to retry (failed, or
-    skipped because their upstream failed) and drops those that now succeeded; `dates_done`
-    counts the request's dates up to the last completed one that are not still to retry.
+    failure, so a resume retries it); `failed_dates` keeps the dates still to retry (failed,
+    blocked, or skipped because their upstream failed) and drops those that now succeeded;
+    `dates_done` counts the request's dates up to the last completed one that are not still to
+    retry; `command` is the command that resumes it (`BackfillRequest.rerun_command`).
     """
     table = check_identifier(table)
 
@@ -155,7 +231,7 @@ def _checkpointer(table: str, request: BackfillRequest, spec: ProcessorSpec, tot
             [request.checkpoint_id, spec.name],
         ).fetchall()
         prev_last, retry = (prev[0][0], set(prev[0][1])) if prev else (None, set())
-        new_failures = {r.data_date for r in rows if r.status == "failed"}
+        new_failures = {r.data_date for r in rows if r.status in NOT_DONE}
         upstream = {r.data_date for r in rows if r.status == "skipped" and (r.skip_reason or "").startswith("upstream")}
         retry = (retry - set(step_dates)) | new_failures | upstream
         stopped = bool(new_failures) and request.policy == "stop"
@@ -168,7 +244,7 @@ def _checkpointer(table: str, request: BackfillRequest, spec: ProcessorSpec, tot
                     [request.checkpoint_id, spec.name])
         con.execute(
             f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [request.checkpoint_id, request.command(), spec.name, last, done, total, sorted(retry), state,
+            [request.checkpoint_id, request.rerun_command(), spec.name, last, done, total, sorted(retry), state,
              datetime.now()],
         )
 
@@ -216,22 +292,22 @@ class Backfill:
 
     def run(self) -> BackfillReport:
         req = self.req
-        if not req.resume:
+        if not req.resume or req.explicit:
             clear_checkpoints(self.wh, req.checkpoint_id)
         marks = load_checkpoints(self.wh, req.checkpoint_id)
         self.todo: dict[str, list[date]] = {}
         for spec in req.specs:
             mark = marks.get(spec.name)
-            dates = list(req.dates)
             if mark and mark["last_completed_date"]:
-                last, retry = mark["last_completed_date"], set(mark["failed_dates"] or [])
-                self.report.resumed[spec.name] = last
-                dates = [d for d in dates if d > last or d in retry]
-            self.todo[spec.name] = dates
+                self.report.resumed[spec.name] = mark["last_completed_date"]
+            self.todo[spec.name] = unfinished(req.dates, mark)
         if req.order == "date-first":
             self._date_first()
         else:
             self._phase_first()
+        if self.report.stopped_at is not None:
+            marks = load_checkpoints(self.wh, req.checkpoint_id)
+            self.report.unfinished = sorted({d for s in req.specs for d in unfinished(req.dates, marks.get(s.name))})
         if req.trigger_downstream and not self.stop.is_set():
             flow = Flow(self.wh, self.registry, self.options, self.params)
             self.report.messages = flow.dispatch(f"backfill-{req.checkpoint_id}").messages
@@ -287,24 +363,66 @@ class Backfill:
     def _step(self, spec: ProcessorSpec, dates: list[date], total: int, final: bool,
               con: duckdb.DuckDBPyConnection | None = None) -> None:
         c = con or self.wh.con
-        preset = self._skips(spec, dates, c) if self.req.policy == "skip-deps" else None
+        stop = self.req.policy == "stop"
+        upstream = upstream_not_ok(self.wh, self.registry, spec, dates, c)
+        if self.req.policy == "skip-deps":
+            preset = {d: ("skipped", _upstream_reason(p, st, d)) for d, (p, st) in upstream.items()}
+        else:
+            preset = {d: ("blocked", f"BLOCKED: {UPSTREAM_FAILURE}: {spec.name} for {d}: {_upstream_reason(p, st, d)}")
+                      for d, (p, st) in upstream.items()}
+            blocked = [d for d in work_dates(c, spec, list(preset))
+                       if not (spec.skip_reason and spec.skip_reason(d))] if stop and preset else []
+            if blocked:  # the first blocked date is the first failure: nothing after it runs
+                dates = [d for d in dates if d <= min(blocked)]
         hooks = [_checkpointer(self.wh.catalog.checkpoints_table, self.req, spec, total, dates, final)]
         if self.req.trigger_downstream:
             hooks.append(publisher(self.wh.catalog.outbox_table, topic_for(self.registry, spec)))
         res = run_processor(self.wh, spec, dates, self.options, self.params, con=c, preset=preset,
-                            stop_at_failure=self.req.policy == "stop", on_commit=_chain(*hooks))
+                            stop_at_failure=stop, on_commit=_chain(*hooks))
         with self.lock:
             self._merge(res)
-            failed = res.failed
-            if failed and self.notifier:
-                with self.wh.transaction(c):
-                    for d in failed:
-                        self.notifier.raise_alert(c, Alert("error", spec.name, d,
-                                                           f"FAILED: {spec.name} for {d} (backfill)",
-                                                           self.req.command([d])))
-            if failed and self.req.policy == "stop":
-                self.report.stopped_at = min(failed)
+            not_done = [r for r in res.rows if r.status in NOT_DONE]
+            if not_done:
+                self._alert(spec, not_done, upstream, c)
+            if not_done and stop:
+                first = min(r.data_date for r in not_done)
+                self.report.stopped_at = min(first, self.report.stopped_at or first)
                 self.stop.set()
+
+    def _alert(self, spec: ProcessorSpec, rows: Sequence[LedgerRow], upstream: dict[date, tuple[str, str]],
+               con: duckdb.DuckDBPyConnection) -> None:
+        """Record the upstream phases of blocked dates in the report, and alert: `critical` for a
+        blocked date (remedy: its upstream, then this backfill), `error` for a failed one. With
+        `stop` the remedy ends with the command that finishes the backfill."""
+        then = self.req.rerun_command() if self.req.policy == "stop" else None
+        alerts = []
+        for r in rows:
+            d = r.data_date
+            retry = then or self.req.command([d])
+            if r.status == "blocked":
+                phases = self._upstream_phases(spec, d, upstream[d][0], con)
+                for p in phases:
+                    self.report.upstream_fix.setdefault(p, set()).add(d)
+                fix = [f"fullcourt backfill --phase {p} --dates {d}" for p in phases]
+                alerts.append(Alert("critical", spec.name, d, r.errors[0], " && ".join([*fix, retry])))
+            else:
+                alerts.append(Alert("error", spec.name, d, f"FAILED: {spec.name} for {d} (backfill)", retry))
+        if self.notifier:
+            with self.wh.transaction(con):
+                for alert in alerts:
+                    self.notifier.raise_alert(con, alert)
+
+    def _upstream_phases(self, spec: ProcessorSpec, d: date, parent: str, con: duckdb.DuckDBPyConnection
+                         ) -> list[int]:
+        """The phases to backfill a blocked date `d` in before `spec` can run it: from the phase of
+        the ancestors whose latest run for `d` failed (else of the `parent` that did not succeed)
+        up to the phase before `spec`'s."""
+        ancestors = self.registry.ancestors(spec)
+        latest = ledger.latest_status(con, self.wh.catalog.ledger_table, [a.name for a in ancestors], [d])
+        roots = [a for a in ancestors if latest.get((a.name, d)) == "failed"] or [
+            p for p in self.registry.upstream(spec) if p.name == parent]
+        low = min(a.phase for a in roots)
+        return sorted({s.phase for s in self.registry.order if low <= s.phase < spec.phase})
 
     def _merge(self, res: ProcessorResult) -> None:
         for prev in self.report.runs:
@@ -314,9 +432,9 @@ class Backfill:
                 return
         self.report.runs.append(res)
 
-    def _skips(self, spec: ProcessorSpec, dates: list[date], con: duckdb.DuckDBPyConnection
-               ) -> dict[date, tuple[str, str]]:
-        return upstream_skips(self.wh, self.registry, spec, dates, con)
+
+def _upstream_reason(parent: str, status: str, d: date) -> str:
+    return f"upstream {parent} {status} for {d}"
 
 
 def upstream_skips(wh: Warehouse, registry: Registry, spec: ProcessorSpec, dates: Sequence[date],
@@ -325,6 +443,15 @@ def upstream_skips(wh: Warehouse, registry: Registry, spec: ProcessorSpec, dates
     succeed (failed, blocked, or skipped because of its own upstream), as run_processor presets
     ("skipped", "upstream <parent> <status> for <date>"). Backfills and cascades share it, so a
     cascade leaves a date whose upstream is still missing exactly as a rebuild would."""
+    return {d: ("skipped", _upstream_reason(p, st, d))
+            for d, (p, st) in upstream_not_ok(wh, registry, spec, dates, con).items()}
+
+
+def upstream_not_ok(wh: Warehouse, registry: Registry, spec: ProcessorSpec, dates: Sequence[date],
+                    con: duckdb.DuckDBPyConnection | None = None) -> dict[date, tuple[str, str]]:
+    """The dates among `dates` where a parent's latest run for the date did not succeed
+    (failed, blocked, or skipped because of its own upstream), with the first such parent by
+    name and its status: {date: (parent, status)}."""
     parents = registry.upstream(spec)
     if not parents or not dates:
         return {}
@@ -338,18 +465,20 @@ def upstream_skips(wh: Warehouse, registry: Registry, spec: ProcessorSpec, dates
     ).fetchall()
     out: dict[date, tuple[str, str]] = {}
     for name, d, status, reason in sorted(rows):
-        bad = status in ("failed", "blocked") or (status == "skipped" and (reason or "").startswith("upstream"))
+        bad = status in NOT_DONE or (status == "skipped" and (reason or "").startswith("upstream"))
         if bad and d not in out:
-            out[d] = ("skipped", f"upstream {name} {status} for {d}")
+            out[d] = (name, status)
     return out
 
 
 def status(wh: Warehouse, request: BackfillRequest) -> dict[str, Any]:
-    """Progress of a backfill's checkpoint (per processor: last date done, done / total)."""
+    """Progress of a backfill's checkpoint (per processor: last date done, done / total) and the
+    command that wrote it (the request's own when nothing ran yet)."""
     marks = load_checkpoints(wh, request.checkpoint_id)
+    written = max(marks.values(), key=lambda m: m["updated_at"], default=None)
     return {
         "checkpoint_id": request.checkpoint_id,
-        "command": request.command(),
+        "command": written["command"] if written else request.rerun_command(),
         "processors": [
             {
                 "processor": s.name,
