@@ -329,3 +329,13 @@ def test_lines_import_names_players_without_a_box_score(store, tmp_path):
     assert r.exit_code == 0 and json.loads(r.stdout)["unknown_players"] == ["Nobody Atall"]
     r = run("import", "--format", "lines-csv", "--path", str(csv), "--db", str(copy))
     assert "1 players have no box score in this store" in r.stdout and "Nobody Atall" in r.stdout
+
+
+def test_run_on_a_day_without_games_says_so(store, tmp_path):
+    import shutil
+
+    db, landing = store
+    copy = tmp_path / "c.duckdb"
+    shutil.copy(db, copy)
+    r = run("run", "--date", "2021-08-01", "--landing", str(landing), "--db", str(copy))
+    assert r.exit_code == 0 and "No game is scheduled on 2021-08-01" in r.stdout

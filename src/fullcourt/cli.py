@@ -207,9 +207,11 @@ def run(
     """
 
     def body() -> int:
-        result = api.run(db, landing, parse_date(date_, "date"), _bool(strict_mode, "strict-mode"),
-                         skip_downstream_trigger)
+        day = parse_date(date_, "date")
+        result = api.run(db, landing, day, _bool(strict_mode, "strict-mode"), skip_downstream_trigger)
         _emit(as_json, result, render.flow)
+        if not any(r.rows for r in result.runs) and not as_json:
+            render.console.print(f"No game is scheduled on {day} (the landing folder's schedule): nothing ran.")
         return result.exit_code
 
     _run(body, as_json)

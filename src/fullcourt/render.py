@@ -128,7 +128,7 @@ def flow(result: Any) -> None:
             table.add_row(r.processor, row.data_date.isoformat(), MARK.get(row.status, row.status),
                           f"{row.records_created:,}" if row.status == "success" else "",
                           "message" if r.triggered_by == "trigger" else "direct")
-    if result.runs:
+    if table.row_count:
         console.print(table)
     console.print(f"{result.messages} trigger messages consumed.")
     for alert in result.alerts:
