@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,8 @@ def test_bad_numbers_in_options_and_environment(tmp_path, monkeypatch):
     ("cascade", "detect", "--dates", "2021-10-20"),
     ("predict", "--start-date", "2021-10-19", "--end-date", "2021-10-20"),
     ("preflight", "--phase", "3", "--start-date", "2021-10-19", "--end-date", "2021-10-20"),
+    ("backfill", "--phase", "3", "--start-date", "2021-10-19", "--end-date", "2021-10-20"),
+    ("worker", "--once"),
 ])
 def test_commands_on_a_missing_store_say_so_and_create_nothing(tmp_path, args):
     """A mistyped --db is not an empty store that "passes": the commands that read a store
@@ -305,6 +308,8 @@ def test_checks_with_nothing_to_check_do_not_pass(store):
     db, _ = store
     r = run("gaps", "--start-date", "2021-08-01", "--end-date", "2021-08-10", "--db", str(db))
     assert r.exit_code == 1 and "Nothing to check" in r.stdout
+    r = run("gaps", "--start-date", "2021-08-01", "--end-date", "2021-08-10", "--db", str(db), "--json")
+    assert r.exit_code == 1 and json.loads(r.stdout)["ok"] is False
     r = run("completeness", "verify", "--start-date", "2021-08-01", "--end-date", "2021-08-10", "--expect-complete",
             "--db", str(db))
     assert r.exit_code == 1 and "Nothing to verify" in r.stdout
@@ -339,3 +344,26 @@ def test_run_on_a_day_without_games_says_so(store, tmp_path):
     shutil.copy(db, copy)
     r = run("run", "--date", "2021-08-01", "--landing", str(landing), "--db", str(copy))
     assert r.exit_code == 0 and "No game is scheduled on 2021-08-01" in r.stdout
+
+
+def test_cascade_that_loads_nothing_prints_one_json_document(store, tmp_path):
+    import shutil
+
+    db, landing = store
+    copy = tmp_path / "c.duckdb"
+    shutil.copy(db, copy)
+    args = ("backfill", "--phase", "2", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--cascade",
+            "--landing", str(landing), "--db", str(copy), "--json")
+    assert run(*args).exit_code == 0
+    r = run(*args)  # resumes: nothing left to load
+    out = json.loads(r.stdout)  # one document
+    assert r.exit_code == 2 and out["backfill"]["processors"] == [] and "nothing to cascade" in out["cascade"]["message"]
+
+
+def test_the_retry_command_keeps_cascade():
+    from fullcourt.api import backfill_request
+
+    req = backfill_request([date(2021, 11, d) for d in (19, 20, 21)], 2, None, policy="stop")
+    req.cascade = True
+    assert req.rerun_command() == ("fullcourt backfill --phase 2 --start-date 2021-11-19 --end-date 2021-11-21 "
+                                   "--error-policy stop --cascade")

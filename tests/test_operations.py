@@ -223,6 +223,21 @@ def test_rerun_of_a_complete_day_runs_each_processor_once(store):
             assert started[spec.name] > started[parent.name], (spec.name, parent.name)
 
 
+def test_a_child_waiting_on_an_ancestor_that_does_not_rerun_still_runs(store):
+    """Rerunning a complete day whose shot logs are now missing: PGS cannot rerun, so the
+    context (UPGC), which waited for the box-score triggers, is checked again when the queue
+    is empty and runs once, as do its descendants that are ready; nothing runs twice."""
+    rescrape_x(store)
+    assert api.run(store.db, store.landing, X).exit_code == 0
+    for f in (store.landing / X.isoformat()).glob("shots_*.json"):
+        f.unlink()
+    again = api.run(store.db, store.landing, X)
+    assert ("NbacShotsProcessor", X) in again.failed
+    ran = [r.processor for r in again.runs if r.rows]
+    assert len(ran) == len(set(ran)), ran
+    assert "UpcomingPlayerGameContextProcessor" in ran and "PlayerGameSummaryProcessor" not in ran
+
+
 def test_next_day_run_is_blocked_by_yesterdays_failure(after_x_failed):
     """Scenario C: Y's processors whose windows read X are blocked, write nothing, alert."""
     store = after_x_failed

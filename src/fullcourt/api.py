@@ -20,7 +20,7 @@ from fullcourt.engine.runner import RunOptions
 from fullcourt.engine.spec import ProcessorSpec
 from fullcourt.engine.triggers import FlowResult, daily_run, worker_once
 from fullcourt.engine.warehouse import Warehouse, resolve_db_path
-from fullcourt.errors import FullcourtError, UsageError
+from fullcourt.errors import DatabaseLockedError, FullcourtError, UsageError
 from fullcourt.nba.raw import landing_gaps
 from fullcourt.nba.pipeline import catalog, registry
 
@@ -100,6 +100,7 @@ def backfill(
     chunk_days: int = 31,
     progress: Callable[[str, int, int], None] | None = None,
     explicit_dates: bool = False,
+    cascade: bool = False,
 ) -> BackfillReport:
     """Backfill a phase (or one processor) over `dates` in dependency order (backfill mode:
     no defensive checks, no triggers unless `trigger_downstream`).
@@ -108,17 +109,19 @@ def backfill(
     upstream phase is incomplete). Progress is checkpointed per processor and step; rerunning
     the same command resumes unless `resume` is False. `explicit_dates`: the dates were listed
     (`--dates`) rather than given as a range; they all run again even when the same backfill
-    completed, as with `resume=False`. See engine/backfill.py for the orders and error policies.
+    completed, as with `resume=False`. `cascade`: the caller cascades the loaded dates after
+    (`--cascade`), named in the retry command. See engine/backfill.py for the orders and error
+    policies. Only a first-phase backfill may create the store: later phases read one.
     """
     request = backfill_request(dates, phase, processor, policy, order, resume, trigger_downstream, parallel,
                                chunk_days)
-    request.explicit, request.skip_preflight = explicit_dates, skip_preflight
+    request.explicit, request.skip_preflight, request.cascade = explicit_dates, skip_preflight, cascade
     options = RunOptions(backfill_mode=True, strict_mode=False, skip_downstream_trigger=not trigger_downstream,
                          triggered_by="backfill")
     first = min(s.phase for s in registry().order)
     reads_landing = phase == first or (processor is not None and select_specs(None, processor)[0].phase == first)
     params = {"landing": resolve_landing(landing, must_exist=reads_landing)}
-    with open_warehouse(db) as wh:
+    with open_warehouse(db, create=reads_landing) as wh:
         if phase is not None and processor is None and not skip_preflight:
             pre = _preflight(wh, params["landing"], phase, min(dates), max(dates))
             if not pre.ok:
@@ -246,7 +249,7 @@ def worker(db: str | Path | None, landing: str | Path | None, once: bool = True,
     consumer = f"worker-{os.getpid()}"
     total = FlowResult()
     while True:
-        with open_warehouse(db) as wh:
+        with open_warehouse(db, create=False) as wh:
             res = worker_once(wh, registry(), options, {"landing": resolve_landing(landing)}, consumer, limit)
         total.runs += res.runs
         total.blocks += res.blocks
@@ -348,7 +351,8 @@ class GapsResult:
 
     @property
     def ok(self) -> bool:
-        return not self.missing_dates
+        """Every scheduled game is present, and there was at least one to check."""
+        return bool(self.scheduled_games) and not self.missing_dates
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -522,6 +526,8 @@ def _removed_if_new_and_failed(db: str | Path | None) -> Iterator[None]:
     fresh = not path.exists()
     try:
         yield
+    except DatabaseLockedError:  # another process created it meanwhile: its store, not ours
+        raise
     except BaseException:
         if fresh:
             for f in (path, Path(f"{path}.wal")):

@@ -457,7 +457,8 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return self.incomplete == 0
+        """Every windowed record is complete, and there was at least one to verify."""
+        return self.records > 0 and self.incomplete == 0
 
     def to_dict(self) -> dict[str, Any]:
         return {

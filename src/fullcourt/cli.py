@@ -159,18 +159,22 @@ def backfill(
             result = api.backfill(
                 db, landing, days, phase, processor, policy=error_policy, order=order, resume=not no_resume,
                 skip_preflight=skip_preflight, trigger_downstream=trigger_downstream, parallel=parallel,
-                progress=progress, explicit_dates=dates is not None,
+                progress=progress, explicit_dates=dates is not None, cascade=cascade,
             )
         if cascade:
             if result.request.specs[0].phase != 2 or any(s.phase != 2 for s in result.request.specs):
                 raise UsageError("--cascade follows a phase 2 backfill", remedy="use it with --phase 2")
             loaded = sorted({r.data_date for p in result.runs for r in p.rows if r.status == "success"})
             if not loaded:
-                _emit(as_json, result, render.backfill)
-                if not result.ok:
-                    return 1
-                raise UsageError("--cascade: this backfill loaded no date, so there is nothing to cascade",
-                                 remedy="reload the dates: add --no-resume, or name them with --dates")
+                nothing = UsageError("--cascade: this backfill loaded no date, so there is nothing to cascade",
+                                     remedy="reload the dates: add --no-resume, or name them with --dates")
+                if as_json:  # one document: the backfill and why nothing was cascaded
+                    typer.echo(json.dumps({"backfill": result.to_dict(), "cascade": nothing.to_dict()}, indent=2,
+                                          default=str))
+                else:
+                    render.backfill(result)
+                    render.error(nothing)
+                return 1 if not result.ok else nothing.exit_code
             detected = cascade_api.cascade_detect(db, loaded)
             reprocessed = cascade_api.cascade_reprocess(db, landing, loaded)
             if as_json:
@@ -384,7 +388,7 @@ def completeness_verify(
         start, end = _range(start_date, end_date)
         result = cascade_api.completeness_verify(db, start, end)
         _emit(as_json, result, render.completeness_verify)
-        return 1 if expect_complete and (not result.ok or not result.records) else 0
+        return 1 if expect_complete and not result.ok else 0
 
     _run(body, as_json)
 
@@ -437,7 +441,7 @@ def gaps(
         start, end = _range(start_date, end_date)
         result = api.gaps(db, start, end, phase, table)
         _emit(as_json, result, render.gaps)
-        return 0 if result.ok and result.scheduled_games else 1  # no game: nothing was checked
+        return 0 if result.ok else 1  # no game: nothing was checked, not ok
 
     _run(body, as_json)
 

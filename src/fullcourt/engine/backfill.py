@@ -65,6 +65,8 @@ class BackfillRequest:
     """The dates were listed one by one (`--dates`): run them all again, ignoring the checkpoint."""
     skip_preflight: bool = False
     """Only to name the command again (the preflight runs before the backfill, in the API)."""
+    cascade: bool = False
+    """Only to name the command again (`--cascade`: the CLI cascades the loaded dates after)."""
 
     @property
     def checkpoint_id(self) -> str:
@@ -95,6 +97,7 @@ class BackfillRequest:
             f"--order {self.order}" if self.order != DEFAULT_ORDER else "",
             "--trigger-downstream" if self.trigger_downstream else "",
             "--skip-preflight" if self.skip_preflight else "",
+            "--cascade" if self.cascade else "",
         ]
         return " ".join(["fullcourt backfill", self.target, where, *filter(None, options)])
 

@@ -194,16 +194,31 @@ class Flow:
     def dispatch(self, consumer: str, limit: int | None = None) -> FlowResult:
         """Consume pending messages (all, or up to `limit`) and run the ready children."""
         consumed = 0
+        # children that were not ready when their parent's message came: one may have waited
+        # for an ancestor's trigger whose rerun then never reached it (a failed sibling), so
+        # they are checked again once the queue is empty
+        waiting: dict[tuple[str, date], ProcessorSpec] = {}
         while limit is None or consumed < limit:
             batch = claim(self.wh, consumer, 1)
             if not batch:
-                break
+                order = {s.name: i for i, s in enumerate(self.registry.order)}
+                pending = sorted(waiting.items(), key=lambda kv: (kv[0][1], order[kv[0][0]]))
+                again = [(spec, d) for (_, d), spec in pending if self.ready(spec, d)]
+                waiting.clear()
+                if not again:
+                    break
+                for spec, d in again:
+                    self.run_one(spec, d)
+                continue
             msg = batch[0]
             consumed += 1
             parent = self.registry.by_name.get(msg.processor)
             for child in self.registry.downstream(parent) if parent else []:
                 if self.ready(child, msg.data_date):
                     self.run_one(child, msg.data_date, msg.message_id)
+                    waiting.pop((child.name, msg.data_date), None)
+                else:
+                    waiting[(child.name, msg.data_date)] = child
         self.result.messages += consumed
         return self.result
 
