@@ -781,3 +781,22 @@ def test_without_trigger_downstream_the_outbox_stays_empty(tmp_path, league, ten
     assert query(db, f"SELECT count(*) FROM {OUTBOX}")[0][0] == 0
     assert ledger_count(db, "phase <> 'phase_2'") == 0
     assert ledger_count(db, "triggered_by <> 'backfill'") == 0
+
+
+def test_a_block_by_a_processor_of_the_same_phase_names_it_in_the_remedy(tmp_path, league, ten, phase3):
+    """A one-processor backfill blocked by a failed parent of its own phase: the alert's remedy
+    reruns that parent (`--processor`), then this backfill (no lower phase to reload)."""
+    db = copy_db(phase3, tmp_path / "same-phase.duckdb")
+    fifth = ten[4]
+    con = duckdb.connect(str(db))
+    con.execute(f"INSERT INTO {LEDGER} SELECT * REPLACE ('failed' AS status, started_at + INTERVAL 1 HOUR AS "
+                f"started_at) FROM {LEDGER} WHERE processor_name = 'PlayerGameSummaryProcessor' AND data_date = ?",
+                [fifth])
+    con.close()
+    r = cli("backfill", "--processor", "UpcomingPlayerGameContextProcessor", "--dates", fifth, "--error-policy",
+            "continue", "--landing", league / "landing", "--db", db, "--json")
+    assert r.exit_code == 1, r.output
+    assert json.loads(r.stdout)["blocked_dates"] == [fifth.isoformat()]
+    remedies = query(db, f"SELECT remedy FROM {ALERTS} WHERE severity = 'critical' AND data_date = ?", [fifth])
+    assert remedies == [(f"fullcourt backfill --processor PlayerGameSummaryProcessor --dates {fifth} && "
+                         f"fullcourt backfill --processor UpcomingPlayerGameContextProcessor --dates {fifth}",)]

@@ -403,10 +403,11 @@ class Backfill:
             d = r.data_date
             retry = then or self.req.command([d])
             if r.status == "blocked":
-                phases = self._upstream_phases(spec, d, upstream[d][0], con)
+                phases, same = self._upstream_phases(spec, d, upstream[d][0], con)
                 for p in phases:
                     self.report.upstream_fix.setdefault(p, set()).add(d)
                 fix = [f"fullcourt backfill --phase {p} --dates {d}" for p in phases]
+                fix += [f"fullcourt backfill --processor {name} --dates {d}" for name in same]
                 alerts.append(Alert("critical", spec.name, d, r.errors[0], " && ".join([*fix, retry])))
             else:
                 alerts.append(Alert("error", spec.name, d, f"FAILED: {spec.name} for {d} (backfill)", retry))
@@ -416,16 +417,19 @@ class Backfill:
                     self.notifier.raise_alert(con, alert)
 
     def _upstream_phases(self, spec: ProcessorSpec, d: date, parent: str, con: duckdb.DuckDBPyConnection
-                         ) -> list[int]:
-        """The phases to backfill a blocked date `d` in before `spec` can run it: from the phase of
-        the ancestors whose latest run for `d` failed (else of the `parent` that did not succeed)
-        up to the phase before `spec`'s."""
+                         ) -> tuple[list[int], list[str]]:
+        """What to backfill for a blocked date `d` before `spec` can run it: the phases from the
+        phase of the ancestors whose latest run for `d` failed (else of the `parent` that did not
+        succeed) up to the phase before `spec`'s, and the failed ancestors of `spec`'s own phase
+        that this backfill does not run (they need `--processor`)."""
         ancestors = self.registry.ancestors(spec)
         latest = ledger.latest_status(con, self.wh.catalog.ledger_table, [a.name for a in ancestors], [d])
         roots = [a for a in ancestors if latest.get((a.name, d)) == "failed"] or [
             p for p in self.registry.upstream(spec) if p.name == parent]
         low = min(a.phase for a in roots)
-        return sorted({s.phase for s in self.registry.order if low <= s.phase < spec.phase})
+        own = {s.name for s in self.req.specs}
+        same = [a.name for a in roots if a.phase == spec.phase and a.name not in own]
+        return sorted({s.phase for s in self.registry.order if low <= s.phase < spec.phase}), same
 
     def _merge(self, res: ProcessorResult) -> None:
         for prev in self.report.runs:
