@@ -119,7 +119,7 @@ def backfill(
     options = RunOptions(backfill_mode=True, strict_mode=False, skip_downstream_trigger=not trigger_downstream,
                          triggered_by="backfill")
     first = min(s.phase for s in registry().order)
-    reads_landing = phase == first or (processor is not None and select_specs(None, processor)[0].phase == first)
+    reads_landing = any(s.phase == first for s in request.specs)
     params = {"landing": resolve_landing(landing, must_exist=reads_landing)}
     with open_warehouse(db, create=reads_landing) as wh:
         if phase is not None and processor is None and not skip_preflight:

@@ -149,6 +149,7 @@ def _mark(con: duckdb.DuckDBPyConnection, result: CascadeResult) -> int:
     detected stored records: by date where every record of the date is listed (or the
     wildcard names them all), by name elsewhere."""
     reg = registry()
+    # checked first: flag_sql's probe of a table without the STRUCT would abort the open transaction
     flagged = completeness_tables(con)
     total = 0
     for change in result.processors:

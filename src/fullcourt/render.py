@@ -97,9 +97,9 @@ def backfill(report: Any) -> None:
                       highlight=False)
     if report.ok:
         return
-    if report.upstream_command():
-        console.print(f"Their upstream first: [bold]{escape(report.upstream_command())}[/]", highlight=False,
-                      soft_wrap=True)
+    upstream = report.upstream_command()
+    if upstream:
+        console.print(f"Their upstream first: [bold]{escape(upstream)}[/]", highlight=False, soft_wrap=True)
     if report.resumes:
         lead = f"Fix the cause, then rerun the same command (it resumes at {report.stopped_at}):"
     elif report.stopped_at:

@@ -198,17 +198,17 @@ class Flow:
         # for an ancestor's trigger whose rerun then never reached it (a failed sibling), so
         # they are checked again once the queue is empty
         waiting: dict[tuple[str, date], ProcessorSpec] = {}
+        order = {s.name: i for i, s in enumerate(self.registry.order)}
         while limit is None or consumed < limit:
             batch = claim(self.wh, consumer, 1)
             if not batch:
-                order = {s.name: i for i, s in enumerate(self.registry.order)}
-                pending = sorted(waiting.items(), key=lambda kv: (kv[0][1], order[kv[0][0]]))
-                again = [(spec, d) for (_, d), spec in pending if self.ready(spec, d)]
-                waiting.clear()
-                if not again:
+                # the first ready one in DAG order, then the messages it publishes: a later one's
+                # readiness may depend on that run
+                pending = sorted(waiting, key=lambda key: (key[1], order[key[0]]))
+                key = next((k for k in pending if self.ready(waiting[k], k[1])), None)
+                if key is None:
                     break
-                for spec, d in again:
-                    self.run_one(spec, d)
+                self.run_one(waiting.pop(key), key[1])
                 continue
             msg = batch[0]
             consumed += 1

@@ -231,9 +231,9 @@ def missing_games(
 
 def landing_gaps(landing: Path, start: date, end: date) -> dict[date, list[str]]:
     """Phase 1 coverage: scheduled games in [start, end] (inclusive, from the league schedule
-    files) whose box score, gamebook or shot log payload is absent
-    from the landing folder. InputError when a season's schedule file is missing or unreadable:
-    without it nothing says which games to expect."""
+    files) whose box score, gamebook or shot log payload is absent from the landing folder.
+    InputError when a season's schedule file is missing or unreadable: without it nothing says
+    which games to expect."""
     out: dict[date, list[str]] = {}
     for season in seasons_overlapping(start, end):
         path = landing / "schedule" / f"{season.label}.json"
@@ -548,10 +548,6 @@ def compute_shots(ctx: ComputeContext) -> Computed:
     return out
 
 
-PROPS_STORED = ("game_date, game_id, person_id, player_lookup, player_name, team_abbr, market, line, over_price, "
-                "under_price, source_file")
-
-
 def compute_props(ctx: ComputeContext) -> Computed:
     """odds_player_props: points lines. A date without props.json keeps the lines stored for it
     (none, or those of `fullcourt import --format lines-csv`): reloading a date's box scores must
@@ -581,8 +577,8 @@ def compute_props(ctx: ComputeContext) -> Computed:
                coalesce(market, 'player_points') AS market, l.line AS line, l.overPrice AS over_price,
                l.underPrice AS under_price, {SOURCE_SQL.format('filename')} AS source_file
         FROM pr
-        UNION ALL
-        SELECT {PROPS_STORED} FROM nba_raw.odds_player_props
+        UNION ALL BY NAME
+        SELECT * EXCLUDE (run_id, processed_at) FROM nba_raw.odds_player_props
         WHERE game_date IN (SELECT unnest(?::DATE[]))
         """,
         [sorted(set(ctx.dates) - {_folder_date(f) for f in files})],
