@@ -52,15 +52,14 @@ def add_features(wh: Warehouse, rows: list[dict]) -> None:
     values = ", ".join(f"CASE WHEN isnan({c}) THEN NULL ELSE {c} END" for c in P.FEATURES)
     wh.con.execute(f"""
         INSERT INTO {P.FEATURE_STORE} (game_date, game_id, person_id, player_lookup, player_name, team_abbr,
-            opponent_team_abbr, season, {feats}, feature_version, default_features, historical_completeness,
+            opponent_team_abbr, season, {feats}, feature_version, default_features, completeness,
             is_production_ready, run_id, processed_at)
         SELECT game_date::DATE, 'G' || strftime(game_date::DATE, '%Y%m%d'), person_id, 'player' || person_id,
                'Player ' || person_id, 'BOS', 'NYK', '2021-22', {values},
                'v2', []::VARCHAR[],
                {{'games_found': games_found, 'games_expected': 10, 'contributing_game_dates': []::DATE[],
                  'missing_game_dates': []::DATE[], 'is_complete': is_complete,
-                 'incompleteness_reason': CASE WHEN is_complete THEN NULL ELSE 'upstream_gap' END,
-                 'needs_reprocessing': FALSE}},
+                 'incompleteness_reason': CASE WHEN is_complete THEN NULL ELSE 'upstream_gap' END}},
                ready, 'test', now()::TIMESTAMP
         FROM _feat""")
     wh.con.unregister("_feat")

@@ -15,14 +15,17 @@ SPEC = ProcessorSpec(name="Toy", phase=4, output_table="main.toy", date_column="
 
 def toy() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    # the flag is its own column and historical_completeness a generated STRUCT, as in the NBA tables
     con.execute("""CREATE TABLE toy (d DATE, pid INTEGER, who VARCHAR, v DOUBLE,
-                   historical_completeness STRUCT(games_found INTEGER, needs_reprocessing BOOLEAN),
+                   completeness STRUCT(games_found INTEGER), needs_reprocessing BOOLEAN NOT NULL DEFAULT false,
+                   historical_completeness AS (struct_pack(games_found := completeness['games_found'],
+                                                           needs_reprocessing := needs_reprocessing)),
                    run_id VARCHAR, processed_at TIMESTAMP)""")
-    con.execute("""INSERT INTO toy VALUES
-        ('2021-11-01', 1, 'ann', 1.0, {'games_found': 1, 'needs_reprocessing': true}, 'old', now()),
-        ('2021-11-01', 2, 'bob', 2.0, {'games_found': 1, 'needs_reprocessing': false}, 'old', now()),
-        ('2021-11-02', 1, 'ann', 3.0, {'games_found': 2, 'needs_reprocessing': false}, 'old', now()),
-        ('2021-11-02', 2, 'bob', 4.0, {'games_found': 2, 'needs_reprocessing': false}, 'old', now())""")
+    con.execute("""INSERT INTO toy (d, pid, who, v, completeness, needs_reprocessing, run_id, processed_at) VALUES
+        ('2021-11-01', 1, 'ann', 1.0, {'games_found': 1}, true, 'old', now()),
+        ('2021-11-01', 2, 'bob', 2.0, {'games_found': 1}, false, 'old', now()),
+        ('2021-11-02', 1, 'ann', 3.0, {'games_found': 2}, false, 'old', now()),
+        ('2021-11-02', 2, 'bob', 4.0, {'games_found': 2}, false, 'old', now())""")
     con.execute("""CREATE TABLE failures (processor_name VARCHAR, analysis_date DATE, entity_id VARCHAR,
                    failure_category VARCHAR, failure_reason VARCHAR, can_retry BOOLEAN, run_id VARCHAR,
                    created_at TIMESTAMP)""")
@@ -30,12 +33,12 @@ def toy() -> duckdb.DuckDBPyConnection:
     # the recomputation: ann unchanged on D1 (only the flag differs), bob changed on D1 and on D2,
     # cy's failure on D2 becomes a record
     con.execute("""CREATE TABLE stage AS SELECT * FROM (VALUES
-        (DATE '2021-11-01', 1, 'ann', 1.0, {'games_found': 1, 'needs_reprocessing': false}),
-        (DATE '2021-11-01', 2, 'bob', 2.5, {'games_found': 1, 'needs_reprocessing': false}),
-        (DATE '2021-11-02', 1, 'ann', 3.0, {'games_found': 2, 'needs_reprocessing': false}),
-        (DATE '2021-11-02', 2, 'bob', 9.0, {'games_found': 2, 'needs_reprocessing': false}),
-        (DATE '2021-11-02', 3, 'cy', 5.0, {'games_found': 2, 'needs_reprocessing': false})
-        ) t(d, pid, who, v, historical_completeness)""")
+        (DATE '2021-11-01', 1, 'ann', 1.0, {'games_found': 1}),
+        (DATE '2021-11-01', 2, 'bob', 2.5, {'games_found': 1}),
+        (DATE '2021-11-02', 1, 'ann', 3.0, {'games_found': 2}),
+        (DATE '2021-11-02', 2, 'bob', 9.0, {'games_found': 2}),
+        (DATE '2021-11-02', 3, 'cy', 5.0, {'games_found': 2})
+        ) t(d, pid, who, v, completeness)""")
     con.execute("CREATE TABLE stage_f (analysis_date DATE, entity_id VARCHAR, failure_category VARCHAR, "
                 "failure_reason VARCHAR, can_retry BOOLEAN)")
     con.execute("CREATE TEMP TABLE ok_dates AS SELECT unnest([DATE '2021-11-01', DATE '2021-11-02']) AS d")
@@ -55,10 +58,12 @@ def test_write_changes_writes_only_real_changes_in_scope():
     done = write_changes(con, SPEC, "stage", "stage_f", "failures", "new")
     assert done.changed == {D1: {"bob"}, D2: {"cy"}}
     assert done.recomputed == 3  # ann and bob on D1, cy on D2
-    rows = con.execute("SELECT d, who, v, run_id FROM toy ORDER BY 1, 2").fetchall()
-    assert rows == [(D1, "ann", 1.0, "old"), (D1, "bob", 2.5, "new"), (D2, "ann", 3.0, "old"),
-                    (D2, "bob", 4.0, "old"),  # out of scope: left as it was
-                    (D2, "cy", 5.0, "new")]
+    rows = con.execute("SELECT d, who, v, run_id, historical_completeness.needs_reprocessing FROM toy "
+                       "ORDER BY 1, 2").fetchall()
+    assert rows == [(D1, "ann", 1.0, "old", True),  # unchanged: keeps its run and its flag
+                    (D1, "bob", 2.5, "new", False), (D2, "ann", 3.0, "old", False),
+                    (D2, "bob", 4.0, "old", False),  # out of scope: left as it was
+                    (D2, "cy", 5.0, "new", False)]
     assert con.execute("SELECT count(*) FROM failures").fetchall()[0][0] == 0  # cy's failure replaced
 
 

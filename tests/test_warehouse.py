@@ -21,14 +21,16 @@ def recorded(wh: Warehouse) -> list[tuple]:
 
 
 def test_migrations_are_applied_once_and_recorded(wh):
-    assert ALL_VERSIONS == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert ALL_VERSIONS == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert wh.applied == ALL_VERSIONS
     rows = recorded(wh)
     assert [(v, n) for v, n, _ in rows][:3] == [(1, "raw tables"), (2, "ledger and failures"), (3, "analytics tables")]
     assert [(v, n) for v, n, _ in rows] == [
         (1, "raw tables"), (2, "ledger and failures"), (3, "analytics tables"), (4, "precompute: TDZA, PSZA"),
         (5, "precompute: PCF, PDC, MLFS"), (6, "predictions"), (7, "operations: triggers, checkpoints, alerts"),
-        (8, "cascade runs"), (9, "real-data imports: shot detail, two-zone features, import runs")]
+        (8, "cascade runs"), (9, "real-data imports: shot detail, two-zone features, import runs"),
+        (10, "TDZA, PSZA: needs_reprocessing as its own column"),
+        (11, "PCF, PDC, MLFS: needs_reprocessing as its own column")]
     assert all(at is not None for _, _, at in rows)
     assert wh.table_exists("nba_analytics.player_game_summary")
     assert wh.table_exists("nba_reference.processor_run_history")
@@ -114,3 +116,34 @@ def test_opening_waits_for_a_lock_released_within_the_timeout(tmp_path):
     finally:
         stop(proc)
     assert 0.4 <= waited < 5  # it got in only after the holder let go, well before the timeout
+
+
+def test_the_flag_migration_keeps_every_record_and_flag(tmp_path):
+    """A store from before migrations 10-11 (historical_completeness stored as one STRUCT, flag
+    inside) keeps every record, field and flag once its flag becomes a column of its own."""
+    import dataclasses
+    full = catalog()
+    old = dataclasses.replace(full, migrations=tuple(m for m in full.migrations if m.version < 10))
+    psza, pdc = "nba_precompute.player_shot_zone_analysis", "nba_precompute.player_daily_cache"
+    hc = ("{'games_found': 9, 'games_expected': 10, 'contributing_game_dates': [DATE '2022-01-02'], "
+          "'missing_game_dates': [DATE '2022-01-05'], 'is_complete': false, "
+          "'incompleteness_reason': 'upstream_gap', 'needs_reprocessing': %s}")
+    with Warehouse(tmp_path / "v9.duckdb", old) as wh:
+        for table, date_column in ((psza, "analysis_date"), (pdc, "cache_date")):
+            for pid, flag in ((1, "true"), (2, "false")):
+                wh.con.execute(f"INSERT INTO {table} ({date_column}, person_id, player_lookup, historical_completeness, "
+                               f"run_id) VALUES (DATE '2022-01-10', {pid}, 'p{pid}', {hc % flag}, 'r')")
+        before = {t: records(wh, f"SELECT * FROM {t}") for t in (psza, pdc)}
+    with Warehouse(tmp_path / "v9.duckdb", full) as wh:
+        assert wh.applied == [10, 11]
+        for table in (psza, pdc):
+            # the same records, column by column (historical_completeness is now generated)
+            assert records(wh, f"SELECT * EXCLUDE (completeness, needs_reprocessing) FROM {table}") == before[table]
+            assert wh.con.execute(f"SELECT person_id, needs_reprocessing, historical_completeness.needs_reprocessing "
+                                  f"FROM {table} ORDER BY 1").fetchall() == [(1, True, True), (2, False, False)]
+
+
+def records(wh: Warehouse, sql: str) -> list[dict]:
+    cur = wh.con.execute(sql + " ORDER BY person_id")
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -18,7 +18,7 @@ from fullcourt.api import open_warehouse, resolve_landing
 from fullcourt.dates import format_dates, runs_of
 from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, reprocess
 from fullcourt.engine.runner import work_dates
-from fullcourt.engine.scope import completeness_tables, flag_sql
+from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS as STORED, flag_tables
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 from fullcourt.errors import InputError, UsageError
 from fullcourt.nba.pipeline import registry
@@ -145,12 +145,11 @@ def _why_empty(wh: Warehouse, dates: Sequence[date]) -> str:
 
 
 def _mark(con: duckdb.DuckDBPyConnection, result: CascadeResult) -> int:
-    """Inside the caller's transaction, set historical_completeness.needs_reprocessing on the
-    detected stored records: by date where every record of the date is listed (or the
-    wildcard names them all), by name elsewhere."""
+    """Inside the caller's transaction, set needs_reprocessing on the detected stored records:
+    by date where every record of the date is listed (or the wildcard names them all), by name
+    elsewhere."""
     reg = registry()
-    # checked first: flag_sql's probe of a table without the STRUCT would abort the open transaction
-    flagged = completeness_tables(con)
+    flagged = flag_tables(con)
     total = 0
     for change in result.processors:
         spec = reg.by_name[change.processor]
@@ -158,10 +157,7 @@ def _mark(con: duckdb.DuckDBPyConnection, result: CascadeResult) -> int:
             continue
         t = check_identifier(spec.output_table)
         dc = check_identifier(spec.date_column)
-        marked = flag_sql(con, t, True)
-        if marked is None:
-            continue
-        flag = f"historical_completeness = {marked}"
+        flag = f"{FLAG} = true"
         every = sorted(d for d, labels in change.changed.items() if d in change.whole or WILDCARD in labels)
         if every:
             n = con.execute(f"UPDATE {t} SET {flag} WHERE {dc} BETWEEN ? AND ? "
@@ -395,21 +391,19 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
         incomplete: list[dict[str, Any]] = []
         total = 0
         with wh.transaction() as con:
-            flagged = completeness_tables(con)
+            flagged = flag_tables(con)
             for spec in reg.order:
                 t, dc = check_identifier(spec.output_table), spec.date_column
-                clear = flag_sql(con, t, False) if spec.label_column and t in flagged else None
-                if clear is None:
+                if not spec.label_column or t not in flagged:
                     continue
                 n = con.execute(
-                    f"UPDATE {t} SET historical_completeness = {clear} "
-                    f"WHERE {dc} BETWEEN ? AND ? AND historical_completeness.is_complete "
-                    f"AND historical_completeness.needs_reprocessing", [start, end]).fetchall()
+                    f"UPDATE {t} SET {FLAG} = false "
+                    f"WHERE {dc} BETWEEN ? AND ? AND {STORED}.is_complete AND {FLAG}", [start, end]).fetchall()
                 cleared += n[0][0] if n else 0
                 rows = con.execute(
-                    f"SELECT {dc}, {spec.label_column}::VARCHAR, historical_completeness.missing_game_dates, "
-                    f"historical_completeness.incompleteness_reason FROM {t} "
-                    f"WHERE {dc} BETWEEN ? AND ? AND NOT historical_completeness.is_complete ORDER BY 1, 2",
+                    f"SELECT {dc}, {spec.label_column}::VARCHAR, {STORED}.missing_game_dates, "
+                    f"{STORED}.incompleteness_reason FROM {t} "
+                    f"WHERE {dc} BETWEEN ? AND ? AND NOT {STORED}.is_complete ORDER BY 1, 2",
                     [start, end]).fetchall()
                 total += len(rows)
                 incomplete += [{"processor": spec.name, "date": d.isoformat(), "entity": e,
@@ -475,16 +469,16 @@ def completeness_verify(db: str | Path | None, start: date, end: date) -> Verify
     by: dict[str, dict[str, int]] = {}
     missing: set[date] = set()
     with open_warehouse(db, create=False) as wh:
-        flagged = completeness_tables(wh.con)
+        flagged = flag_tables(wh.con)
         for spec in registry().order:
             if spec.output_table not in flagged:
                 continue
             t, dc = check_identifier(spec.output_table), spec.date_column
             total, bad = wh.con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE NOT historical_completeness.is_complete) FROM {t} "
+                f"SELECT count(*), count(*) FILTER (WHERE NOT {STORED}.is_complete) FROM {t} "
                 f"WHERE {dc} BETWEEN ? AND ?", [start, end]).fetchall()[0]
             by[spec.name] = {"records": total, "complete": total - bad, "incomplete": bad}
             missing |= {r[0] for r in wh.con.execute(
-                f"SELECT DISTINCT unnest(historical_completeness.missing_game_dates) FROM {t} "
+                f"SELECT DISTINCT unnest({STORED}.missing_game_dates) FROM {t} "
                 f"WHERE {dc} BETWEEN ? AND ?", [start, end]).fetchall()}
     return VerifyReport(start, end, by, sorted(missing))

@@ -39,7 +39,7 @@ import duckdb
 
 from fullcourt.engine.backfill import upstream_skips
 from fullcourt.engine.runner import RunOptions, run_processor, work_dates
-from fullcourt.engine.scope import COMPLETENESS, FLAG, completeness_tables, flag_cleared_sql
+from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS, flag_tables
 from fullcourt.engine.spec import ProcessorSpec, Registry, Window, levels
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
@@ -284,7 +284,7 @@ class Cascade:
             params.append(sorted(skip))
         rows = self.wh.con.execute(
             f"SELECT {dc}, {check_identifier(spec.label_column)}::VARCHAR FROM {check_identifier(spec.output_table)} "
-            f"WHERE {dc} > ? AND {dc} <= ? AND list_has_any({COMPLETENESS}.missing_game_dates, ?::DATE[]){within}",
+            f"WHERE {dc} > ? AND {dc} <= ? AND list_has_any({STORED_COMPLETENESS}.missing_game_dates, ?::DATE[]){within}",
             params).fetchall()
         for d, e in rows:
             out.setdefault(d, set()).add(e)
@@ -292,7 +292,7 @@ class Cascade:
 
     def has_completeness(self, spec: ProcessorSpec) -> bool:
         if self._completeness is None:  # one catalog query for every table
-            self._completeness = completeness_tables(self.wh.con)
+            self._completeness = flag_tables(self.wh.con)
         return spec.output_table in self._completeness
 
     # -- stored labels ----------------------------------------------------------------------
@@ -508,19 +508,18 @@ def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dat
     """The UPDATE (SQL, parameters) clearing needs_reprocessing on `spec`'s records in [lo, hi]
     (inclusive), within `only_dates` and `labels` when given: the cascade recomputed the ones
     whose inputs changed and proved the others current. None when `spec` has no flag."""
-    cleared = flag_cleared_sql(cas.wh.con, spec.output_table) if cas.has_completeness(spec) else None
-    if cleared is None:
+    if not cas.has_completeness(spec):
         return None
     t = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)
-    where, params = [f"{dc} BETWEEN ? AND ?", f"{COMPLETENESS}.{FLAG}"], [lo, hi]
+    where, params = [f"{dc} BETWEEN ? AND ?", FLAG], [lo, hi]
     if only_dates is not None:
         where.append(f"{dc} IN (SELECT unnest(?::DATE[]))")
         params.append(sorted(only_dates))
     if labels is not None and spec.label_column:
         where.append(f"{check_identifier(spec.label_column)}::VARCHAR IN (SELECT unnest(?::VARCHAR[]))")
         params.append(sorted(labels))
-    return f"UPDATE {t} SET {COMPLETENESS} = {cleared} WHERE {' AND '.join(where)}", params
+    return f"UPDATE {t} SET {FLAG} = false WHERE {' AND '.join(where)}", params
 
 
 def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], options: RunOptions,

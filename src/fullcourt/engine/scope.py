@@ -28,35 +28,21 @@ from fullcourt.engine.warehouse import check_identifier
 Scope = Mapping[date, "set[str] | frozenset[str]"]
 """date -> the labels to recompute on that date (a date not in the scope: every entity)."""
 FAILURE_COLUMNS = ("analysis_date", "entity_id", "failure_category", "failure_reason", "can_retry")
-COMPLETENESS = "historical_completeness"
+STORED_COMPLETENESS = "completeness"
+"""The stored STRUCT of a record's window completeness: the fields of historical_completeness (a
+generated column assembled from it and the flag, nba/schema.py) except the flag."""
 FLAG = "needs_reprocessing"
-"""The completeness STRUCT's flag set by cascade detection: bookkeeping, not data. A record that
-differs from the recomputed one only by the flag has not changed."""
+"""The flag set by cascade detection and cleared by close-out: bookkeeping, not data, so a column
+of its own (flipping it rewrites one boolean, not the STRUCT's lists). A record that differs from
+the recomputed one only by the flag has not changed: computes do not produce it, and a written
+record takes its default (false)."""
 
 
-def flag_sql(con: duckdb.DuckDBPyConnection, table: str, value: bool) -> str | None:
-    """SQL of `table`'s completeness STRUCT with the flag set to `value` (the other fields kept),
-    or None if it has no flag."""
-    try:
-        fields = [c[0] for c in con.execute(
-            f"SELECT {COMPLETENESS}.* FROM {check_identifier(table)} LIMIT 0").description]
-    except duckdb.Error:
-        return None
-    if FLAG not in fields:
-        return None
-    parts = [f"{f} := {COMPLETENESS}.{f}" for f in fields if f != FLAG]
-    return f"struct_pack({', '.join(parts + [f'{FLAG} := {str(bool(value)).lower()}'])})"
-
-
-def flag_cleared_sql(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
-    """SQL of `table`'s completeness STRUCT with the flag false, or None if it has no flag."""
-    return flag_sql(con, table, False)
-
-
-def completeness_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The tables (schema.table) that have a completeness STRUCT, from one catalog query."""
+def flag_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables (schema.table) that have the needs_reprocessing flag, from one catalog query."""
     return {f"{s}.{t}" for s, t in con.execute(
-        "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = ?", [COMPLETENESS]).fetchall()}
+        "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = ? AND NOT internal "
+        "AND database_name <> 'temp'", [FLAG]).fetchall()}
 
 
 def set_run_labels(con: duckdb.DuckDBPyConnection, scope: Scope | None, dates: Sequence[date]) -> None:
@@ -111,11 +97,8 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     out = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)
     stage = check_identifier(stage)
-    cols = [r[0] for r in con.execute(f"SELECT * FROM {stage} LIMIT 0").description]
+    cols = [r[0] for r in con.execute(f"SELECT * FROM {stage} LIMIT 0").description if r[0] != FLAG]
     col_list = ", ".join(check_identifier(c) for c in cols)
-    cleared = flag_cleared_sql(con, out) if COMPLETENESS in cols else None
-    stored_list = ", ".join(f"{cleared} AS {c}" if cleared and c == COMPLETENESS else check_identifier(c)
-                            for c in cols)
     keys = [dc] + [check_identifier(k) for k in spec.entity_key]
     key_list = ", ".join(keys)
     label = label_sql(spec)
@@ -135,7 +118,7 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
         f"""CREATE OR REPLACE TEMP TABLE write_keys AS
             SELECT DISTINCT {', '.join(f'coalesce(n.{k}, o.{k}) AS {k}' for k in keys)},
                    coalesce({label_n}, {label_o}) AS label
-            FROM write_new n FULL JOIN (SELECT {stored_list} FROM {out} WHERE {scoped}) o ON {on}
+            FROM write_new n FULL JOIN (SELECT {col_list} FROM {out} WHERE {scoped}) o ON {on}
             WHERE n.{dc} IS NULL OR o.{dc} IS NULL OR {differs}""")
     con.execute(f"DELETE FROM {out} WHERE {within} "
                 f"AND ({key_list}) IN (SELECT {key_list} FROM write_keys)")

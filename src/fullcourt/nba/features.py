@@ -68,7 +68,7 @@ from fullcourt.engine.spec import (
 from fullcourt.engine.scope import in_scope_sql
 from fullcourt.engine.warehouse import Migration
 from fullcourt.nba.precompute import PSZA_N, ZONES, phase4_spec
-from fullcourt.nba.schema import COMPLETENESS, RUN_META
+from fullcourt.nba.schema import COMPLETENESS_V1, RUN_META, flag_column_migration
 from fullcourt.nba.windows import RUN_DATES_CTE, completeness_struct, player_window_ctes, shortfall_category
 
 PGS = "nba_analytics.player_game_summary"
@@ -213,7 +213,7 @@ SELECT game_date, person_id, player_lookup, player_name, team_abbr, opponent_tea
        days_rest, back_to_back, games_in_last_7_days, minutes_in_last_7_days, primary_scoring_zone,
        opponent_zone_vs_league, zone_reliance, team_pace_last_10, opponent_pace_last_15,
        usage_avg_last_3, usage_avg_last_10,
-       {completeness_struct('scored', PCF_N, PSZA_N)} AS historical_completeness,
+       {completeness_struct('scored', PCF_N, PSZA_N)} AS completeness,
        player_lookup AS entity_id,
        CASE WHEN NOT has_psza OR NOT has_tdza THEN 'MISSING_DEPENDENCY' END AS failure_category,
        CASE WHEN NOT has_psza AND NOT has_tdza
@@ -283,7 +283,7 @@ SELECT cache_date, person_id, player_lookup, player_name, team_abbr, season, poi
        points_avg_last_10, points_avg_season, points_std_last_10, minutes_avg_last_5, minutes_avg_last_10,
        usage_avg_last_10, ts_pct_avg_last_10, ft_points_share_last_10, games_played_season, team_pace_last_10,
        team_off_rating_last_10, team_win_pct_season, composite_adjustment,
-       {completeness_struct('r', PDC_SEASON_N, PDC_MIN)} AS historical_completeness,
+       {completeness_struct('r', PDC_SEASON_N, PDC_MIN)} AS completeness,
        player_lookup AS entity_id,
        CASE WHEN games_found < {PDC_MIN} THEN {shortfall_category('r', PDC_MIN)}
             WHEN NOT has_psza THEN 'MISSING_DEPENDENCY' END AS failure_category,
@@ -377,11 +377,11 @@ rows AS (
            s.zone_detail,
            pdc.games_played_season,
            pdc.person_id IS NOT NULL AS has_pdc,
-           pdc.historical_completeness.games_found AS games_found,
-           pdc.historical_completeness.contributing_game_dates AS contributing_game_dates,
+           pdc.completeness.games_found AS games_found,
+           pdc.completeness.contributing_game_dates AS contributing_game_dates,
            list_sort(list_distinct(list_concat(
-               coalesce(pdc.historical_completeness.missing_game_dates, []::DATE[]),
-               coalesce(pcf.historical_completeness.missing_game_dates, []::DATE[])))) AS missing_game_dates
+               coalesce(pdc.completeness.missing_game_dates, []::DATE[]),
+               coalesce(pcf.completeness.missing_game_dates, []::DATE[])))) AS missing_game_dates
     FROM ctx c
     LEFT JOIN {PDC} pdc ON pdc.cache_date = c.d AND pdc.person_id = c.person_id
     LEFT JOIN {PCF} pcf ON pcf.game_date = c.d AND pcf.person_id = c.person_id
@@ -396,7 +396,7 @@ SELECT game_date, game_id, person_id, player_lookup, player_name, team_abbr, opp
        feature_version, default_features, zone_detail, games_played_season,
        len(missing_game_dates) = 0 AND games_played_season >= {PDC_MIN} AND len(default_features) = 0
            AS is_production_ready,
-       {completeness_struct('r', PDC_SEASON_N, PDC_MIN)} AS historical_completeness,
+       {completeness_struct('r', PDC_SEASON_N, PDC_MIN)} AS completeness,
        player_lookup AS entity_id,
        CASE WHEN NOT has_pdc THEN 'MISSING_DEPENDENCY' END AS failure_category,
        CASE WHEN NOT has_pdc THEN 'no PDC row for ' || player_lookup || ' on ' || game_date END AS failure_reason,
@@ -417,7 +417,7 @@ CREATE TABLE {PCF} (
     days_rest INTEGER, back_to_back BOOLEAN, games_in_last_7_days INTEGER, minutes_in_last_7_days DOUBLE,
     primary_scoring_zone VARCHAR, opponent_zone_vs_league DOUBLE, zone_reliance DOUBLE,
     team_pace_last_10 DOUBLE, opponent_pace_last_15 DOUBLE, usage_avg_last_3 DOUBLE, usage_avg_last_10 DOUBLE,
-    historical_completeness {COMPLETENESS}, {RUN_META});
+    historical_completeness {COMPLETENESS_V1}, {RUN_META});
 CREATE TABLE {PDC} (
     cache_date DATE NOT NULL, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL, player_name VARCHAR,
     team_abbr VARCHAR, season VARCHAR,
@@ -425,16 +425,42 @@ CREATE TABLE {PDC} (
     minutes_avg_last_5 DOUBLE, minutes_avg_last_10 DOUBLE, usage_avg_last_10 DOUBLE, ts_pct_avg_last_10 DOUBLE,
     ft_points_share_last_10 DOUBLE, games_played_season INTEGER, team_pace_last_10 DOUBLE,
     team_off_rating_last_10 DOUBLE, team_win_pct_season DOUBLE, composite_adjustment DOUBLE,
-    historical_completeness {COMPLETENESS}, {RUN_META});
+    historical_completeness {COMPLETENESS_V1}, {RUN_META});
 CREATE TABLE {MLFS} (
     game_date DATE NOT NULL, game_id VARCHAR, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL,
     player_name VARCHAR, team_abbr VARCHAR, opponent_team_abbr VARCHAR, season VARCHAR,
     {_FEATURE_DDL},
     feature_version VARCHAR, default_features VARCHAR[], games_played_season INTEGER,
-    is_production_ready BOOLEAN, historical_completeness {COMPLETENESS}, {RUN_META});
+    is_production_ready BOOLEAN, historical_completeness {COMPLETENESS_V1}, {RUN_META});
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(5, "precompute: PCF, PDC, MLFS", DDL),)
+PCF_COLUMNS = """
+    game_date DATE NOT NULL, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL, player_name VARCHAR,
+    team_abbr VARCHAR, opponent_team_abbr VARCHAR, season VARCHAR,
+    fatigue_score DOUBLE, shot_zone_mismatch_score DOUBLE, pace_score DOUBLE, usage_spike_score DOUBLE,
+    total_composite_adjustment DOUBLE,
+    days_rest INTEGER, back_to_back BOOLEAN, games_in_last_7_days INTEGER, minutes_in_last_7_days DOUBLE,
+    primary_scoring_zone VARCHAR, opponent_zone_vs_league DOUBLE, zone_reliance DOUBLE,
+    team_pace_last_10 DOUBLE, opponent_pace_last_15 DOUBLE, usage_avg_last_3 DOUBLE, usage_avg_last_10 DOUBLE"""
+PDC_COLUMNS = """
+    cache_date DATE NOT NULL, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL, player_name VARCHAR,
+    team_abbr VARCHAR, season VARCHAR,
+    points_avg_last_5 DOUBLE, points_avg_last_10 DOUBLE, points_avg_season DOUBLE, points_std_last_10 DOUBLE,
+    minutes_avg_last_5 DOUBLE, minutes_avg_last_10 DOUBLE, usage_avg_last_10 DOUBLE, ts_pct_avg_last_10 DOUBLE,
+    ft_points_share_last_10 DOUBLE, games_played_season INTEGER, team_pace_last_10 DOUBLE,
+    team_off_rating_last_10 DOUBLE, team_win_pct_season DOUBLE, composite_adjustment DOUBLE"""
+MLFS_COLUMNS = f"""
+    game_date DATE NOT NULL, game_id VARCHAR, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL,
+    player_name VARCHAR, team_abbr VARCHAR, opponent_team_abbr VARCHAR, season VARCHAR,
+    {_FEATURE_DDL},
+    feature_version VARCHAR, default_features VARCHAR[], games_played_season INTEGER,
+    is_production_ready BOOLEAN, zone_detail VARCHAR"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(5, "precompute: PCF, PDC, MLFS", DDL),
+    flag_column_migration(11, "PCF, PDC, MLFS: needs_reprocessing as its own column",
+                          {PCF: PCF_COLUMNS, PDC: PDC_COLUMNS, MLFS: MLFS_COLUMNS}),
+)
 
 
 def specs() -> list[ProcessorSpec]:

@@ -15,4 +15,5 @@ def registry() -> Registry:
 
 @lru_cache(maxsize=1)
 def catalog() -> Catalog:
-    return schema.catalog(features.MIGRATIONS + predict.MIGRATIONS + (schema.OPERATIONS, schema.CASCADE, schema.IMPORTS))
+    return schema.catalog(features.MIGRATIONS + predict.MIGRATIONS + (schema.OPERATIONS, schema.CASCADE, schema.IMPORTS,
+                                                                     schema.PRECOMPUTE_FLAG))

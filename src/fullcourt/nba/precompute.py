@@ -146,7 +146,7 @@ rows AS (
            CASE WHEN a.two THEN 'two_zone' WHEN a.two IS NOT NULL THEN 'three_zone' END AS zone_detail,
            round(CASE WHEN a.poss > 0 THEN 100.0 * a.pts / a.poss END, 6) AS defensive_rating_last_15,
            round(a.pace, 6) AS opponent_pace,
-           {completeness_struct('m', TDZA_N, TDZA_N)} AS historical_completeness,
+           {completeness_struct('m', TDZA_N, TDZA_N)} AS completeness,
            m.games_found, len(m.missing_game_dates) AS n_missing, m.missing_game_dates
     FROM t_meta m JOIN t_win w ON w.d = m.d AND w.team_abbr = m.team_abbr
     LEFT JOIN agg a ON a.d = m.d AND a.team_abbr = m.team_abbr
@@ -159,7 +159,7 @@ SELECT analysis_date, team_abbr, season, games_in_sample, paint_pct_allowed, mid
        {_two_zone_pick("zone_detail = 'two_zone'", TDZA_ZONES, TDZA_TWO_ZONES, 'least')} AS strongest_zone,
        {_two_zone_pick("zone_detail = 'two_zone'", TDZA_ZONES, TDZA_TWO_ZONES, 'greatest')} AS weakest_zone,
        inside_pct_allowed, inside_vs_league, zone_detail,
-       historical_completeness,
+       completeness,
        team_abbr AS entity_id,
        CASE WHEN games_found < {TDZA_N} THEN
             CASE WHEN games_found + n_missing >= {TDZA_N} THEN 'INCOMPLETE_UPSTREAM' ELSE 'INSUFFICIENT_DATA' END
@@ -213,7 +213,7 @@ rows AS (
            {_pct('100 * a.ia', 'a.fga')} AS inside_rate_last_10,
            {_pct('a.im', 'a.ia')} AS inside_pct_last_10,
            CASE WHEN a.two THEN 'two_zone' ELSE 'three_zone' END AS zone_detail,
-           {completeness_struct('m', PSZA_N, PSZA_N)} AS historical_completeness,
+           {completeness_struct('m', PSZA_N, PSZA_N)} AS completeness,
            m.games_found, len(m.missing_game_dates) AS n_missing, m.missing_game_dates,
            {shortfall_category('m', PSZA_N)} AS shortfall
     FROM p_meta m JOIN agg a ON a.d = m.d AND a.person_id = m.person_id
@@ -224,7 +224,7 @@ SELECT analysis_date, person_id, player_lookup, player_name, team_abbr, season, 
        fga_per_game, paint_rate_last_20, mid_range_rate_last_20, three_rate_last_20,
        {_two_zone_pick("zone_detail = 'two_zone'", PSZA_ZONES, PSZA_TWO_ZONES, 'greatest')} AS primary_scoring_zone,
        inside_rate_last_10, inside_pct_last_10, zone_detail,
-       historical_completeness,
+       completeness,
        player_lookup AS entity_id,
        CASE WHEN games_found < {PSZA_N} THEN shortfall
             WHEN coalesce(fga_last_10, 0) = 0 THEN 'NO_SHOT_ZONE' END AS failure_category,

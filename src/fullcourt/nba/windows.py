@@ -207,7 +207,8 @@ def team_window_ctes(prefix: str, upstream: str, team_column: str, n: int, keep:
 
 
 def completeness_struct(meta: str, n: int, min_games: int) -> str:
-    """SQL expression of the historical_completeness STRUCT from a `{meta}` row alias."""
+    """SQL expression of the stored `completeness` STRUCT from a `{meta}` row alias: the fields of
+    historical_completeness except needs_reprocessing, its own column (nba/schema.py)."""
     return f"""struct_pack(
         games_found := {meta}.games_found::INTEGER,
         games_expected := least({n}, {meta}.games_found + len({meta}.missing_game_dates))::INTEGER,
@@ -215,8 +216,7 @@ def completeness_struct(meta: str, n: int, min_games: int) -> str:
         missing_game_dates := {meta}.missing_game_dates,
         is_complete := len({meta}.missing_game_dates) = 0,
         incompleteness_reason := CASE WHEN len({meta}.missing_game_dates) > 0 THEN 'upstream_gap'
-                                      WHEN {meta}.games_found < {min_games} THEN 'insufficient_history' END,
-        needs_reprocessing := false)"""
+                                      WHEN {meta}.games_found < {min_games} THEN 'insufficient_history' END)"""
 
 
 def shortfall_category(meta: str, n: int) -> str:
