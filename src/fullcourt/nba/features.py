@@ -232,7 +232,8 @@ PDC_SQL = f"""
 WITH {RUN_DATES_CTE},
 {CONTEXT_CTE},
 {player_window_ctes('p', PGS, PDC_SEASON_N, keep=', u.points, u.minutes, u.usage_rate, u.ts_pct, u.ftm',
-                    depth=PDC_RECENT_N, persons=CONTEXT_PERSONS, sums=('points',))},
+                    depth=PDC_RECENT_N, persons=CONTEXT_PERSONS,
+                    aggs=(('sum_points', 'sum', 'points', PDC_SEASON_N), ('cnt_points', 'count', 'points', PDC_SEASON_N)))},
 agg AS (
     SELECT d, person_id,
            avg(points) FILTER (WHERE rn <= 5) AS points_l5,

@@ -174,14 +174,23 @@ FROM rows
 
 PSZA_SUMS = ("fga", "fgm", "fg3a", "fg3m", "paint_makes", "paint_attempts", "mid_range_makes", "mid_range_attempts",
              "three_makes", "three_attempts")
+PSZA_TREND_SUMS = ("paint_attempts", "mid_range_attempts", "three_attempts", "fga", "fg3a")
+PSZA_AGGS = (
+    tuple((f"sum_{c}", "sum", c, PSZA_N) for c in PSZA_SUMS)
+    + tuple((f"tsum_{c}", "sum", c, PSZA_TREND_N) for c in PSZA_TREND_SUMS)
+    # a game without shot detail has NULL zone columns: fewer paint counts than games means two zones
+    + (("cnt_paint_attempts", "count", "paint_attempts", PSZA_N),
+       ("tcnt_paint_attempts", "count", "paint_attempts", PSZA_TREND_N))
+)
+"""PSZA's window aggregates: sums over the last 10 appearances (sum_), the last 20 (tsum_)."""
 
 
 def _psza_sql(restricted: bool) -> str:
     return f"""
 WITH {RUN_DATES_CTE},
 {player_window_ctes('p', 'nba_analytics.player_game_summary', PSZA_N, depth=1, restricted=restricted,
-                    sums=PSZA_SUMS, trend=PSZA_TREND_N)},
-agg AS (  -- sums over the last 10 (sum_) and last 20 (tsum_) appearances, from running sums
+                    aggs=PSZA_AGGS)},
+agg AS (  -- sums over the last 10 (sum_) and last 20 (tsum_) appearances
     SELECT w.d, w.person_id, a.player_lookup, a.player_name, a.team_abbr, w.season,
            least(w.appearances, {PSZA_TREND_N}) AS games_last_20, w.games_found AS games,
            w.sum_fga AS fga, w.sum_paint_makes AS pm, w.sum_paint_attempts AS pa,

@@ -45,19 +45,22 @@ def absent_games_cte(name: str, upstream: str) -> str:
 )"""
 
 
+Agg = tuple[str, str, str, int]
+"""A window aggregate of player_window_ctes: (output name, 'sum' | 'count', upstream column, the
+number of latest appearances it spans)."""
+
+
 def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth: int | None = None,
-                       persons: str | None = None, sums: tuple[str, ...] = (), restricted: bool = True,
-                       trend: int | None = None) -> str:
+                       persons: str | None = None, aggs: tuple[Agg, ...] = (), restricted: bool = True) -> str:
     """CTEs for a player's last-`n`-appearances window over `upstream` (player_game_summary).
 
     Produces `{prefix}_app` (his appearances before d in season, rn = 1 for the latest, the
     `depth` most recent ones; default `n`, may be less than `n`), `{prefix}_win` (one row per
-    (d, person_id): games_found, contributing dates, span_start, and for each column c of
-    `sums` sum_c and cnt_c, the sum and count of its non-NULL values over the last-`n` window,
-    with `trend` also tsum_c and tcnt_c over the last-`trend` window; `appearances` is his number
-    of appearances before d in the season),
-    `{prefix}_absent`, `{prefix}_missing`
-    (d, person_id, missing_game_dates) and `{prefix}_meta` (d, person_id, completeness fields).
+    (d, person_id): games_found, contributing dates, span_start, `appearances` (his number of
+    appearances before d in the season) and one column per aggregate of `aggs`: the sum or
+    count of non-NULL values of a column over his latest appearances before d, as many as the
+    aggregate says), `{prefix}_absent`, `{prefix}_missing` (d, person_id, missing_game_dates)
+    and `{prefix}_meta` (d, person_id, completeness fields).
     `keep` adds columns of upstream to `{prefix}_app` (comma-led list, e.g. ", u.points").
     `persons`: a query of (d, person_id) pairs limiting the windows computed (e.g. the context
     players); default: every player of the season on an unrestricted run date, and on a date
@@ -66,28 +69,28 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     OR it needs makes DuckDB test every (date, player) pair (PSZA on a real season: 2 s -> 10 s).
 
     The window is found without joining every date to every earlier appearance: appearances
-    are numbered once per season (seq), an ASOF join gives each (d, player) the number k of
-    his appearances before d, and the window is seq in (k - n, k]. `{prefix}_win` needs no
-    rows per appearance: its dates are a slice of the season's list of his game dates, its
-    sums differences of running sums (`sums`), so a long window (PDC's season, n = 100) costs
-    one row per (d, player); `{prefix}_app` holds the `depth` latest. His team at an absent
-    game is found once per (player, absent game), by an ASOF join to his latest appearance on
-    or before it, not per (d, player) (that was 5 s of PDC on a season with 44 absent games).
+    are numbered once per season (seq), each knows the date of his next one, and (d, player)
+    joins the one appearance with game_date < d <= next date: number k, his latest before d.
+    The window is seq in (k - n, k]; its dates are a slice of the season's list of his game
+    dates, and each aggregate is a window function over that many rows ending at k, computed
+    once per appearance, so a long window (PDC's season, n = 100) costs one row per (d, player).
+    `{prefix}_app` holds the `depth` latest. His team at an absent game is the team of his
+    latest appearance on or before it: the appearance whose [game_date, next date) holds the
+    game, joined on the game's two teams (hash joins; the ASOF joins these replace took 0.1-0.3 s
+    of a cascade's PSZA and PDC).
     """
     p = prefix
     depth = depth or n
     keep_s = keep.replace("u.", "s.")
-    for c in sums:
-        check_identifier(c)
-    running = "".join(f", sum(u.{c}) OVER w AS cum_{c}, count(u.{c}) OVER w AS cnc_{c}" for c in sums)
-    at_k = "".join(f", s.cum_{c}, s.cnc_{c}" for c in sums)
-    window_sums = "".join(
-        f", k.cum_{c} - coalesce(s0.cum_{c}, 0) AS sum_{c}, k.cnc_{c} - coalesce(s0.cnc_{c}, 0) AS cnt_{c}"
-        for c in sums)
-    if trend:
-        window_sums += "".join(
-            f", k.cum_{c} - coalesce(s1.cum_{c}, 0) AS tsum_{c}, k.cnc_{c} - coalesce(s1.cnc_{c}, 0) AS tcnt_{c}"
-            for c in sums)
+    parts = []
+    for name, kind, column, span in aggs:
+        check_identifier(name), check_identifier(column)
+        if kind not in ("sum", "count"):
+            raise ValueError(f"aggregate {kind!r} is not sum or count")
+        parts.append(f", {kind}(u.{column}) OVER (w ROWS BETWEEN {int(span) - 1} PRECEDING AND CURRENT ROW) AS {name}")
+    window_aggs = "".join(parts)
+    at_k = "".join(f", s.{name}" for name, _, _, _ in aggs)
+    from_k = "".join(f", k.{name}" for name, _, _, _ in aggs)
     # the running numbers are computed only for the people whose windows are wanted: the given
     # persons, or on a run that restricts every date, the listed players (a cascade for one late
     # day needs a third of the league, not every player of the season)
@@ -103,11 +106,10 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     return f"""
 {p}_seq AS MATERIALIZED (
     SELECT u.season, u.person_id, u.player_lookup, u.player_name, u.team_abbr, u.game_date, u.game_id {keep},
-           row_number() OVER w AS seq {running}
+           row_number() OVER w AS seq, lead(u.game_date) OVER w AS next_date {window_aggs}
     FROM {upstream} u
     WHERE u.season IN (SELECT DISTINCT season FROM rd) AND u.game_date < (SELECT max(d) FROM rd) AND {wanted}
-    WINDOW w AS (PARTITION BY u.season, u.person_id ORDER BY u.game_date, u.game_id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    WINDOW w AS (PARTITION BY u.season, u.person_id ORDER BY u.game_date, u.game_id)
 ),
 {p}_pairs AS (
     SELECT rd.d, rd.season, rd.season_start, pp.person_id
@@ -116,8 +118,9 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
 ),
 {p}_k AS MATERIALIZED (
     SELECT pr.d, pr.season, pr.season_start, pr.person_id, s.seq AS k {at_k}
-    FROM {p}_pairs pr ASOF JOIN {p}_seq s
-      ON s.season = pr.season AND s.person_id = pr.person_id AND pr.d > s.game_date
+    FROM {p}_pairs pr JOIN {p}_seq s
+      ON s.season = pr.season AND s.person_id = pr.person_id
+     AND s.game_date < pr.d AND (s.next_date IS NULL OR pr.d <= s.next_date)
 ),
 {p}_app AS MATERIALIZED (
     SELECT k.d, k.season, k.season_start, s.person_id, s.player_lookup, s.player_name, s.team_abbr,
@@ -133,24 +136,22 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
            least(k.k, {int(n)}) AS games_found,
            list_slice(g.dates, greatest(k.k - {int(n)} + 1, 1), k.k) AS contributing_game_dates,
            CASE WHEN k.k >= {int(n)} THEN g.dates[k.k - {int(n)} + 1] ELSE k.season_start END AS span_start
-           {window_sums}
+           {from_k}
     FROM {p}_k k JOIN {p}_dates g ON g.season = k.season AND g.person_id = k.person_id
-    {f"LEFT JOIN {p}_seq s0 ON s0.season = k.season AND s0.person_id = k.person_id AND s0.seq = k.k - {int(n)}" if sums else ""}
-    {f"LEFT JOIN {p}_seq s1 ON s1.season = k.season AND s1.person_id = k.person_id AND s1.seq = k.k - {int(trend)}"
-     if sums and trend else ""}
 ),
 {absent_games_cte(f'{p}_absent', upstream)},
-{p}_team_at AS (
-    SELECT t.season, t.person_id, a.game_date, a.home_team_abbr, a.away_team_abbr, s.team_abbr
-    FROM (SELECT DISTINCT season, person_id FROM {p}_seq) t
-    JOIN {p}_absent a ON a.season = t.season
-    ASOF JOIN {p}_seq s ON s.season = t.season AND s.person_id = t.person_id AND s.game_date <= a.game_date
+{p}_team_at AS MATERIALIZED (
+    SELECT s.season, s.person_id, a.game_date
+    FROM {p}_seq s
+    JOIN (SELECT season, game_date, home_team_abbr AS team FROM {p}_absent
+          UNION ALL SELECT season, game_date, away_team_abbr FROM {p}_absent) a
+      ON a.season = s.season AND a.team = s.team_abbr
+     AND s.game_date <= a.game_date AND (s.next_date IS NULL OR a.game_date < s.next_date)
 ),
 {p}_missing AS (
     SELECT w.d, w.person_id, list(DISTINCT t.game_date ORDER BY t.game_date) AS missing_game_dates
     FROM {p}_win w JOIN {p}_team_at t
       ON t.season = w.season AND t.person_id = w.person_id AND t.game_date >= w.span_start AND t.game_date < w.d
-    WHERE t.team_abbr IN (t.home_team_abbr, t.away_team_abbr)
     GROUP BY w.d, w.person_id
 ),
 {p}_meta AS (
