@@ -409,32 +409,6 @@ FROM rows r
 
 _FEATURE_DDL = ", ".join(f"{name} DOUBLE" for name in FEATURE_NAMES)
 
-DDL = f"""
-CREATE TABLE {PCF} (
-    game_date DATE NOT NULL, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL, player_name VARCHAR,
-    team_abbr VARCHAR, opponent_team_abbr VARCHAR, season VARCHAR,
-    fatigue_score DOUBLE, shot_zone_mismatch_score DOUBLE, pace_score DOUBLE, usage_spike_score DOUBLE,
-    total_composite_adjustment DOUBLE,
-    days_rest INTEGER, back_to_back BOOLEAN, games_in_last_7_days INTEGER, minutes_in_last_7_days DOUBLE,
-    primary_scoring_zone VARCHAR, opponent_zone_vs_league DOUBLE, zone_reliance DOUBLE,
-    team_pace_last_10 DOUBLE, opponent_pace_last_15 DOUBLE, usage_avg_last_3 DOUBLE, usage_avg_last_10 DOUBLE,
-    historical_completeness {COMPLETENESS_V1}, {RUN_META});
-CREATE TABLE {PDC} (
-    cache_date DATE NOT NULL, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL, player_name VARCHAR,
-    team_abbr VARCHAR, season VARCHAR,
-    points_avg_last_5 DOUBLE, points_avg_last_10 DOUBLE, points_avg_season DOUBLE, points_std_last_10 DOUBLE,
-    minutes_avg_last_5 DOUBLE, minutes_avg_last_10 DOUBLE, usage_avg_last_10 DOUBLE, ts_pct_avg_last_10 DOUBLE,
-    ft_points_share_last_10 DOUBLE, games_played_season INTEGER, team_pace_last_10 DOUBLE,
-    team_off_rating_last_10 DOUBLE, team_win_pct_season DOUBLE, composite_adjustment DOUBLE,
-    historical_completeness {COMPLETENESS_V1}, {RUN_META});
-CREATE TABLE {MLFS} (
-    game_date DATE NOT NULL, game_id VARCHAR, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL,
-    player_name VARCHAR, team_abbr VARCHAR, opponent_team_abbr VARCHAR, season VARCHAR,
-    {_FEATURE_DDL},
-    feature_version VARCHAR, default_features VARCHAR[], games_played_season INTEGER,
-    is_production_ready BOOLEAN, historical_completeness {COMPLETENESS_V1}, {RUN_META});
-"""
-
 PCF_COLUMNS = """
     game_date DATE NOT NULL, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL, player_name VARCHAR,
     team_abbr VARCHAR, opponent_team_abbr VARCHAR, season VARCHAR,
@@ -450,12 +424,20 @@ PDC_COLUMNS = """
     minutes_avg_last_5 DOUBLE, minutes_avg_last_10 DOUBLE, usage_avg_last_10 DOUBLE, ts_pct_avg_last_10 DOUBLE,
     ft_points_share_last_10 DOUBLE, games_played_season INTEGER, team_pace_last_10 DOUBLE,
     team_off_rating_last_10 DOUBLE, team_win_pct_season DOUBLE, composite_adjustment DOUBLE"""
-MLFS_COLUMNS = f"""
+MLFS_COLUMNS_V5 = f"""
     game_date DATE NOT NULL, game_id VARCHAR, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL,
     player_name VARCHAR, team_abbr VARCHAR, opponent_team_abbr VARCHAR, season VARCHAR,
     {_FEATURE_DDL},
     feature_version VARCHAR, default_features VARCHAR[], games_played_season INTEGER,
-    is_production_ready BOOLEAN, zone_detail VARCHAR"""
+    is_production_ready BOOLEAN"""
+MLFS_COLUMNS = MLFS_COLUMNS_V5 + ", zone_detail VARCHAR"  # zone_detail: migration 9
+"""The data columns of PCF, PDC and MLFS (the completeness and run-metadata ones aside)."""
+
+DDL = f"""
+CREATE TABLE {PCF} ({PCF_COLUMNS}, historical_completeness {COMPLETENESS_V1}, {RUN_META});
+CREATE TABLE {PDC} ({PDC_COLUMNS}, historical_completeness {COMPLETENESS_V1}, {RUN_META});
+CREATE TABLE {MLFS} ({MLFS_COLUMNS_V5}, historical_completeness {COMPLETENESS_V1}, {RUN_META});
+"""
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "precompute: PCF, PDC, MLFS", DDL),

@@ -142,22 +142,31 @@ DROP TABLE {schema_name}.{old};""")
     return Migration(version, name, "".join(parts))
 
 
-M004_PRECOMPUTE = f"""
-CREATE TABLE nba_precompute.team_defense_zone_analysis (
+TDZA_COLUMNS_V4 = """
     analysis_date DATE NOT NULL, team_abbr VARCHAR NOT NULL, season VARCHAR NOT NULL, games_in_sample INTEGER,
     paint_pct_allowed DOUBLE, mid_range_pct_allowed DOUBLE, three_pct_allowed DOUBLE,
     paint_attempts_allowed_per_game DOUBLE, mid_range_attempts_allowed_per_game DOUBLE,
     three_attempts_allowed_per_game DOUBLE, paint_vs_league DOUBLE, mid_range_vs_league DOUBLE,
     three_vs_league DOUBLE, defensive_rating_last_15 DOUBLE, opponent_pace DOUBLE, strongest_zone VARCHAR,
-    weakest_zone VARCHAR, historical_completeness {COMPLETENESS_V1}, {RUN_META});
-CREATE TABLE nba_precompute.player_shot_zone_analysis (
+    weakest_zone VARCHAR"""
+PSZA_COLUMNS_V4 = """
     analysis_date DATE NOT NULL, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL, player_name VARCHAR,
     team_abbr VARCHAR, season VARCHAR, games_in_sample INTEGER, fga_last_10 INTEGER,
     paint_rate_last_10 DOUBLE, mid_range_rate_last_10 DOUBLE, three_rate_last_10 DOUBLE,
     paint_pct_last_10 DOUBLE, mid_range_pct_last_10 DOUBLE, three_pct_last_10 DOUBLE,
     paint_attempts_per_game DOUBLE, mid_range_attempts_per_game DOUBLE, three_attempts_per_game DOUBLE,
     fga_per_game DOUBLE, paint_rate_last_20 DOUBLE, mid_range_rate_last_20 DOUBLE, three_rate_last_20 DOUBLE,
-    primary_scoring_zone VARCHAR, historical_completeness {COMPLETENESS_V1}, {RUN_META});
+    primary_scoring_zone VARCHAR"""
+# the columns migration 9 added
+TDZA_COLUMNS = TDZA_COLUMNS_V4 + ", inside_pct_allowed DOUBLE, inside_vs_league DOUBLE, zone_detail VARCHAR"
+PSZA_COLUMNS = PSZA_COLUMNS_V4 + ", inside_rate_last_10 DOUBLE, inside_pct_last_10 DOUBLE, zone_detail VARCHAR"
+"""The data columns of TDZA and PSZA (the completeness and run-metadata ones aside)."""
+
+M004_PRECOMPUTE = f"""
+CREATE TABLE nba_precompute.team_defense_zone_analysis (
+    {TDZA_COLUMNS_V4}, historical_completeness {COMPLETENESS_V1}, {RUN_META});
+CREATE TABLE nba_precompute.player_shot_zone_analysis (
+    {PSZA_COLUMNS_V4}, historical_completeness {COMPLETENESS_V1}, {RUN_META});
 """
 
 M007_OPERATIONS = f"""
@@ -219,21 +228,6 @@ MIGRATIONS: tuple[Migration, ...] = (
 OPERATIONS = Migration(7, "operations: triggers, checkpoints, alerts", M007_OPERATIONS)
 CASCADE = Migration(8, "cascade runs", M008_CASCADE)
 IMPORTS = Migration(9, "real-data imports: shot detail, two-zone features, import runs", M009_IMPORTS)
-TDZA_COLUMNS = """
-    analysis_date DATE NOT NULL, team_abbr VARCHAR NOT NULL, season VARCHAR NOT NULL, games_in_sample INTEGER,
-    paint_pct_allowed DOUBLE, mid_range_pct_allowed DOUBLE, three_pct_allowed DOUBLE,
-    paint_attempts_allowed_per_game DOUBLE, mid_range_attempts_allowed_per_game DOUBLE,
-    three_attempts_allowed_per_game DOUBLE, paint_vs_league DOUBLE, mid_range_vs_league DOUBLE,
-    three_vs_league DOUBLE, defensive_rating_last_15 DOUBLE, opponent_pace DOUBLE, strongest_zone VARCHAR,
-    weakest_zone VARCHAR, inside_pct_allowed DOUBLE, inside_vs_league DOUBLE, zone_detail VARCHAR"""
-PSZA_COLUMNS = """
-    analysis_date DATE NOT NULL, person_id BIGINT NOT NULL, player_lookup VARCHAR NOT NULL, player_name VARCHAR,
-    team_abbr VARCHAR, season VARCHAR, games_in_sample INTEGER, fga_last_10 INTEGER,
-    paint_rate_last_10 DOUBLE, mid_range_rate_last_10 DOUBLE, three_rate_last_10 DOUBLE,
-    paint_pct_last_10 DOUBLE, mid_range_pct_last_10 DOUBLE, three_pct_last_10 DOUBLE,
-    paint_attempts_per_game DOUBLE, mid_range_attempts_per_game DOUBLE, three_attempts_per_game DOUBLE,
-    fga_per_game DOUBLE, paint_rate_last_20 DOUBLE, mid_range_rate_last_20 DOUBLE, three_rate_last_20 DOUBLE,
-    primary_scoring_zone VARCHAR, inside_rate_last_10 DOUBLE, inside_pct_last_10 DOUBLE, zone_detail VARCHAR"""
 PRECOMPUTE_FLAG = flag_column_migration(10, "TDZA, PSZA: needs_reprocessing as its own column", {
     "nba_precompute.team_defense_zone_analysis": TDZA_COLUMNS,
     "nba_precompute.player_shot_zone_analysis": PSZA_COLUMNS,
