@@ -42,7 +42,7 @@ def flag_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The tables (schema.table) that have the needs_reprocessing flag, from one catalog query."""
     return {f"{s}.{t}" for s, t in con.execute(
         "SELECT schema_name, table_name FROM duckdb_columns() WHERE column_name = ? AND NOT internal "
-        "AND database_name <> 'temp'", [FLAG]).fetchall()}
+        "AND database_name = current_database()", [FLAG]).fetchall()}
 
 
 def set_run_labels(con: duckdb.DuckDBPyConnection, scope: Scope | None, dates: Sequence[date]) -> None:
