@@ -17,7 +17,7 @@ its labels. A dependency that declares `via=(table, column)` (a team table read 
 table through the team his context row names) maps the changed teams to the players that read
 them on each date. Any other dependency (a league-wide average) makes the whole date a
 candidate. A windowed entity-local dependency also adds every stored
-record whose `historical_completeness.missing_game_dates` names the changed date (teammates
+record whose `completeness.missing_game_dates` names the changed date (teammates
 who did not play in a game that was missing still had it in their span), and a restricted date
 always includes the entities with a tracked failure there (their reasons name missing dates).
 
@@ -132,7 +132,7 @@ class Cascade:
         self.registry = registry
         end = wh.catalog.period_end
         self.period_end: Callable[[date], date] = end if end else (lambda d: d + timedelta(days=366))
-        self._completeness: set[str] | None = None
+        self._flagged: set[str] | None = None
         # Ledger facts, read once for every processor (one query each instead of one per
         # processor): a processor's own ledger rows are read before it runs, and only its own
         # run changes them, so they stay valid for the cascade.
@@ -275,7 +275,7 @@ class Cascade:
         """Labels of `spec`'s stored records whose missing_game_dates name any of `xs`, per date
         (dates in `skip` left out)."""
         out: dict[date, set[str]] = {}
-        if not xs or not spec.label_column or not self.has_completeness(spec):
+        if not xs or not spec.label_column or not self.has_flag(spec):
             return out
         dc = check_identifier(spec.date_column)
         within, params = "", [min(xs), max(self.period_end(x) for x in xs), list(xs)]
@@ -290,10 +290,11 @@ class Cascade:
             out.setdefault(d, set()).add(e)
         return out
 
-    def has_completeness(self, spec: ProcessorSpec) -> bool:
-        if self._completeness is None:  # one catalog query for every table
-            self._completeness = flag_tables(self.wh.con)
-        return spec.output_table in self._completeness
+    def has_flag(self, spec: ProcessorSpec) -> bool:
+        """`spec`'s table has the needs_reprocessing flag (and the stored completeness STRUCT)."""
+        if self._flagged is None:  # one catalog query for every table
+            self._flagged = flag_tables(self.wh.con)
+        return spec.output_table in self._flagged
 
     # -- stored labels ----------------------------------------------------------------------
 
@@ -508,7 +509,7 @@ def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dat
     """The UPDATE (SQL, parameters) clearing needs_reprocessing on `spec`'s records in [lo, hi]
     (inclusive), within `only_dates` and `labels` when given: the cascade recomputed the ones
     whose inputs changed and proved the others current. None when `spec` has no flag."""
-    if not cas.has_completeness(spec):
+    if not cas.has_flag(spec):
         return None
     t = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)

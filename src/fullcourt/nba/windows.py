@@ -84,7 +84,8 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     keep_s = keep.replace("u.", "s.")
     parts = []
     for name, kind, column, span in aggs:
-        check_identifier(name), check_identifier(column)
+        check_identifier(name)
+        check_identifier(column)
         if kind not in ("sum", "count"):
             raise ValueError(f"aggregate {kind!r} is not sum or count")
         parts.append(f", {kind}(u.{column}) OVER (w ROWS BETWEEN {int(span) - 1} PRECEDING AND CURRENT ROW) AS {name}")
