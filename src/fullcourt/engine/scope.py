@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import duckdb
 
@@ -100,37 +100,47 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     cols = [r[0] for r in con.execute(f"SELECT * FROM {stage} LIMIT 0").description if r[0] != FLAG]
     col_list = ", ".join(check_identifier(c) for c in cols)
     keys = [dc] + [check_identifier(k) for k in spec.entity_key]
-    key_list = ", ".join(keys)
-    label = label_sql(spec)
     lo, hi = _bounds(con)
     within = f"{dc} BETWEEN {lo} AND {hi} AND {dc} IN (SELECT d FROM ok_dates)"  # bounds prune row groups
-    scoped = f"{within} AND {in_scope_sql(dc, label)}"
+    scoped = f"{within} AND {in_scope_sql(dc, label_sql(spec))}"
     result = Changes()
-    # CREATE TABLE AS returns its row count: no count(*) query
-    result.recomputed = con.execute(
-        f"CREATE OR REPLACE TEMP TABLE write_new AS SELECT {col_list} FROM {stage} WHERE {scoped}").fetchall()[0][0]
-    # one hash join on the key instead of two EXCEPT ALLs: a key changed when a side is missing
-    # or a column differs (a duplicated key compares every pair, so any difference replaces it)
-    differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
-    on = " AND ".join(f"n.{k} = o.{k}" for k in keys)
-    label_n, label_o = label_sql(spec, "n"), label_sql(spec, "o")
+    result.recomputed = _diff(con, "write_keys", f"SELECT {col_list} FROM {stage} WHERE {scoped}",
+                              f"SELECT {col_list} FROM {out} WHERE {scoped}", keys, cols,
+                              (label_sql(spec, "n"), label_sql(spec, "o")), [])
+    changed = f"SELECT {', '.join(keys)} FROM write_keys WHERE changed"
+    key_list = ", ".join(keys)
+    con.execute(f"DELETE FROM {out} WHERE {within} AND ({key_list}) IN ({changed})")
+    # the new records straight from the stage (no copy of the in-scope rows is made first): a
+    # stage row is in scope and changed when its key and label are a computed changed pair
+    on = " AND ".join(f"s.{k} = w.{k}" for k in keys)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE write_keys AS
-            SELECT DISTINCT {', '.join(f'coalesce(n.{k}, o.{k}) AS {k}' for k in keys)},
-                   coalesce({label_n}, {label_o}) AS label
-            FROM write_new n FULL JOIN (SELECT {col_list} FROM {out} WHERE {scoped}) o ON {on}
-            WHERE n.{dc} IS NULL OR o.{dc} IS NULL OR {differs}""")
-    con.execute(f"DELETE FROM {out} WHERE {within} "
-                f"AND ({key_list}) IN (SELECT {key_list} FROM write_keys)")
-    con.execute(
-        f"INSERT INTO {out} BY NAME SELECT *, ?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
-        f"FROM write_new WHERE ({key_list}) IN (SELECT {key_list} FROM write_keys)", [run_id])
-    for d, lab in con.execute(f"SELECT DISTINCT {dc}, label FROM write_keys").fetchall():
+        f"INSERT INTO {out} BY NAME SELECT {', '.join(f's.{check_identifier(c)}' for c in cols)}, "
+        "?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
+        f"FROM {stage} s JOIN (SELECT DISTINCT {key_list}, label FROM write_keys WHERE changed AND computed) w "
+        f"ON {on} AND {label_sql(spec, 's')} = w.label", [run_id])
+    for d, lab in con.execute(f"SELECT DISTINCT {dc}, label FROM write_keys WHERE changed").fetchall():
         result.changed.setdefault(d, set()).add(lab)
     _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result)
-    for t in ("write_new", "write_keys", "write_fnew", "write_fkeys"):
+    for t in ("write_keys", "write_fkeys"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return result
+
+
+def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: Sequence[str], cols: Sequence[str],
+          labels: tuple[str, str], params: list[Any]) -> int:
+    """Create temp table `name` (keys, label, computed, changed) from one hash join of the `new`
+    and `old` rows on `keys`: a row per pair, `computed` when the new side exists, `changed`
+    when a side is missing or a column of `cols` differs (a duplicated key compares every pair,
+    so any difference replaces it). Returns the number of new rows (records recomputed)."""
+    differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
+    first = keys[0]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {check_identifier(name)} AS
+            SELECT {', '.join(f'coalesce(n.{k}, o.{k}) AS {k}' for k in keys)},
+                   coalesce({labels[0]}, {labels[1]}) AS label, n.{first} IS NOT NULL AS computed,
+                   n.{first} IS NULL OR o.{first} IS NULL OR {differs} AS changed
+            FROM ({new}) n FULL JOIN ({old}) o ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""", params)
+    return con.execute(f"SELECT count(*) FILTER (WHERE computed) FROM {name}").fetchall()[0][0]
 
 
 def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failures_stage: str | None, ft: str,
@@ -144,24 +154,19 @@ def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failure
                                   "RETURNING analysis_date, entity_id", [spec.name]).fetchall():
             result.changed.setdefault(d, set()).add(lab)
         return
-    stored = f"SELECT {f_cols} FROM {ft} WHERE processor_name = ? AND {f_scoped}"
-    result.recomputed += con.execute(
-        f"CREATE OR REPLACE TEMP TABLE write_fnew AS SELECT {f_cols} FROM {check_identifier(failures_stage)} "
-        f"WHERE {f_scoped}").fetchall()[0][0]
+    fs = check_identifier(failures_stage)
+    keys = ("analysis_date", "entity_id")
     # as for records: one hash join on the key, a key changed when a side is missing or a value differs
-    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in FAILURE_COLUMNS[2:])
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE write_fkeys AS
-            SELECT DISTINCT coalesce(n.analysis_date, o.analysis_date) AS analysis_date,
-                   coalesce(n.entity_id, o.entity_id) AS entity_id
-            FROM write_fnew n FULL JOIN ({stored}) o ON n.analysis_date = o.analysis_date AND n.entity_id = o.entity_id
-            WHERE n.analysis_date IS NULL OR o.analysis_date IS NULL OR {differs}""", [spec.name])
+    result.recomputed += _diff(con, "write_fkeys", f"SELECT {f_cols} FROM {fs} WHERE {f_scoped}",
+                               f"SELECT {f_cols} FROM {ft} WHERE processor_name = ? AND {f_scoped}", keys,
+                               FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name])
+    changed = "SELECT analysis_date, entity_id FROM write_fkeys WHERE changed"
     con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND {f_within} "
-                f"AND (analysis_date, entity_id) IN (SELECT analysis_date, entity_id FROM write_fkeys)", [spec.name])
+                f"AND (analysis_date, entity_id) IN ({changed})", [spec.name])
     con.execute(
         f"""INSERT INTO {ft} BY NAME
             SELECT ?::VARCHAR AS processor_name, {f_cols}, ?::VARCHAR AS run_id, now()::TIMESTAMP AS created_at
-            FROM write_fnew WHERE (analysis_date, entity_id) IN (SELECT analysis_date, entity_id FROM write_fkeys)""",
+            FROM {fs} WHERE (analysis_date, entity_id) IN ({changed} AND computed)""",
         [spec.name, run_id])
-    for d, lab in con.execute("SELECT analysis_date, entity_id FROM write_fkeys").fetchall():
+    for d, lab in con.execute("SELECT DISTINCT analysis_date, entity_id FROM write_fkeys WHERE changed").fetchall():
         result.changed.setdefault(d, set()).add(lab)
