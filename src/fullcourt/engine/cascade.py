@@ -536,7 +536,7 @@ def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], opti
         part = {d: scope[d] for d in batch if d in scope}
         preset = {d: skips[d] for d in batch if d in skips}
         return run_processor(wh, spec, batch, options, dict(params), cur, preset=preset or None, scope=part,
-                             on_commit=hook)
+                             on_commit=hook, have_work=True)  # the dates come from Cascade.ran_on
 
     if parallel_dates > 1 and len(batches) > 1:
         cursors = [(con or wh.con).cursor() for _ in range(min(parallel_dates, len(batches)))]

@@ -128,6 +128,7 @@ def run_processor(
     stop_at_failure: bool = False,
     on_commit: OnCommit | None = None,
     scope: Scope | None = None,
+    have_work: bool = False,
 ) -> ProcessorResult:
     """Run `spec` for `dates` (those with work), writing partitions and ledger atomically.
 
@@ -142,13 +143,14 @@ def run_processor(
     only for the listed labels and writes only the in-scope records and failures that differ
     from the stored ones; `result.changed` names them and the ledger rows count the whole
     partitions after the write. A spec without `label_column` ignores the labels (whole dates).
+    `have_work`: the caller already kept only the dates `spec` has work on (no second query).
     """
     c = con or wh.con
     t0 = time.perf_counter()
     run_id = ledger.new_run_id()
     started = datetime.now()
     result = ProcessorResult(spec.name, spec.phase, run_id, triggered_by=options.triggered_by)
-    todo = work_dates(c, spec, dates)
+    todo = sorted(set(dates)) if have_work else work_dates(c, spec, dates)
     if not todo:
         return result
     fixed: dict[date, tuple[str, str]] = {}
@@ -274,7 +276,7 @@ def _commit(
     with wh.transaction(con):
         if computed and ok and scope is not None:
             set_run_dates(con, ok, "ok_dates")
-            written = write_changes(con, spec, computed.stage, computed.failures_stage, failures_table, run_id)
+            written = write_changes(con, spec, computed.stage, computed.failures_stage, failures_table, run_id, ok)
             if result is not None:
                 result.recomputed, result.changed = written.recomputed, written.changed
             _recount(con, spec, failures_table, ok, rows)
@@ -306,11 +308,18 @@ def _commit(
 
 def _recount(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failures_table: str, ok: Sequence[date],
              rows: Sequence[LedgerRow]) -> None:
-    """Set the success rows' counts to the partitions' records and failures after a scoped write."""
-    created = _counts(con, spec.output_table, spec.date_column, ok)
-    failed = {d: n for d, n in con.execute(
-        f"SELECT analysis_date, count(*) FROM {failures_table} WHERE processor_name = ? "
-        "AND analysis_date IN (SELECT d FROM ok_dates) GROUP BY 1", [spec.name]).fetchall()}
+    """Set the success rows' counts to the partitions' records and failures after a scoped write
+    (one query for both)."""
+    dc = check_identifier(spec.date_column)
+    created: dict[date, int] = {}
+    failed: dict[date, int] = {}
+    for kind, d, n in con.execute(
+            f"SELECT 'r', {dc}, count(*) FROM {check_identifier(spec.output_table)} "
+            f"WHERE {dc} BETWEEN ? AND ? AND {dc} IN (SELECT d FROM ok_dates) GROUP BY 2 "
+            f"UNION ALL SELECT 'f', analysis_date, count(*) FROM {check_identifier(failures_table)} "
+            "WHERE processor_name = ? AND analysis_date IN (SELECT d FROM ok_dates) GROUP BY 2",
+            [min(ok), max(ok), spec.name]).fetchall():
+        (created if kind == "r" else failed)[d] = n
     for r in rows:
         if r.status == "success":
             r.records_created, r.records_failed = created.get(r.data_date, 0), failed.get(r.data_date, 0)

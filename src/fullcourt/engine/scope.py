@@ -81,32 +81,34 @@ def label_sql(spec: ProcessorSpec, alias: str = "") -> str:
     return "(" + ", ".join(f"{a}{check_identifier(k)}" for k in spec.entity_key) + ")::VARCHAR"
 
 
-def _bounds(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """SQL date literals of the first and last of `ok_dates` (typed dates, not user text)."""
-    lo, hi = con.execute("SELECT min(d), max(d) FROM ok_dates").fetchall()[0]
+def _bounds(con: duckdb.DuckDBPyConnection, dates: Sequence[date] = ()) -> tuple[str, str]:
+    """SQL date literals of the first and last of `ok_dates` (typed dates, not user text): of
+    `dates` when given (the same dates), without a query."""
+    lo, hi = (min(dates), max(dates)) if dates else con.execute("SELECT min(d), max(d) FROM ok_dates").fetchall()[0]
     if not isinstance(lo, date) or not isinstance(hi, date):
         raise ValueError("ok_dates is empty")
     return f"DATE '{lo.isoformat()}'", f"DATE '{hi.isoformat()}'"
 
 
 def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: str, failures_stage: str | None,
-                  failures_table: str, run_id: str) -> Changes:
-    """Inside the caller's transaction: for the dates in temp table `ok_dates`, replace the
-    in-scope stored records and tracked failures of `spec` that differ from `stage` /
-    `failures_stage`. Keys are (date column, entity key) and (analysis_date, entity_id)."""
+                  failures_table: str, run_id: str, dates: Sequence[date] = ()) -> Changes:
+    """Inside the caller's transaction: for the dates in temp table `ok_dates` (`dates`, when
+    the caller passes them too), replace the in-scope stored records and tracked failures of
+    `spec` that differ from `stage` / `failures_stage`. Keys are (date column, entity key) and
+    (analysis_date, entity_id)."""
     out = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)
     stage = check_identifier(stage)
     cols = [r[0] for r in con.execute(f"SELECT * FROM {stage} LIMIT 0").description if r[0] != FLAG]
     col_list = ", ".join(check_identifier(c) for c in cols)
     keys = [dc] + [check_identifier(k) for k in spec.entity_key]
-    lo, hi = _bounds(con)
+    lo, hi = _bounds(con, dates)
     within = f"{dc} BETWEEN {lo} AND {hi} AND {dc} IN (SELECT d FROM ok_dates)"  # bounds prune row groups
     scoped = f"{within} AND {in_scope_sql(dc, label_sql(spec))}"
     result = Changes()
     result.recomputed = _diff(con, "write_keys", f"SELECT {col_list} FROM {stage} WHERE {scoped}",
                               f"SELECT {col_list} FROM {out} WHERE {scoped}", keys, cols,
-                              (label_sql(spec, "n"), label_sql(spec, "o")), [])
+                              (label_sql(spec, "n"), label_sql(spec, "o")), [], result)
     changed = f"SELECT {', '.join(keys)} FROM write_keys WHERE changed"
     key_list = ", ".join(keys)
     con.execute(f"DELETE FROM {out} WHERE {within} AND ({key_list}) IN ({changed})")
@@ -118,8 +120,6 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
         "?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
         f"FROM {stage} s JOIN (SELECT DISTINCT {key_list}, label FROM write_keys WHERE changed AND computed) w "
         f"ON {on} AND {label_sql(spec, 's')} = w.label", [run_id])
-    for d, lab in con.execute(f"SELECT DISTINCT {dc}, label FROM write_keys WHERE changed").fetchall():
-        result.changed.setdefault(d, set()).add(lab)
     _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result)
     for t in ("write_keys", "write_fkeys"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
@@ -127,11 +127,12 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
 
 
 def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: Sequence[str], cols: Sequence[str],
-          labels: tuple[str, str], params: list[Any]) -> int:
+          labels: tuple[str, str], params: list[Any], result: Changes) -> int:
     """Create temp table `name` (keys, label, computed, changed) from one hash join of the `new`
     and `old` rows on `keys`: a row per pair, `computed` when the new side exists, `changed`
     when a side is missing or a column of `cols` differs (a duplicated key compares every pair,
-    so any difference replaces it). Returns the number of new rows (records recomputed)."""
+    so any difference replaces it). Adds the changed labels to `result.changed`; returns the
+    number of new rows (records recomputed)."""
     differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
     first = keys[0]
     con.execute(
@@ -140,7 +141,16 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
                    coalesce({labels[0]}, {labels[1]}) AS label, n.{first} IS NOT NULL AS computed,
                    n.{first} IS NULL OR o.{first} IS NULL OR {differs} AS changed
             FROM ({new}) n FULL JOIN ({old}) o ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""", params)
-    return con.execute(f"SELECT count(*) FILTER (WHERE computed) FROM {name}").fetchall()[0][0]
+    recomputed = 0
+    # one query: the changed (date, label) pairs, and a last row (NULL date) with the count
+    for d, lab, n in con.execute(
+            f"SELECT DISTINCT {first}, label, NULL::BIGINT FROM {name} WHERE changed "
+            f"UNION ALL SELECT NULL, NULL, count(*) FILTER (WHERE computed) FROM {name}").fetchall():
+        if d is None:
+            recomputed = n
+        else:
+            result.changed.setdefault(d, set()).add(lab)
+    return recomputed
 
 
 def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failures_stage: str | None, ft: str,
@@ -159,7 +169,7 @@ def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failure
     # as for records: one hash join on the key, a key changed when a side is missing or a value differs
     result.recomputed += _diff(con, "write_fkeys", f"SELECT {f_cols} FROM {fs} WHERE {f_scoped}",
                                f"SELECT {f_cols} FROM {ft} WHERE processor_name = ? AND {f_scoped}", keys,
-                               FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name])
+                               FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name], result)
     changed = "SELECT analysis_date, entity_id FROM write_fkeys WHERE changed"
     con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND {f_within} "
                 f"AND (analysis_date, entity_id) IN ({changed})", [spec.name])
@@ -168,5 +178,3 @@ def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failure
             SELECT ?::VARCHAR AS processor_name, {f_cols}, ?::VARCHAR AS run_id, now()::TIMESTAMP AS created_at
             FROM {fs} WHERE (analysis_date, entity_id) IN ({changed} AND computed)""",
         [spec.name, run_id])
-    for d, lab in con.execute("SELECT DISTINCT analysis_date, entity_id FROM write_fkeys WHERE changed").fetchall():
-        result.changed.setdefault(d, set()).add(lab)
