@@ -18,7 +18,7 @@ from fullcourt.api import open_warehouse, resolve_landing
 from fullcourt.dates import format_dates, runs_of
 from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, reprocess
 from fullcourt.engine.runner import work_dates
-from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS as STORED, flag_tables
+from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS as STORED, flag_tables, labels_table
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 from fullcourt.errors import InputError, UsageError
 from fullcourt.nba.pipeline import registry
@@ -166,13 +166,14 @@ def _mark(con: duckdb.DuckDBPyConnection, result: CascadeResult) -> int:
         ds = sorted(set(change.changed) - set(every))
         if not ds:
             continue
-        ls = [list(change.changed[d]) for d in ds]  # grouped by date: binding 100k dates costs 0.2 s
+        labels_table(con, "mark_keys", {d: change.changed[d] for d in ds})
         n = con.execute(
-            f"""UPDATE {t} SET {flag}
-                FROM (SELECT d, unnest(es) AS e FROM (SELECT unnest(?::DATE[]) AS d, unnest(?::VARCHAR[][]) AS es)) k
-                WHERE {t}.{dc} BETWEEN ? AND ? AND {t}.{dc} = k.d AND {t}.{spec.label_column}::VARCHAR = k.e""",
-            [ds, ls, ds[0], ds[-1]],
+            f"""UPDATE {t} SET {flag} FROM mark_keys k
+                WHERE {t}.{dc} BETWEEN ? AND ? AND {t}.{dc} = k.d
+                  AND {t}.{check_identifier(spec.label_column)}::VARCHAR = k.label""",
+            [ds[0], ds[-1]],
         ).fetchall()
+        con.execute("DROP TABLE mark_keys")
         total += n[0][0] if n else 0
     return total
 

@@ -259,14 +259,12 @@ class Cascade:
                 pairs |= {(d, e) for e in labels}
         if pairs:
             dc, lab = check_identifier(proc.date_column), check_identifier(proc.label_column or "")
-            found: dict[date, set[str]] = {}
-            for d, e in self.wh.con.execute(
-                    f"""SELECT DISTINCT v.{dc}, v.{lab}::VARCHAR FROM {check_identifier(table)} v
-                        JOIN (SELECT unnest(?::DATE[]) AS d, unnest(?::VARCHAR[]) AS e) k
-                          ON v.{dc} = k.d AND v.{check_identifier(column)}::VARCHAR = k.e
-                        WHERE v.{dc} BETWEEN ? AND ?""",
-                    [[d for d, _ in pairs], [e for _, e in pairs], min(pairs)[0], max(pairs)[0]]).fetchall():
-                found.setdefault(d, set()).add(e)
+            found = _by_date(self.wh.con,
+                             f"""SELECT DISTINCT v.{dc}, v.{lab}::VARCHAR FROM {check_identifier(table)} v
+                                 JOIN (SELECT unnest(?::DATE[]) AS d, unnest(?::VARCHAR[]) AS e) k
+                                   ON v.{dc} = k.d AND v.{check_identifier(column)}::VARCHAR = k.e
+                                 WHERE v.{dc} BETWEEN ? AND ?""",
+                             [[d for d, _ in pairs], [e for _, e in pairs], min(pairs)[0], max(pairs)[0]])
             out += [(d, found.get(d, set())) for d in {d for d, _ in pairs}]
         return out
 
@@ -274,21 +272,18 @@ class Cascade:
                           ) -> dict[date, set[str]]:
         """Labels of `spec`'s stored records whose missing_game_dates name any of `xs`, per date
         (dates in `skip` left out)."""
-        out: dict[date, set[str]] = {}
         if not xs or not spec.label_column or not self.has_flag(spec):
-            return out
+            return {}
         dc = check_identifier(spec.date_column)
         within, params = "", [min(xs), max(self.period_end(x) for x in xs), list(xs)]
         if skip:
             within = f" AND {dc} NOT IN (SELECT unnest(?::DATE[]))"
             params.append(sorted(skip))
-        rows = self.wh.con.execute(
+        return _by_date(
+            self.wh.con,
             f"SELECT {dc}, {check_identifier(spec.label_column)}::VARCHAR FROM {check_identifier(spec.output_table)} "
             f"WHERE {dc} > ? AND {dc} <= ? AND list_has_any({STORED_COMPLETENESS}.missing_game_dates, ?::DATE[]){within}",
-            params).fetchall()
-        for d, e in rows:
-            out.setdefault(d, set()).add(e)
-        return out
+            params)
 
     def has_flag(self, spec: ProcessorSpec) -> bool:
         """`spec`'s table has the needs_reprocessing flag (and the stored completeness STRUCT)."""
@@ -300,9 +295,8 @@ class Cascade:
 
     def labels_on(self, spec: ProcessorSpec, dates: Sequence[date], records: bool = True) -> dict[date, set[str]]:
         """Labels of `spec`'s tracked failures (and, with `records`, stored records) per date."""
-        out: dict[date, set[str]] = {}
         if not spec.label_column or not dates:
-            return out
+            return {}
         failures = (f"SELECT analysis_date, entity_id FROM {check_identifier(self.wh.catalog.failures_table)} "
                     "WHERE processor_name = ? AND analysis_date IN (SELECT unnest(?::DATE[]))")
         params: list[Any] = [spec.name, list(dates)]
@@ -312,9 +306,7 @@ class Cascade:
                         f"FROM {check_identifier(spec.output_table)} WHERE {dc} IN (SELECT unnest(?::DATE[])) "
                         f"UNION ALL {failures}")
             params = [list(dates)] + params
-        for d, e in self.wh.con.execute(failures, params).fetchall():
-            out.setdefault(d, set()).add(e)
-        return out
+        return _by_date(self.wh.con, failures, params)
 
     def not_succeeded(self, spec: ProcessorSpec, since: date) -> list[date]:
         """Dates from `since` on where `spec`'s latest run failed, was blocked, or was skipped
@@ -384,6 +376,13 @@ class Cascade:
             names |= {d.name for d in self.registry.descendants(s)}
         names -= {s.name for s in seeds}
         return [s for s in self.registry.order if s.name in names]
+
+
+def _by_date(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[date, set[str]]:
+    """{date: labels} from a query of (date, label) rows, grouped in SQL: one list per date
+    crosses into Python instead of one tuple per row (thousands of labels per query)."""
+    return {d: set(es) for d, es in con.execute(
+        f"SELECT d, list(e) FROM ({sql}) AS t(d, e) GROUP BY d", params).fetchall()}
 
 
 def _add(out: dict[date, set[str] | None], d: date, labels: set[str] | None) -> None:
