@@ -10,9 +10,8 @@ The 1-day cascades (4-season and 1-season stores) run `--repeat` times (default 
 the last on fresh copies of the store and landing, and the bench reports the run with the
 median detect + reprocess time plus every run's time: this machine's timings vary by ±20%.
 `cpu_s` is the process CPU time (every thread) of detect + reprocess: on 2 cores, wall time
-cannot fall below half of it. `machine_check_s`, timed just before each cascade, is a fixed
-DuckDB workload (a hash sum over 20 M rows): this machine has slow and fast phases (the same
-1-day cascade took 3.4 s in one and 2.2 s in the other), and the check tells them apart.
+cannot fall below half of it. This machine also has slow and fast phases (the same 1-day
+cascade took 3.4 s in one and 2.2 s in the other): compare versions with interleaved runs.
 
 Run: .venv/bin/python bench/cascade.py [--repeat N]   (about four minutes on 2 cores)
 """
@@ -26,8 +25,6 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
-
-import duckdb
 
 from fullcourt import api, cascade_api
 from fullcourt.dates import date_range
@@ -57,15 +54,6 @@ def outage_days(first: date, n: int) -> list[date]:
     return [first + timedelta(days=i) for i in range(n)]
 
 
-def machine_check() -> float:
-    """Seconds of a fixed DuckDB workload: how fast this machine is right now."""
-    con = duckdb.connect()
-    t = time.perf_counter()
-    con.execute("SELECT sum(hash(i) % 1000) FROM range(20000000) t(i)").fetchall()
-    con.close()
-    return round(time.perf_counter() - t, 3)
-
-
 def cascade(db: Path, gapped: Path, truth: Path, days: list[date]) -> dict:
     for d in days:
         src = truth / d.isoformat()
@@ -75,7 +63,6 @@ def cascade(db: Path, gapped: Path, truth: Path, days: list[date]) -> dict:
     t = time.perf_counter()
     api.backfill(db, gapped, days, phase=2, skip_preflight=True)
     load = time.perf_counter() - t
-    check = machine_check()
     cpu = time.process_time()
     t = time.perf_counter()
     det = cascade_api.cascade_detect(db, days)
@@ -91,7 +78,6 @@ def cascade(db: Path, gapped: Path, truth: Path, days: list[date]) -> dict:
     summary = rep.to_dict()
     return {
         "phase2_reload_s": round(load, 2),
-        "machine_check_s": check,
         "detect_s": round(detect_s, 2),
         "reprocess_s": round(reprocess_s, 2),
         "detect_plus_reprocess_s": round(detect_s + reprocess_s, 2),
@@ -119,7 +105,7 @@ def repeated(db: Path, gapped: Path, truth: Path, days: list[date], n: int) -> d
     runs.append(cascade(db, gapped, truth, days))
     totals = [r["detect_plus_reprocess_s"] for r in runs]
     median = min(runs, key=lambda r: abs(r["detect_plus_reprocess_s"] - statistics.median(totals)))
-    return {**median, "runs_s": totals, "machine_checks_s": [r["machine_check_s"] for r in runs]}
+    return {**median, "runs_s": totals}
 
 
 def main() -> None:
