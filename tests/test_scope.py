@@ -83,3 +83,24 @@ def test_write_changes_without_a_failures_stage_drops_only_in_scope_failures():
     done = write_changes(con, SPEC, "stage", None, "failures", "new")
     assert done.changed == {D1: {"bob"}, D2: {"cy"}}
     assert con.execute("SELECT entity_id FROM failures").fetchall() == [("dee",)]
+
+
+def test_write_changes_keeps_every_in_scope_row_of_a_key_with_two_labels():
+    # a key (d, pid) computed twice under two labels, one of them changed: the key's stored row
+    # is replaced by both computed rows, not only by the one whose label changed
+    con = toy()
+    con.execute("INSERT INTO stage VALUES (DATE '2021-11-01', 1, 'ann2', 7.0, {'games_found': 1})")
+    set_run_labels(con, {}, [D1, D2])  # every date whole
+    write_changes(con, SPEC, "stage", "stage_f", "failures", "new")
+    assert con.execute("SELECT who, v FROM toy WHERE d = DATE '2021-11-01' AND pid = 1 ORDER BY 1").fetchall() == [
+        ("ann", 1.0), ("ann2", 7.0)]
+
+
+def test_write_changes_counts_a_record_stored_twice_once():
+    con = toy()
+    con.execute("INSERT INTO toy (d, pid, who, v, completeness, run_id) "
+                "VALUES ('2021-11-01', 2, 'bob', 2.0, {'games_found': 1}, 'old')")  # bob's D1 record twice
+    set_run_labels(con, {}, [D1, D2])
+    done = write_changes(con, SPEC, "stage", "stage_f", "failures", "new")
+    assert done.recomputed == 5  # the five stage rows, whatever the store holds
+    assert con.execute("SELECT v FROM toy WHERE d = DATE '2021-11-01' AND pid = 2").fetchall() == [(2.5,)]

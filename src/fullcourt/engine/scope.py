@@ -16,6 +16,7 @@ cutoff.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
@@ -67,8 +68,9 @@ def labels_table(con: duckdb.DuckDBPyConnection, name: str, labels: Mapping[date
     try:  # ordinal 1 is 0001-01-01
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS "
                     f"SELECT DATE '0001-01-01' + (o - 1) AS d, e::VARCHAR AS label FROM {view}")
-    finally:
-        con.unregister(view)
+    finally:  # after a failed statement in a transaction, unregistering fails too: keep the first error
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(view)
 
 
 def set_run_labels(con: duckdb.DuckDBPyConnection, scope: Scope | None, dates: Sequence[date]) -> None:
@@ -132,14 +134,14 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     changed = f"SELECT {', '.join(keys)} FROM write_keys WHERE changed"
     key_list = ", ".join(keys)
     con.execute(f"DELETE FROM {out} WHERE {within} AND ({key_list}) IN ({changed})")
-    # the new records straight from the stage (no copy of the in-scope rows is made first): a
-    # stage row is in scope and changed when its key and label are a computed changed pair
+    # the new records straight from the stage (no copy of the in-scope rows is made first): its
+    # in-scope rows whose key is a computed changed one (every row of a duplicated key, as deleted)
     on = " AND ".join(f"s.{k} = w.{k}" for k in keys)
     con.execute(
         f"INSERT INTO {out} BY NAME SELECT {', '.join(f's.{check_identifier(c)}' for c in cols)}, "
         "?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
-        f"FROM {stage} s JOIN (SELECT DISTINCT {key_list}, label FROM write_keys WHERE changed AND computed) w "
-        f"ON {on} AND {label_sql(spec, 's')} = w.label", [run_id])
+        f"FROM {stage} s JOIN (SELECT DISTINCT {key_list} FROM write_keys WHERE changed AND computed) w ON {on} "
+        f"WHERE {in_scope_sql(f's.{dc}', label_sql(spec, 's'))}", [run_id])
     _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result)
     for t in ("write_keys", "write_fkeys"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
@@ -155,17 +157,19 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
     number of new rows (records recomputed)."""
     differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
     first = keys[0]
+    # each new row is numbered (`stage_row`): a key stored twice pairs it twice, and is counted once
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {check_identifier(name)} AS
             SELECT {', '.join(f'coalesce(n.{k}, o.{k}) AS {k}' for k in keys)},
                    coalesce({labels[0]}, {labels[1]}) AS label, n.{first} IS NOT NULL AS computed,
-                   n.{first} IS NULL OR o.{first} IS NULL OR {differs} AS changed
-            FROM ({new}) n FULL JOIN ({old}) o ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""", params)
+                   n.{first} IS NULL OR o.{first} IS NULL OR {differs} AS changed, n.stage_row
+            FROM (SELECT *, row_number() OVER () AS stage_row FROM ({new})) n FULL JOIN ({old}) o
+              ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""", params)
     recomputed = 0
     # one query: the changed (date, label) pairs, and a last row (NULL date) with the count
     for d, lab, n in con.execute(
             f"SELECT DISTINCT {first}, label, NULL::BIGINT FROM {name} WHERE changed "
-            f"UNION ALL SELECT NULL, NULL, count(*) FILTER (WHERE computed) FROM {name}").fetchall():
+            f"UNION ALL SELECT NULL, NULL, count(DISTINCT stage_row) FROM {name}").fetchall():
         if d is None:
             recomputed = n
         else:
