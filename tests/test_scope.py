@@ -55,7 +55,7 @@ def test_in_scope_sql_keeps_whole_dates_and_listed_labels():
 def test_write_changes_writes_only_real_changes_in_scope():
     con = toy()
     set_run_labels(con, {D2: {"cy"}}, [D1, D2])  # D1 whole, D2 only cy
-    done = write_changes(con, SPEC, "stage", "stage_f", "failures", "new")
+    done = write_changes(con, SPEC, "stage", "stage_f", "failures", "new", [D1, D2])
     assert done.changed == {D1: {"bob"}, D2: {"cy"}}
     assert done.recomputed == 3  # ann and bob on D1, cy on D2
     rows = con.execute("SELECT d, who, v, run_id, historical_completeness.needs_reprocessing FROM toy "
@@ -71,7 +71,7 @@ def test_write_changes_with_nothing_changed_writes_nothing():
     con = toy()
     con.execute("DELETE FROM stage WHERE who <> 'ann'")
     set_run_labels(con, {D1: {"ann"}, D2: {"ann"}}, [D1, D2])
-    done = write_changes(con, SPEC, "stage", "stage_f", "failures", "new")
+    done = write_changes(con, SPEC, "stage", "stage_f", "failures", "new", [D1, D2])
     assert done.changed == {} and done.recomputed == 2
     assert con.execute("SELECT count(*) FROM toy WHERE run_id = 'new'").fetchall()[0][0] == 0
 
@@ -80,7 +80,7 @@ def test_write_changes_without_a_failures_stage_drops_only_in_scope_failures():
     con = toy()
     con.execute("INSERT INTO failures VALUES ('Toy', '2021-11-02', 'dee', 'INSUFFICIENT_DATA', 'few', false, 'old', now())")
     set_run_labels(con, {D2: {"cy"}}, [D1, D2])  # dee on D2 is out of scope
-    done = write_changes(con, SPEC, "stage", None, "failures", "new")
+    done = write_changes(con, SPEC, "stage", None, "failures", "new", [D1, D2])
     assert done.changed == {D1: {"bob"}, D2: {"cy"}}
     assert con.execute("SELECT entity_id FROM failures").fetchall() == [("dee",)]
 
@@ -91,7 +91,7 @@ def test_write_changes_keeps_every_in_scope_row_of_a_key_with_two_labels():
     con = toy()
     con.execute("INSERT INTO stage VALUES (DATE '2021-11-01', 1, 'ann2', 7.0, {'games_found': 1})")
     set_run_labels(con, {}, [D1, D2])  # every date whole
-    write_changes(con, SPEC, "stage", "stage_f", "failures", "new")
+    write_changes(con, SPEC, "stage", "stage_f", "failures", "new", [D1, D2])
     assert con.execute("SELECT who, v FROM toy WHERE d = DATE '2021-11-01' AND pid = 1 ORDER BY 1").fetchall() == [
         ("ann", 1.0), ("ann2", 7.0)]
 
@@ -101,6 +101,6 @@ def test_write_changes_counts_a_record_stored_twice_once():
     con.execute("INSERT INTO toy (d, pid, who, v, completeness, run_id) "
                 "VALUES ('2021-11-01', 2, 'bob', 2.0, {'games_found': 1}, 'old')")  # bob's D1 record twice
     set_run_labels(con, {}, [D1, D2])
-    done = write_changes(con, SPEC, "stage", "stage_f", "failures", "new")
+    done = write_changes(con, SPEC, "stage", "stage_f", "failures", "new", [D1, D2])
     assert done.recomputed == 5  # the five stage rows, whatever the store holds
     assert con.execute("SELECT v FROM toy WHERE d = DATE '2021-11-01' AND pid = 2").fetchall() == [(2.5,)]

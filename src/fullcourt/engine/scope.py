@@ -103,28 +103,25 @@ def label_sql(spec: ProcessorSpec, alias: str = "") -> str:
     return "(" + ", ".join(f"{a}{check_identifier(k)}" for k in spec.entity_key) + ")::VARCHAR"
 
 
-def _bounds(con: duckdb.DuckDBPyConnection, dates: Sequence[date] = ()) -> tuple[str, str]:
-    """SQL date literals of the first and last of `ok_dates` (typed dates, not user text): of
-    `dates` when given (the same dates), without a query."""
-    lo, hi = (min(dates), max(dates)) if dates else con.execute("SELECT min(d), max(d) FROM ok_dates").fetchall()[0]
-    if not isinstance(lo, date) or not isinstance(hi, date):
-        raise ValueError("ok_dates is empty")
-    return f"DATE '{lo.isoformat()}'", f"DATE '{hi.isoformat()}'"
+def _bounds(dates: Sequence[date]) -> tuple[str, str]:
+    """SQL date literals of the first and last of `dates` (typed dates, not user text)."""
+    if not dates:
+        raise ValueError("no dates to write")
+    return f"DATE '{min(dates).isoformat()}'", f"DATE '{max(dates).isoformat()}'"
 
 
 def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: str, failures_stage: str | None,
-                  failures_table: str, run_id: str, dates: Sequence[date] = ()) -> Changes:
-    """Inside the caller's transaction: for the dates in temp table `ok_dates` (`dates`, when
-    the caller passes them too), replace the in-scope stored records and tracked failures of
-    `spec` that differ from `stage` / `failures_stage`. Keys are (date column, entity key) and
-    (analysis_date, entity_id)."""
+                  failures_table: str, run_id: str, dates: Sequence[date]) -> Changes:
+    """Inside the caller's transaction: for `dates` (also in temp table `ok_dates`), replace the
+    in-scope stored records and tracked failures of `spec` that differ from `stage` /
+    `failures_stage`. Keys are (date column, entity key) and (analysis_date, entity_id)."""
     out = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)
     stage = check_identifier(stage)
     cols = [r[0] for r in con.execute(f"SELECT * FROM {stage} LIMIT 0").description if r[0] != FLAG]
     col_list = ", ".join(check_identifier(c) for c in cols)
     keys = [dc] + [check_identifier(k) for k in spec.entity_key]
-    lo, hi = _bounds(con, dates)
+    lo, hi = _bounds(dates)
     within = f"{dc} BETWEEN {lo} AND {hi} AND {dc} IN (SELECT d FROM ok_dates)"  # bounds prune row groups
     scoped = f"{within} AND {in_scope_sql(dc, label_sql(spec))}"
     result = Changes()

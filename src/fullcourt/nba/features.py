@@ -68,7 +68,7 @@ from fullcourt.engine.spec import (
 from fullcourt.engine.scope import in_scope_sql
 from fullcourt.engine.warehouse import Migration
 from fullcourt.nba.precompute import PSZA_N, ZONES, phase4_spec
-from fullcourt.nba.schema import COMPLETENESS_V1, RUN_META, flag_column_migration
+from fullcourt.nba.schema import COMPLETENESS_V1, M009_ADDED, RUN_META, flag_column_migration
 from fullcourt.nba.windows import RUN_DATES_CTE, completeness_struct, player_window_ctes, shortfall_category
 
 PGS = "nba_analytics.player_game_summary"
@@ -430,7 +430,7 @@ MLFS_COLUMNS_V5 = f"""
     {_FEATURE_DDL},
     feature_version VARCHAR, default_features VARCHAR[], games_played_season INTEGER,
     is_production_ready BOOLEAN"""
-MLFS_COLUMNS = MLFS_COLUMNS_V5 + ", zone_detail VARCHAR"  # zone_detail: migration 9
+MLFS_COLUMNS = ", ".join((MLFS_COLUMNS_V5, *M009_ADDED[MLFS]))
 """The data columns of PCF, PDC and MLFS (the completeness and run-metadata ones aside)."""
 
 DDL = f"""

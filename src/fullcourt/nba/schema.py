@@ -96,20 +96,17 @@ CREATE TABLE nba_analytics.upcoming_player_game_context (
     {RUN_META});
 """
 
-COMPLETENESS_V1 = (
-    "STRUCT(games_found INTEGER, games_expected INTEGER, contributing_game_dates DATE[], "
-    "missing_game_dates DATE[], is_complete BOOLEAN, incompleteness_reason VARCHAR, needs_reprocessing BOOLEAN)"
-)
+_COMPLETENESS_TYPES = (("games_found", "INTEGER"), ("games_expected", "INTEGER"),
+                      ("contributing_game_dates", "DATE[]"), ("missing_game_dates", "DATE[]"),
+                      ("is_complete", "BOOLEAN"), ("incompleteness_reason", "VARCHAR"))
+COMPLETENESS_FIELDS = tuple(f for f, _ in _COMPLETENESS_TYPES)
+COMPLETENESS_STRUCT = "STRUCT(" + ", ".join(f"{f} {t}" for f, t in _COMPLETENESS_TYPES) + ")"
+"""The type of the stored `completeness` column: historical_completeness without the flag."""
+COMPLETENESS_V1 = COMPLETENESS_STRUCT[:-1] + ", needs_reprocessing BOOLEAN)"
 """historical_completeness as migrations 4 and 5 stored it: one STRUCT, flag included (see
 COMPLETENESS_COLUMNS for today's layout, from migrations 10 and 11)."""
-COMPLETENESS_FIELDS = ("games_found", "games_expected", "contributing_game_dates", "missing_game_dates",
-                       "is_complete", "incompleteness_reason")
-STORED_COMPLETENESS = (
-    "STRUCT(games_found INTEGER, games_expected INTEGER, contributing_game_dates DATE[], "
-    "missing_game_dates DATE[], is_complete BOOLEAN, incompleteness_reason VARCHAR)"
-)
 COMPLETENESS_COLUMNS = (
-    f"completeness {STORED_COMPLETENESS}, needs_reprocessing BOOLEAN NOT NULL DEFAULT false, "
+    f"completeness {COMPLETENESS_STRUCT}, needs_reprocessing BOOLEAN NOT NULL DEFAULT false, "
     "historical_completeness AS (struct_pack("
     + ", ".join(f"{f} := completeness['{f}']" for f in COMPLETENESS_FIELDS)
     + ", needs_reprocessing := needs_reprocessing))"
@@ -157,9 +154,16 @@ PSZA_COLUMNS_V4 = """
     paint_attempts_per_game DOUBLE, mid_range_attempts_per_game DOUBLE, three_attempts_per_game DOUBLE,
     fga_per_game DOUBLE, paint_rate_last_20 DOUBLE, mid_range_rate_last_20 DOUBLE, three_rate_last_20 DOUBLE,
     primary_scoring_zone VARCHAR"""
-# the columns migration 9 added
-TDZA_COLUMNS = TDZA_COLUMNS_V4 + ", inside_pct_allowed DOUBLE, inside_vs_league DOUBLE, zone_detail VARCHAR"
-PSZA_COLUMNS = PSZA_COLUMNS_V4 + ", inside_rate_last_10 DOUBLE, inside_pct_last_10 DOUBLE, zone_detail VARCHAR"
+M009_ADDED = {
+    "nba_precompute.team_defense_zone_analysis": ("inside_pct_allowed DOUBLE", "inside_vs_league DOUBLE",
+                                                   "zone_detail VARCHAR"),
+    "nba_precompute.player_shot_zone_analysis": ("inside_rate_last_10 DOUBLE", "inside_pct_last_10 DOUBLE",
+                                                  "zone_detail VARCHAR"),
+    "nba_predictions.ml_feature_store_v2": ("zone_detail VARCHAR",),
+}
+"""The two-zone columns migration 9 added, per table (its ALTERs and today's layouts both read them)."""
+TDZA_COLUMNS = ", ".join((TDZA_COLUMNS_V4, *M009_ADDED["nba_precompute.team_defense_zone_analysis"]))
+PSZA_COLUMNS = ", ".join((PSZA_COLUMNS_V4, *M009_ADDED["nba_precompute.player_shot_zone_analysis"]))
 """The data columns of TDZA and PSZA (the completeness and run-metadata ones aside)."""
 
 M004_PRECOMPUTE = f"""
@@ -190,6 +194,7 @@ CREATE TABLE {CASCADE_RUNS} (
 """
 
 IMPORT_RUNS = "nba_processing.import_runs"
+_M009_ADD_COLUMNS = "".join(f"ALTER TABLE {t} ADD COLUMN {c};\n" for t, cs in M009_ADDED.items() for c in cs)
 M009_IMPORTS = f"""
 ALTER TABLE nba_raw.nbac_shots ADD COLUMN shot_detail VARCHAR DEFAULT 'shots';
 ALTER TABLE nba_raw.nbac_shots ALTER COLUMN person_id DROP NOT NULL;
@@ -197,14 +202,7 @@ ALTER TABLE nba_raw.nbac_shots ALTER COLUMN team_abbr DROP NOT NULL;
 ALTER TABLE nba_raw.nbac_shots ALTER COLUMN shot_type DROP NOT NULL;
 ALTER TABLE nba_raw.nbac_shots ALTER COLUMN made DROP NOT NULL;
 ALTER TABLE nba_raw.nbac_shots ALTER COLUMN zone DROP NOT NULL;
-ALTER TABLE nba_precompute.team_defense_zone_analysis ADD COLUMN inside_pct_allowed DOUBLE;
-ALTER TABLE nba_precompute.team_defense_zone_analysis ADD COLUMN inside_vs_league DOUBLE;
-ALTER TABLE nba_precompute.team_defense_zone_analysis ADD COLUMN zone_detail VARCHAR;
-ALTER TABLE nba_precompute.player_shot_zone_analysis ADD COLUMN inside_rate_last_10 DOUBLE;
-ALTER TABLE nba_precompute.player_shot_zone_analysis ADD COLUMN inside_pct_last_10 DOUBLE;
-ALTER TABLE nba_precompute.player_shot_zone_analysis ADD COLUMN zone_detail VARCHAR;
-ALTER TABLE nba_predictions.ml_feature_store_v2 ADD COLUMN zone_detail VARCHAR;
-CREATE TABLE {IMPORT_RUNS} (
+{_M009_ADD_COLUMNS}CREATE TABLE {IMPORT_RUNS} (
     import_id VARCHAR NOT NULL, format VARCHAR NOT NULL, path VARCHAR NOT NULL, landing VARCHAR NOT NULL,
     started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, start_date DATE, end_date DATE,
     dates INTEGER NOT NULL, games INTEGER NOT NULL, player_games INTEGER NOT NULL, rows_read JSON,
