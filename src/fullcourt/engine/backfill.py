@@ -45,6 +45,8 @@ POLICIES = ("stop", "continue", "skip-deps")
 ORDERS = ("phase-first", "date-first")
 DEFAULT_POLICY, DEFAULT_ORDER = "skip-deps", "phase-first"
 NOT_DONE = ("failed", "blocked")  # statuses a backfill counts as failures: retried, and `stop` ends on them
+NOT_RUN = "not run"
+"""A parent's state on a date it has work on but no ledger row for (never loaded)."""
 Progress = Callable[[str, int, int], None]
 
 
@@ -114,7 +116,8 @@ class BackfillReport:
     unfinished: list[date] = field(default_factory=list)
     """After a stop: the dates some processor has still to run (failed, blocked or not reached)."""
     upstream_fix: dict[int, set[date]] = field(default_factory=dict)
-    """Blocked dates: the phases to backfill them in first (from the failed upstream's phase)."""
+    """Blocked dates and dates skipped for their upstream: the phases to backfill them in first
+    (from the failed or never-run upstream's phase)."""
 
     def _dates(self, status: str, reason_prefix: str | None = None) -> list[date]:
         return sorted({
@@ -144,7 +147,7 @@ class BackfillReport:
         return not self.retry_dates
 
     def upstream_command(self) -> str | None:
-        """The backfills that reload the upstream of the blocked dates, lowest phase first."""
+        """The backfills that reload the upstream of the blocked and skipped dates, lowest phase first."""
         return " && ".join(f"fullcourt backfill --phase {p} --dates {format_dates(ds)}"
                            for p, ds in sorted(self.upstream_fix.items())) or None
 
@@ -370,6 +373,10 @@ class Backfill:
         upstream = upstream_not_ok(self.wh, self.registry, spec, dates, c)
         if self.req.policy == "skip-deps":
             preset = {d: ("skipped", _upstream_reason(p, st, d)) for d, (p, st) in upstream.items()}
+            todo = set(work_dates(c, spec, list(preset))) if preset else set()
+            with self.lock:  # the report names the upstream backfills that let them run
+                self._upstream_fix(spec, {d: upstream[d] for d in todo
+                                          if not (spec.skip_reason and spec.skip_reason(d))}, c)
         else:
             preset = {d: ("blocked", f"BLOCKED: {UPSTREAM_FAILURE}: {spec.name} for {d}: {_upstream_reason(p, st, d)}")
                       for d, (p, st) in upstream.items()}
@@ -398,14 +405,14 @@ class Backfill:
         blocked date (remedy: its upstream, then this backfill), `error` for a failed one. With
         `stop` the remedy ends with the command that finishes the backfill."""
         then = self.req.rerun_command() if self.req.policy == "stop" else None
+        blocked = [r.data_date for r in rows if r.status == "blocked"]
+        fixes = self._upstream_fix(spec, {d: upstream[d] for d in blocked}, con)
         alerts = []
         for r in rows:
             d = r.data_date
             retry = then or self.req.command([d])
             if r.status == "blocked":
-                phases, same = self._upstream_phases(spec, d, upstream[d][0], con)
-                for p in phases:
-                    self.report.upstream_fix.setdefault(p, set()).add(d)
+                phases, same = fixes[d]
                 fix = [f"fullcourt backfill --phase {p} --dates {d}" for p in phases]
                 fix += [f"fullcourt backfill --processor {name} --dates {d}" for name in same]
                 alerts.append(Alert("critical", spec.name, d, r.errors[0], " && ".join([*fix, retry])))
@@ -416,20 +423,30 @@ class Backfill:
                 for alert in alerts:
                     self.notifier.raise_alert(con, alert)
 
-    def _upstream_phases(self, spec: ProcessorSpec, d: date, parent: str, con: duckdb.DuckDBPyConnection
-                         ) -> tuple[list[int], list[str]]:
-        """What to backfill for a blocked date `d` before `spec` can run it: the phases from the
-        phase of the ancestors whose latest run for `d` failed (else of the `parent` that did not
-        succeed) up to the phase before `spec`'s, and the failed ancestors of `spec`'s own phase
-        that this backfill does not run (they need `--processor`)."""
+    def _upstream_fix(self, spec: ProcessorSpec, upstream: dict[date, tuple[str, str]],
+                      con: duckdb.DuckDBPyConnection) -> dict[date, tuple[list[int], list[str]]]:
+        """What to backfill for each date of `upstream` ({date: (parent that did not succeed,
+        status)}) before `spec` can run it, recorded in the report (`upstream_fix`): the phases
+        from the phase of the ancestors whose latest run for the date failed (else of the parent)
+        up to the phase before `spec`'s, and the failed ancestors of `spec`'s own phase that this
+        backfill does not run (they need `--processor`). One ledger query for every date."""
+        if not upstream:
+            return {}
         ancestors = self.registry.ancestors(spec)
-        latest = ledger.latest_status(con, self.wh.catalog.ledger_table, [a.name for a in ancestors], [d])
-        roots = [a for a in ancestors if latest.get((a.name, d)) == "failed"] or [
-            p for p in self.registry.upstream(spec) if p.name == parent]
-        low = min(a.phase for a in roots)
+        latest = ledger.latest_status(con, self.wh.catalog.ledger_table, [a.name for a in ancestors],
+                                      sorted(upstream))
         own = {s.name for s in self.req.specs}
-        same = [a.name for a in roots if a.phase == spec.phase and a.name not in own]
-        return sorted({s.phase for s in self.registry.order if low <= s.phase < spec.phase}), same
+        out: dict[date, tuple[list[int], list[str]]] = {}
+        for d, (parent, _) in upstream.items():
+            roots = [a for a in ancestors if latest.get((a.name, d)) == "failed"] or [
+                p for p in self.registry.upstream(spec) if p.name == parent]
+            low = min(a.phase for a in roots)
+            same = [a.name for a in roots if a.phase == spec.phase and a.name not in own]
+            phases = sorted({s.phase for s in self.registry.order if low <= s.phase < spec.phase})
+            for p in phases:
+                self.report.upstream_fix.setdefault(p, set()).add(d)
+            out[d] = (phases, same)
+        return out
 
     def _merge(self, res: ProcessorResult) -> None:
         for prev in self.report.runs:
@@ -457,24 +474,33 @@ def upstream_skips(wh: Warehouse, registry: Registry, spec: ProcessorSpec, dates
 def upstream_not_ok(wh: Warehouse, registry: Registry, spec: ProcessorSpec, dates: Sequence[date],
                     con: duckdb.DuckDBPyConnection | None = None) -> dict[date, tuple[str, str]]:
     """The dates among `dates` where a parent's latest run for the date did not succeed
-    (failed, blocked, or skipped because of its own upstream), with the first such parent by
-    name and its status: {date: (parent, status)}."""
+    (failed, blocked, or skipped because of its own upstream) or where a parent with work on
+    the date never ran at all ("not run": computing on it would find no rows and record a
+    silent zero), with the first such parent by name and its status: {date: (parent, status)}."""
     parents = registry.upstream(spec)
     if not parents or not dates:
         return {}
+    c = con or wh.con
     table = check_identifier(wh.catalog.ledger_table)
-    rows = (con or wh.con).execute(
+    rows = c.execute(
         f"""SELECT processor_name, data_date, arg_max(status, started_at), arg_max(skip_reason, started_at)
             FROM {table}
             WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
             GROUP BY 1, 2""",
         [[p.name for p in parents], list(dates)],
     ).fetchall()
-    out: dict[date, tuple[str, str]] = {}
-    for name, d, status, reason in sorted(rows):
+    found: dict[tuple[str, date], tuple[str, str]] = {}
+    for name, d, status, reason in rows:
         bad = status in NOT_DONE or (status == "skipped" and (reason or "").startswith("upstream"))
-        if bad and d not in out:
-            out[d] = (name, status)
+        found[(name, d)] = (name, status) if bad else ("", "")
+    for p in parents:  # a parent that never ran on a date it has work on
+        unseen = [d for d in dates if (p.name, d) not in found]
+        for d in work_dates(c, p, unseen) if unseen else []:
+            found[(p.name, d)] = (p.name, NOT_RUN)
+    out: dict[date, tuple[str, str]] = {}
+    for (name, d), (parent, status) in sorted(found.items()):
+        if parent and d not in out:
+            out[d] = (parent, status)
     return out
 
 
