@@ -459,6 +459,12 @@ def test_alerts_post_to_the_webhook_and_a_dead_webhook_fails_nothing(after_x_fai
         sorted(("critical", p, Y, False) for p in BLOCKED_BY_X)
     assert len(received) == len(BLOCKED_BY_X)  # the live hook got nothing more
 
+    monkeypatch.setenv(WEBHOOK_ENV, "notaurl")  # malformed: urllib cannot even build the request
+    res = api.run(store.db, store.landing, Y)
+    assert res.exit_code == 3 and {b.processor for b in res.blocks} == BLOCKED_BY_X
+    assert [a.delivered for a in res.alerts] == [False] * len(BLOCKED_BY_X)
+    assert len(alerts(store.db)) == len(before) + 3 * len(BLOCKED_BY_X)
+
 
 def test_worker_once_with_nothing_pending_exits_0_and_consumes_nothing(store):
     write(store.db, f"INSERT INTO {OUTBOX} VALUES ('done-1', 'phase3-trigger', 'NbacPlayerBoxscoreProcessor', ?, "

@@ -75,10 +75,10 @@ class Notifier:
         if self.broken or not self.webhook:
             return False
         body = json.dumps(alert.slack_payload()).encode("utf-8")
-        request = urllib.request.Request(
-            self.webhook, data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
-        try:
+        try:  # a malformed URL raises ValueError here: a dead hook never fails the run
+            request = urllib.request.Request(
+                self.webhook, data=body, headers={"Content-Type": "application/json"}, method="POST"
+            )
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
                 return 200 <= response.status < 300
         except (urllib.error.URLError, OSError, ValueError):
