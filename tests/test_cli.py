@@ -65,7 +65,9 @@ def test_failed_backfill_lists_dates_and_retry_command(store):
     r = run("backfill", "--phase", "2", "--dates", "2021-10-22", "--landing", str(landing), "--db", str(db),
             "--skip-preflight")
     assert r.exit_code == 1
-    assert "Retry them with: fullcourt backfill --phase 2 --dates 2021-10-22" in r.stdout
+    assert "re-scrape the date (fullcourt scrape --start-date 2021-10-22 --end-date 2021-10-22)" in r.stdout
+    assert "Fix the cause (the errors above say it), then retry them with: " \
+           "fullcourt backfill --phase 2 --dates 2021-10-22" in " ".join(r.stdout.split())
 
 
 def test_gaps_exit_one_and_name_the_missing_date(store):
@@ -153,7 +155,7 @@ def test_bad_output_paths_are_usage_errors_before_any_write(store, tmp_path):
     assert con.execute("SELECT count(*) FROM nba_processing.cascade_runs").fetchone()[0] == 0
     con.close()
     r = run("cascade", "reprocess", "--affected-file", str(tmp_path), "--db", str(copy))
-    assert r.exit_code == 1 and "cannot read affected file" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 2 and f"affected file {tmp_path} is a folder" in r.stderr and "Traceback" not in r.output
 
 
 def test_bad_numbers_in_options_and_environment(tmp_path, monkeypatch):

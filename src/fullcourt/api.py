@@ -13,14 +13,17 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from fullcourt.dates import format_dates
-from fullcourt.engine.backfill import ORDERS, POLICIES, Backfill, BackfillReport, BackfillRequest
+from fullcourt.engine.backfill import (
+    DEFAULT_ORDER, DEFAULT_POLICY, ORDERS, POLICIES, Backfill, BackfillReport, BackfillRequest,
+)
 from fullcourt.engine.backfill import status as backfill_progress
 from fullcourt.engine.checks import preflight as engine_preflight
 from fullcourt.engine.runner import RunOptions
 from fullcourt.engine.spec import ProcessorSpec
 from fullcourt.engine.triggers import FlowResult, daily_run, worker_once
 from fullcourt.engine.warehouse import Warehouse, resolve_db_path
-from fullcourt.errors import DatabaseLockedError, FullcourtError, UsageError
+from fullcourt.errors import DatabaseLockedError, FullcourtError, InputError, UsageError
+from fullcourt.nba.calendar import SEASONS, season_label, seasons_overlapping
 from fullcourt.nba.raw import landing_gaps
 from fullcourt.nba.pipeline import catalog, registry
 
@@ -74,7 +77,8 @@ def select_specs(phase: int | None, processor: str | None) -> list[ProcessorSpec
             known = ", ".join(s.aliases[0] if s.aliases else s.name for s in reg.order)
             raise UsageError(f"unknown processor {processor!r}", remedy=f"use one of: {known}")
         if phase is not None and spec.phase != phase:
-            raise UsageError(f"processor {spec.name} is in phase {spec.phase}, not {phase}")
+            raise UsageError(f"processor {spec.name} is in phase {spec.phase}, not {phase}",
+                             remedy=f"drop --phase, or use --phase {spec.phase}")
         return [spec]
     if phase is None:
         raise UsageError("say which phase to run", remedy="add --phase 2, 3 or 4, or --processor NAME")
@@ -145,11 +149,13 @@ def backfill_request(
 ) -> BackfillRequest:
     """Validate the options and build the request (raises UsageError naming the bad value)."""
     if policy not in POLICIES:
-        raise UsageError(f"--error-policy {policy!r} is not one of {', '.join(POLICIES)}")
+        raise UsageError(f"--error-policy {policy!r} is not one of {', '.join(POLICIES)}",
+                         remedy=f"use --error-policy {' | '.join(POLICIES)} (default {DEFAULT_POLICY})")
     if order not in ORDERS:
-        raise UsageError(f"--order {order!r} is not one of {', '.join(ORDERS)}")
+        raise UsageError(f"--order {order!r} is not one of {', '.join(ORDERS)}",
+                         remedy=f"use --order {' | '.join(ORDERS)} (default {DEFAULT_ORDER})")
     if parallel < 1:
-        raise UsageError(f"--parallel {parallel} must be 1 or more")
+        raise UsageError(f"--parallel {parallel} must be 1 or more", remedy="use --parallel 1 (serial) or more")
     specs = select_specs(phase, processor)
     target = f"--processor {processor}" if processor else f"--phase {phase}"
     return BackfillRequest(specs, sorted(set(dates)), target, policy, order, resume, chunk_days, parallel,
@@ -234,6 +240,11 @@ def run(db: str | Path | None, landing: str | Path | None, d: date, strict_mode:
     options = RunOptions(backfill_mode=False, strict_mode=strict_mode,
                          skip_downstream_trigger=skip_downstream_trigger, triggered_by="cli")
     folder = resolve_landing(landing, must_exist=True)
+    schedule = folder / "schedule" / f"{season_label(d)}.json"
+    if not schedule.exists():  # without it "no game today" cannot be told from "no schedule"
+        raise InputError(f"no league schedule {schedule}: cannot tell whether {d} has games",
+                         remedy=f"scrape the season into {folder} (fullcourt scrape ... --landing {folder}), "
+                                "or pass the right --landing")
     with open_warehouse(db) as wh:
         return daily_run(wh, registry(), d, options, {"landing": folder})
 
@@ -381,7 +392,8 @@ def gaps(db: str | Path | None, start: date, end: date, phase: int | None = None
                          remedy=f"drop --phase, or use --phase {named[0].phase}")
     if not candidates:
         phases = sorted({s.phase for s in checked})
-        raise UsageError(f"gaps checks phases {', '.join(map(str, phases))}, not {phase}")
+        raise UsageError(f"gaps checks phases {', '.join(map(str, phases))}, not {phase}",
+                         remedy=f"use --phase {' or --phase '.join(map(str, phases))}, or drop --phase")
     with open_warehouse(db, create=False) as wh:
         scheduled = wh.con.execute(
             "SELECT count(*) FROM nba_raw.nbac_schedule WHERE game_date BETWEEN ? AND ?", [start, end]
@@ -413,6 +425,7 @@ def scrape(
 
         started = datetime.now()
         report = scrape_nba_api(resolve_landing(landing), start, end)
+        report.db = str(resolve_db_path(db))
         with open_warehouse(db) as wh:
             _record_import(wh, report, started)
         return report
@@ -422,6 +435,11 @@ def scrape(
         raise UsageError(f"--teams {teams} is out of range", remedy="use 2 to 30 teams")
     if not 5 <= players_per_team <= 20:
         raise UsageError(f"--players-per-team {players_per_team} is out of range", remedy="use 5 to 20")
+    if not seasons_overlapping(start, end):
+        first, last = SEASONS[0], SEASONS[-1]
+        raise UsageError(f"{start}..{end} is outside every season of the calendar "
+                         f"({first.label} .. {last.label}): nothing to scrape",
+                         remedy=f"pick dates inside a season, e.g. --start-date {first.start} --end-date {first.start}")
     outside = sorted(d for d in fail_dates or () if not start <= d <= end)
     if outside:
         raise UsageError(f"--fail-dates {format_dates(outside)} outside {start}..{end}: no outage would be simulated",
@@ -457,8 +475,16 @@ def import_lines(db: str | Path | None, path: str | Path) -> Any:
     """Import real points lines from a CSV (player, game_date, line) into nba_raw.odds_player_props."""
     from fullcourt.nba import predict as phase5
 
+    if not Path(path).is_file():
+        what = "is a folder" if Path(path).is_dir() else "does not exist"
+        raise UsageError(f"--path {path} {what}", remedy="point --path at the lines CSV (columns player, game_date, line)")
     with _removed_if_new_and_failed(db), open_warehouse(db) as wh:
-        n = phase5.import_lines_csv(wh, path)
+        try:
+            n = phase5.import_lines_csv(wh, path)
+        except InputError as exc:
+            exc.remedy = exc.remedy or ("fix the CSV (columns player, game_date YYYY-MM-DD, line; one row per player "
+                                        "and date) and import it again: nothing was written")
+            raise
         # a line whose player has no box score in the store never grades: name them
         unknown = [r[0] for r in wh.con.execute(
             "SELECT DISTINCT player_name FROM nba_raw.odds_player_props p WHERE source_file = ? AND NOT EXISTS "
@@ -514,6 +540,7 @@ def import_bundle(db: str | Path | None, landing: str | Path | None, fmt: str, p
             report = readers[fmt](con, folder, target, start, end)
         finally:
             con.close()
+        report.db = str(wh.path)
         _record_import(wh, report, started)
     return report
 

@@ -15,12 +15,12 @@ from typing import Any, Callable, Sequence
 import duckdb
 
 from fullcourt.api import open_warehouse, resolve_landing
-from fullcourt.dates import format_dates, runs_of
+from fullcourt.dates import format_dates, parse_date, runs_of
 from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, reprocess
 from fullcourt.engine.runner import work_dates
 from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS as STORED, flag_tables, labels_table
 from fullcourt.engine.warehouse import Warehouse, check_identifier
-from fullcourt.errors import InputError, UsageError
+from fullcourt.errors import FullcourtError, InputError, UsageError
 from fullcourt.nba.pipeline import registry
 from fullcourt.nba.schema import CASCADE_RUNS
 
@@ -209,21 +209,32 @@ def _counted(summary: Any) -> Any:
 
 
 def read_affected_file(path: str | Path) -> tuple[list[date], list[date]]:
-    """(backfill dates, affected dates) from an affected file; InputError naming the problem."""
+    """(backfill dates, affected dates) from an affected file: UsageError when it does not
+    exist, InputError naming what is wrong with its contents."""
     p = Path(path)
+    remedy = "regenerate it with: fullcourt cascade detect ... --output FILE"
+    if not p.is_file():
+        what = "is a folder" if p.is_dir() else "does not exist"
+        raise UsageError(f"affected file {p} {what}",
+                         remedy="give the JSON file written by: fullcourt cascade detect ... --output FILE")
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
-        backfill = sorted(date.fromisoformat(d) for d in data["backfill_dates"])
-        affected = sorted(date.fromisoformat(d) for d in data["affected_by_date"])
-    except FileNotFoundError:
-        raise InputError(f"affected file {p} does not exist",
-                         remedy="write one with: fullcourt cascade detect ... --output FILE") from None
-    except (IsADirectoryError, PermissionError) as err:
-        raise InputError(f"cannot read affected file {p} ({type(err).__name__})",
-                         remedy="give the JSON file written by: fullcourt cascade detect ... --output FILE") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-        raise InputError(f"affected file {p} is not a cascade detect output ({type(err).__name__}: {err})",
-                         remedy="regenerate it with: fullcourt cascade detect ... --output FILE") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot read affected file {p} ({getattr(err, 'strerror', None) or 'not UTF-8 text'})",
+                         remedy=remedy) from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"affected file {p} is not JSON (line {err.lineno}, column {err.colno}: {err.msg})",
+                         remedy=remedy) from None
+    missing = [k for k in ("backfill_dates", "affected_by_date") if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise InputError(f"affected file {p} is not a cascade detect output: no {' or '.join(missing)} field",
+                         remedy=remedy)
+    try:
+        backfill = sorted(parse_date(d, "backfill_dates") for d in data["backfill_dates"])
+        affected = sorted(parse_date(d, "affected_by_date") for d in data["affected_by_date"])
+    except (FullcourtError, TypeError, AttributeError):
+        raise InputError(f"affected file {p}: backfill_dates must be a list and affected_by_date an object "
+                         "of YYYY-MM-DD dates", remedy=remedy) from None
     return backfill, affected
 
 
@@ -235,6 +246,7 @@ class ReprocessReport:
     predicted_dates: list[date] = field(default_factory=list)
     players: list[str] | None = None
     cascade_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    with_predictions: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         changed = sum(p.changed_count for p in self.result.processors)
@@ -249,6 +261,7 @@ class ReprocessReport:
             "records_per_second": round(recomputed / self.result.seconds, 1) if self.result.seconds else None,
             "seconds": round(self.result.seconds, 3),
             "processors": [p.to_dict() for p in self.result.processors],
+            "with_predictions": self.with_predictions,
             "predicted_dates": [d.isoformat() for d in self.predicted_dates],
             "affected_by_date": {
                 d.isoformat(): sorted(ls)
@@ -297,6 +310,7 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
                            only_labels, batch_size, parallel_dates, parallel)
         report = ReprocessReport(result, players=sorted({p.strip() for p in players if p.strip()}) if players else None)
         _record(wh, report.cascade_id, "reprocess", started, result.seed_dates, report.to_dict())
+    report.with_predictions = with_predictions
     if with_predictions:
         from fullcourt import api
 

@@ -40,6 +40,9 @@ def _emit(as_json: bool, result: Any, show: Callable[[Any], None]) -> None:
         show(result)
 
 
+INTERRUPTED = "Interrupted: committed work is kept; rerun the same command to continue.\n"
+
+
 def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
     """Run a command body; turn FullcourtError into `Error:`/`Try:` lines and its exit code."""
     try:
@@ -49,6 +52,9 @@ def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
             typer.echo(json.dumps(err.to_dict(), default=str))
         render.error(err)
         raise typer.Exit(err.exit_code)
+    except KeyboardInterrupt:  # Typer would exit 130 without a word
+        sys.stderr.write(INTERRUPTED)
+        raise typer.Exit(130) from None
     raise typer.Exit(code)
 
 
@@ -325,7 +331,12 @@ def cascade_reprocess(
 
     def body() -> int:
         if affected_file and (start_date or end_date):
-            raise UsageError("give either --affected-file or --start-date/--end-date, not both")
+            raise UsageError("give either --affected-file or --start-date/--end-date, not both",
+                             remedy="drop one of them")
+        if not affected_file and not start_date and not end_date:
+            raise UsageError("say what to reprocess",
+                             remedy="add --affected-file FILE (the output of cascade detect --output FILE), "
+                                    "or --start-date D --end-date D")
         names = players.split(",") if players is not None else None
         if affected_file:
             backfill, _ = cascade_api.read_affected_file(affected_file)
@@ -502,8 +513,9 @@ def validate_coverage(
 ) -> None:
     """Every expected entity of every phase 4 date is a record or a tracked failure (else UNTRACKED).
 
-    Dates are inclusive; exits 1 when an entity is UNTRACKED or (with --reconcile) the ledger's
-    counts disagree with the tables.
+    Dates are inclusive; exits 1 when an entity is UNTRACKED, a work date's latest run did not
+    succeed (NOT RUN), (with --reconcile) the ledger's counts disagree with the tables, or the
+    range holds no phase 4 work date (an empty check is not a pass).
 
     Example: fullcourt validate coverage --start-date 2021-11-01 --end-date 2021-12-31 --reconcile
     """
@@ -554,6 +566,6 @@ def import_(
 def main() -> None:
     try:
         app()
-    except KeyboardInterrupt:
-        sys.stderr.write("Interrupted: committed work is kept; rerun the same command to continue.\n")
+    except KeyboardInterrupt:  # outside a command body (e.g. while Typer parses)
+        sys.stderr.write(INTERRUPTED)
         sys.exit(130)

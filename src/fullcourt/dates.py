@@ -1,15 +1,21 @@
 """Date parsing at the edges and pure helpers on inclusive date ranges."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Iterable
 
 from fullcourt.errors import UsageError
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 
 def parse_date(text: str, option: str = "date") -> date:
-    """Parse `YYYY-MM-DD`; raise UsageError naming the option otherwise."""
+    """Parse `YYYY-MM-DD` (only that form: Python would also take 20211118 or 2021-W46-4);
+    raise UsageError naming the option otherwise."""
     try:
+        if not ISO_DATE.fullmatch(text.strip()):
+            raise ValueError(text)
         return date.fromisoformat(text.strip())
     except (ValueError, AttributeError):
         raise UsageError(

@@ -16,7 +16,7 @@ from typing import Callable, Iterator, Sequence
 
 import duckdb
 
-from fullcourt.errors import DatabaseLockedError, FullcourtError
+from fullcourt.errors import DatabaseLockedError, FullcourtError, UsageError
 
 DEFAULT_DB = "fullcourt.duckdb"
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
@@ -129,12 +129,26 @@ class Warehouse:
         return bool(row and row[0][0])
 
 
+DUCKDB_MAGIC = b"DUCK"
+DUCKDB_MAGIC_END = 12
+"""A DuckDB file's header: an 8-byte checksum, then the magic bytes."""
+
+
 def _connect(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
     if path.parent and not path.parent.exists():
         raise FullcourtError(
             f"folder {path.parent} for the database does not exist",
             remedy=f"create it (mkdir -p {path.parent}) or pass another --db",
         )
+    if path.is_dir():
+        raise UsageError(f"--db {path} is a folder, not a database file",
+                         remedy="pass the store's .duckdb file (a path that does not exist creates a new store)")
+    if path.is_file():
+        with open(path, "rb") as f:  # DuckDB 2.0 would open a CSV or JSON file as a read-only view
+            head = f.read(DUCKDB_MAGIC_END)
+        if head[DUCKDB_MAGIC_END - len(DUCKDB_MAGIC):] != DUCKDB_MAGIC:
+            raise UsageError(f"--db {path} is not a DuckDB database file",
+                             remedy="pass the store's .duckdb file (a path that does not exist creates a new store)")
     deadline = time.monotonic() + lock_timeout
     delay = 0.05
     while True:

@@ -29,6 +29,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
+from fullcourt.errors import UsageError
 from fullcourt.nba.calendar import seasons_overlapping
 from fullcourt.nba.sources.synthetic_league import (
     LeagueConfig, Player, ScheduledGame, SyntheticSeason, Team, build_season, poisson,
@@ -635,8 +636,13 @@ def scrape_synthetic(landing: Path, start: date, end: date, config: LeagueConfig
     Returns:
         ScrapeResult listing what was written, failed and dropped, in date order.
     """
+    models = [build_season(season, config) for season in seasons_overlapping(start, end)]
+    known = {g.game_id for m in models for g in m.games if start <= g.game_date <= end}
+    unknown = sorted(set(fail_games) - known)
+    if unknown:  # checked before any file is written
+        raise UsageError(f"--fail-games {', '.join(unknown)}: no such game in {start}..{end}",
+                         remedy="give gameIds of games in the range (the gameId fields of <date>/schedule.json)")
     result = ScrapeResult()
-    for season in seasons_overlapping(start, end):
-        _scrape_season(Path(landing), build_season(season, config), start, end,
-                       frozenset(fail_dates), frozenset(fail_games), result)
+    for model in models:
+        _scrape_season(Path(landing), model, start, end, frozenset(fail_dates), frozenset(fail_games), result)
     return result

@@ -1,0 +1,184 @@
+"""What a user sees when the input is wrong or incomplete: a one-line error with a remedy and
+the right exit code, nothing written, and no silent zero when upstream never ran."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from fullcourt import api
+from fullcourt.cli import app
+
+runner = CliRunner()
+LEDGER = "nba_reference.processor_run_history"
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def one_error(r, exit_code: int, *needles: str) -> None:
+    """`r` failed with `exit_code`, an `Error:` line holding every needle, a `Try:` line, no traceback."""
+    assert r.exit_code == exit_code, r.output
+    lines = r.stderr.strip().splitlines()
+    assert lines[0].startswith("Error: ") and lines[1].startswith("Try: "), r.stderr
+    for needle in needles:
+        assert needle in r.stderr, (needle, r.stderr)
+    assert "Traceback" not in r.output + r.stderr
+
+
+@pytest.fixture(scope="module")
+def league(tmp_path_factory) -> tuple[Path, list[str]]:
+    """A tiny league's landing folder for 2021-10-19..2021-10-25 and its game dates."""
+    landing = tmp_path_factory.mktemp("league") / "landing"
+    r = run("scrape", "--start-date", "2021-10-19", "--end-date", "2021-10-25", "--teams", "4",
+            "--players-per-team", "8", "--landing", str(landing), "--json")
+    assert r.exit_code == 0, r.output
+    days = sorted(p.name for p in landing.iterdir() if (p / "schedule.json").exists())
+    assert len(days) >= 4, days
+    return landing, days
+
+
+def test_phase_3_skips_dates_whose_phase_2_never_ran_and_names_the_upstream_backfill(league, tmp_path):
+    """The seeds' silent zero: phase 3 over days phase 2 never loaded found no rows and recorded
+    success with 0 records. Now those days are skipped ("upstream ... not run") and the report
+    names the phase 2 backfill that lets them run."""
+    landing, days = league
+    db = tmp_path / "s.duckdb"
+    loaded, never = days[:2], days[2:]
+    r = run("backfill", "--phase", "2", "--dates", ",".join(loaded), "--landing", str(landing), "--db", str(db))
+    assert r.exit_code == 0, r.output
+    r = run("backfill", "--phase", "3", "--start-date", days[0], "--end-date", days[-1], "--landing", str(landing),
+            "--db", str(db), "--skip-preflight")
+    assert r.exit_code == 1, r.output
+    flat = " ".join(r.stdout.split())
+    assert f"Their upstream first: fullcourt backfill --phase 2 --dates {','.join(never)}" in flat
+    assert f"Then retry them with: fullcourt backfill --phase 3 --dates {','.join(never)}" in flat
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        latest = {(p, str(d)): (st, why, n) for p, d, st, why, n in con.execute(
+            f"""SELECT processor_name, data_date, arg_max(status, started_at), arg_max(skip_reason, started_at),
+                       arg_max(records_created, started_at)
+                FROM {LEDGER} WHERE processor_name = 'PlayerGameSummaryProcessor' GROUP BY 1, 2""").fetchall()}
+        games = con.execute("SELECT DISTINCT game_date::VARCHAR FROM nba_analytics.player_game_summary").fetchall()
+    finally:
+        con.close()
+    for d in never:
+        status, why, _ = latest[("PlayerGameSummaryProcessor", d)]
+        assert status == "skipped" and why.startswith("upstream ") and why.endswith(f" not run for {d}"), why
+    for d in loaded:
+        status, _, records = latest[("PlayerGameSummaryProcessor", d)]
+        assert status == "success" and records > 0
+    assert sorted(g for (g,) in games) == loaded  # nothing written for the days never loaded
+
+    r = run("backfill", "--phase", "3", "--start-date", days[0], "--end-date", days[-1], "--landing", str(landing),
+            "--db", str(db), "--skip-preflight", "--error-policy", "continue", "--no-resume", "--json")
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    assert out["blocked_dates"] == never and out["failed_dates"] == []
+    assert out["upstream_retry"] == f"fullcourt backfill --phase 2 --dates {','.join(never)}"
+
+
+def test_a_file_that_is_not_a_duckdb_store_is_refused(tmp_path):
+    csv = tmp_path / "lines.csv"
+    csv.write_text("a,b\n1,2\n", encoding="utf-8")
+    empty = tmp_path / "empty.duckdb"
+    empty.touch()
+    for path in (csv, empty):
+        r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02", "--db", str(path))
+        one_error(r, 2, f"--db {path} is not a DuckDB database file")
+        assert path.stat().st_size == (8 if path == csv else 0)  # left as it was
+    r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02", "--db", str(tmp_path))
+    one_error(r, 2, f"--db {tmp_path} is a folder, not a database file")
+
+
+def test_scrape_refuses_dates_outside_the_calendar_and_unknown_game_ids(tmp_path, league):
+    landing = tmp_path / "landing"
+    r = run("scrape", "--start-date", "2019-11-18", "--end-date", "2019-11-19", "--landing", str(landing))
+    one_error(r, 2, "2019-11-18..2019-11-19 is outside every season of the calendar", "--start-date 2021-10-19")
+    r = run("scrape", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--teams", "4",
+            "--players-per-team", "8", "--fail-games", "123", "--landing", str(landing))
+    one_error(r, 2, "--fail-games 123: no such game in 2021-10-19..2021-10-20")
+    assert not landing.exists()  # checked before any file is written
+    # a real game id of the range is taken: its three game files are left out
+    known_landing, days = league
+    day = days[0]
+    game = json.loads((known_landing / day / "schedule.json").read_text())["scoreboard"]["games"][0]["gameId"]
+    r = run("scrape", "--start-date", day, "--end-date", day, "--teams", "4", "--players-per-team", "8",
+            "--fail-games", game, "--landing", str(landing), "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["games_dropped"] == [game]
+    assert not (landing / day / f"boxscore_{game}.json").exists()
+
+
+def test_daily_run_without_the_seasons_schedule_is_an_error_not_a_quiet_day(tmp_path, league):
+    landing, _ = league
+    r = run("run", "--date", "2022-11-01", "--landing", str(landing), "--db", str(tmp_path / "r.duckdb"))
+    one_error(r, 1, f"no league schedule {landing / 'schedule' / '2022-23.json'}",
+              "cannot tell whether 2022-11-01 has games")
+    assert not (tmp_path / "r.duckdb").exists()
+
+
+@pytest.mark.parametrize("text", ["20211118", "2021-W46-4", "2021-11-1"])
+def test_dates_must_be_written_yyyy_mm_dd(text):
+    r = run("status", "--start-date", text, "--end-date", "2021-11-20")
+    one_error(r, 2, f"--start-date '{text}' is not a date", "YYYY-MM-DD")
+
+
+def test_affected_file_errors_say_what_is_wrong_in_words(tmp_path):
+    cases = {
+        "missing.json": (None, 2, "does not exist"),
+        "bad.json": ('{"a": 1', 1, "is not JSON (line 1, column 8"),
+        "list.json": ("[1, 2]", 1, "no backfill_dates or affected_by_date field"),
+        "half.json": ('{"backfill_dates": ["2021-11-17"]}', 1, "no affected_by_date field"),
+        "shape.json": ('{"backfill_dates": "2021-11-17", "affected_by_date": {}}', 1,
+                       "backfill_dates must be a list and affected_by_date an object of YYYY-MM-DD dates"),
+    }
+    for name, (body, code, needle) in cases.items():
+        path = tmp_path / name
+        if body is not None:
+            path.write_text(body, encoding="utf-8")
+        r = run("cascade", "reprocess", "--affected-file", str(path), "--db", str(tmp_path / "none.duckdb"))
+        one_error(r, code, f"affected file {path}", needle)
+        assert "Error" not in r.stderr.split("Error: ", 1)[1]  # no Python exception names
+
+
+def test_cascade_reprocess_without_options_points_to_the_affected_file():
+    r = run("cascade", "reprocess")
+    one_error(r, 2, "say what to reprocess", "--affected-file FILE", "--start-date D --end-date D")
+
+
+def test_lines_import_errors(tmp_path):
+    db = tmp_path / "l.duckdb"
+    r = run("import", "--format", "lines-csv", "--path", str(tmp_path / "missing.csv"), "--db", str(db))
+    one_error(r, 2, f"--path {tmp_path / 'missing.csv'} does not exist")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("player,game_date,line\nLeBron James,2021-11-32,25.5\n", encoding="utf-8")
+    r = run("import", "--format", "lines-csv", "--path", str(bad), "--db", str(db))
+    one_error(r, 1, "row 2 has bad game_date '2021-11-32'", "nothing was written")
+    assert not db.exists()  # the failed first import left no store behind
+
+
+def test_interrupt_says_committed_work_is_kept(monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "status", interrupted)
+    r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02")
+    assert r.exit_code == 130
+    assert r.stderr == "Interrupted: committed work is kept; rerun the same command to continue.\n"
+
+
+def test_backfill_status_of_a_backfill_that_never_ran_says_so(tmp_path, league):
+    landing, days = league
+    db = tmp_path / "n.duckdb"
+    api.backfill(db, landing, [date.fromisoformat(days[0])], phase=2, skip_preflight=True)  # not this backfill
+    r = run("backfill", "--phase", "3", "--start-date", days[0], "--end-date", days[-1], "--status", "--db", str(db))
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.stdout.split())
+    assert "No checkpoint yet for: fullcourt backfill --phase 3" in flat and "this backfill has not run" in flat
+    assert "Checkpoint " not in flat
