@@ -716,3 +716,6 @@ def test_source_text_is_not_console_markup(tmp_path):
                                       str(tmp_path / "f.duckdb"), "--landing", str(tmp_path / "landing")])
     assert result.exit_code == 0, result.output
     assert "DNP - Coach [/x] Decision" in result.output
+    # the next step names this store: copied as shown, it loads the import into it, not ./fullcourt.duckdb
+    flat = " ".join(result.output.split())
+    assert f"--landing {tmp_path / 'landing'} --db {tmp_path / 'f.duckdb'} (then phases 3 and 4" in flat

@@ -62,7 +62,8 @@ def scrape(result: Any) -> None:
 
 def backfill(report: Any) -> None:
     req = report.request
-    title = f"Backfill of {len(req.dates)} dates ({req.order}, error policy {req.policy})"
+    title = (f"Backfill of {len(req.dates)} calendar dates ({req.order}, error policy {req.policy}); "
+             "each processor counts the dates it has work on (game dates)")
     table = Table(title=title, title_justify="left")
     for col in ("processor", "phase", "ok", "failed", "blocked", "skipped", "records", "failures", "seconds"):
         table.add_column(col, justify="right" if col != "processor" else "left")
@@ -104,13 +105,18 @@ def backfill(report: Any) -> None:
         lead = f"Fix the cause, then rerun the same command (it resumes at {report.stopped_at}):"
     elif report.stopped_at:
         lead = "Fix the cause, then run the stopped date and the dates that did not run:"
+    elif report.failed_dates:
+        lead = "Fix the cause (the errors above say it), then retry them with:"
     else:
-        lead = "Retry them with:"
+        lead = "Then retry them with:" if upstream else "Retry them with:"
     console.print(f"{lead} [bold]{escape(report.retry_command())}[/]", highlight=False, soft_wrap=True)
 
 
 def backfill_status(progress: dict) -> None:
-    table = Table(title=f"Checkpoint {progress['checkpoint_id']}: {progress['command']}", title_justify="left")
+    started = any(p["status"] != "not started" for p in progress["processors"])
+    title = (f"Checkpoint {progress['checkpoint_id']}: {progress['command']}" if started else
+             f"No checkpoint yet for: {progress['command']} (this backfill has not run)")
+    table = Table(title=title, title_justify="left")
     for col in ("processor", "status", "last date done", "done", "failed dates", "updated"):
         table.add_column(col)
     for p in progress["processors"]:
@@ -261,13 +267,27 @@ def cascade_reprocess(report: Any) -> None:
     console.print(table)
     console.print(f"{data['records_changed']:,} records changed of {data['records_recomputed']:,} recomputed in "
                   f"{data['seconds']:.2f}s ({data['records_per_second']} records/s)", highlight=False)
+    reached = {p["processor"] for p in data["processors"] if p["dates"]}
+    if not data["records_changed"]:
+        console.print("Nothing changed: every recomputed record equals the stored one, so nothing "
+                      "downstream of them was recomputed (early cutoff).", highlight=False)
+    elif len(reached) < len(data["processors"]):
+        console.print(f"Not reached (nothing they read changed): "
+                      f"{', '.join(p['processor'] for p in data['processors'] if p['processor'] not in reached)}.",
+                      highlight=False)
     if data["predicted_dates"]:
         console.print(f"Re-predicted {len(data['predicted_dates'])} dates.")
+    elif data.get("with_predictions"):
+        console.print("No feature vector changed: nothing to re-predict.")
 
 
 def cascade_close(report: Any) -> None:
     data = report.to_dict()
-    console.print(f"Cleared needs_reprocessing on {data['needs_reprocessing_cleared']:,} complete records.")
+    if data["needs_reprocessing_cleared"]:
+        console.print(f"Cleared needs_reprocessing on {data['needs_reprocessing_cleared']:,} complete records.")
+    else:
+        console.print("No needs_reprocessing flag was left to clear: the reprocess cleared the flags of the "
+                      "records it recomputed or proved current.", highlight=False)
     if data["still_incomplete"]:
         console.print(f"[yellow]{data['still_incomplete']:,} records are still incomplete[/]; secondary gaps: "
                       f"{', '.join(data['secondary_gaps']) or 'none'}", highlight=False)
@@ -328,8 +348,10 @@ def import_report(report: Any) -> None:
     for note in report.notes:
         console.print(f"[yellow]Note:[/] {escape(note)}", highlight=False)
     if days:
+        db = f" --db {report.db}" if getattr(report, "db", "") else ""
         console.print(escape(f"Next: fullcourt backfill --phase 2 --start-date {days[0]} --end-date {days[-1]} "
-                             f"--landing {report.landing} (then phases 3 and 4, with the same --db)"), highlight=False)
+                             f"--landing {report.landing}{db} (then phases 3 and 4, with the same --db)"),
+                      highlight=False, soft_wrap=True)
 
 
 def coverage(result: Any) -> None:

@@ -62,6 +62,8 @@ class ImportReport:
     path: str
     landing: str
     start: date | None = None
+    db: str = ""
+    """The store the import is recorded in (the next backfills' --db)."""
     end: date | None = None
     import_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     rows_read: dict[str, int] = field(default_factory=dict)
@@ -95,6 +97,7 @@ class ImportReport:
             "format": self.format,
             "path": self.path,
             "landing": self.landing,
+            "db": self.db,
             "start_date": self.start.isoformat() if self.start else None,
             "end_date": self.end.isoformat() if self.end else None,
             "dates": len(self.per_date),
