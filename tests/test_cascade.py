@@ -151,11 +151,19 @@ def test_detect_names_the_players_of_a_reloaded_date_from_its_box_scores(two_gap
 
 
 def test_detect_marks_needs_reprocessing_and_close_clears_it(tmp_path, two_gaps):
-    _, cascaded, detected, _, outage, _ = two_gaps
+    _, cascaded, detected, reprocessed, outage, _ = two_gaps
     db = tmp_path / "close.duckdb"
     shutil.copy(cascaded, db)
+    reload = tmp_path / "reload.duckdb"
+    shutil.copy(cascaded, reload)
+    assert detected.already_reprocessed is None  # the first detection: nothing reprocessed yet
     again = cascade_api.cascade_detect(db, [outage])
     assert again.marked > 0
+    # detection after the cascade names the reprocess that already recomputed those records
+    assert again.already_reprocessed["cascade_id"] == reprocessed.cascade_id
+    # ... unless the date was reloaded after it: then the prediction is new work
+    assert api.backfill(reload, cascaded.parent / "gapped", [outage], phase=2, skip_preflight=True).ok
+    assert cascade_api.cascade_detect(reload, [outage], dry_run=True).already_reprocessed is None
     with Warehouse(db, catalog()) as wh:
         flagged = wh.con.execute("SELECT count(*) FROM nba_precompute.player_shot_zone_analysis "
                                  "WHERE historical_completeness.needs_reprocessing").fetchall()[0][0]

@@ -46,6 +46,8 @@ class DetectReport:
     marked: int = 0
     why_empty: str | None = None
     cascade_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    already_reprocessed: dict[str, str] | None = None
+    """The latest cascade reprocess that covered these dates after their last reload, if any."""
 
     def affected(self) -> dict[date, set[str]]:
         out: dict[date, set[str]] = {}
@@ -75,6 +77,7 @@ class DetectReport:
             "dry_run": self.dry_run,
             "marked_needs_reprocessing": self.marked,
             "why_empty": self.why_empty,
+            "already_reprocessed": self.already_reprocessed,
             "seconds": round(self.result.seconds, 3),
         }
 
@@ -92,6 +95,7 @@ def cascade_detect(db: str | Path | None, dates: Sequence[date], output: str | P
         report = DetectReport(sorted(dates), result, dry_run)
         if not result.count:
             report.why_empty = _why_empty(wh, dates)
+        report.already_reprocessed = _already_reprocessed(wh, result.seed_dates)
         summary = None
         if not dry_run:
             started = datetime.now()
@@ -129,6 +133,23 @@ def _check_output_folder(folder: Path, option: str) -> None:
         raise UsageError(f"{option} {folder}: {probe} is a file, not a folder", remedy=f"give a folder path, e.g. {option} cascade_reports")
     if not os.access(probe, os.W_OK):
         raise UsageError(f"{option} {folder}: {probe} is not writable", remedy="give a folder you can write")
+
+
+def _already_reprocessed(wh: Warehouse, dates: Sequence[date]) -> dict[str, str] | None:
+    """The latest cascade reprocess whose backfill dates include every one of `dates` and that
+    finished after their latest reload (phase 2 run): detection is a prediction and lists the
+    records again, but that reprocess already recomputed them."""
+    if not dates:
+        return None
+    row = wh.con.execute(
+        f"""SELECT cascade_id, finished_at FROM {CASCADE_RUNS}
+            WHERE kind = 'reprocess' AND list_has_all(backfill_dates, ?::DATE[])
+              AND finished_at > (SELECT max(started_at) FROM {check_identifier(wh.catalog.ledger_table)}
+                                 WHERE processor_name IN (SELECT unnest(?::VARCHAR[]))
+                                   AND data_date IN (SELECT unnest(?::DATE[])))
+            ORDER BY finished_at DESC LIMIT 1""",
+        [list(dates), [s.name for s in seed_specs()], list(dates)]).fetchall()
+    return {"cascade_id": row[0][0], "finished_at": row[0][1].isoformat(timespec="seconds")} if row else None
 
 
 def _why_empty(wh: Warehouse, dates: Sequence[date]) -> str:

@@ -253,6 +253,12 @@ def cascade_detect(report: Any) -> None:
                   highlight=False)
     if data["why_empty"]:
         console.print(f"[yellow]0 affected records:[/] {data['why_empty']}", highlight=False)
+    done = data.get("already_reprocessed")
+    if done and data["total_affected_records"]:
+        console.print(f"[yellow]Note:[/] cascade {done['cascade_id']} already reprocessed these dates at "
+                      f"{done['finished_at']}, after their last reload. Detection predicts from the dates alone, "
+                      "so it lists those records again; nothing is pending unless the data changed since "
+                      "(cascade close clears the flags).", highlight=False, soft_wrap=True)
 
 
 def cascade_reprocess(report: Any) -> None:
