@@ -419,7 +419,10 @@ def test_fail_games_drop_three_files_but_keep_the_scoreboard(tmp_path: Path):
     model = build_season(S21, TINY)
     d = model.game_dates()[5]
     victim = model.games_on(d)[0].game_id
-    result = scrape_synthetic(tmp_path, d, d, config=TINY, fail_games=frozenset({victim, "0029999999"}))
+    with pytest.raises(UsageError, match="--fail-games 0029999999: no such game"):
+        scrape_synthetic(tmp_path, d, d, config=TINY, fail_games=frozenset({victim, "0029999999"}))
+    assert not any(tmp_path.iterdir())  # an unknown gameId is refused before any file is written
+    result = scrape_synthetic(tmp_path, d, d, config=TINY, fail_games=frozenset({victim}))
     assert result.games_dropped == [victim] and result.dates_written == [d]
     folder = tmp_path / str(d)
     for kind in ("boxscore", "gamebook", "shots"):

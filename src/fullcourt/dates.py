@@ -45,7 +45,8 @@ def resolve_dates(start: date | None, end: date | None, dates: list[date] | None
     """
     first, last = (f"--{n}" for n in names)
     if dates and (start or end):
-        raise UsageError(f"give either {first}/{last} or --dates, not both")
+        raise UsageError(f"give either {first}/{last} or --dates, not both",
+                         remedy=f"drop {first}/{last} or --dates")
     if dates:
         return sorted(set(dates))
     if start is None or end is None:

@@ -157,7 +157,9 @@ def _connect(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" not in text.lower():
-                raise FullcourtError(f"cannot open database {path}: {text.splitlines()[0]}") from None
+                raise FullcourtError(f"cannot open database {path}: {text.splitlines()[0]}",
+                                     remedy="check that the file is readable and writable, or pass another --db"
+                                     ) from None
             if time.monotonic() >= deadline:
                 holder = re.search(r"PID (\d+)", text)
                 who = f" (process {holder.group(1)})" if holder else ""
