@@ -161,6 +161,11 @@ def test_detect_marks_needs_reprocessing_and_close_clears_it(tmp_path, two_gaps)
     assert again.marked > 0
     # detection after the cascade names the reprocess that already recomputed those records
     assert again.already_reprocessed["cascade_id"] == reprocessed.cascade_id
+    # a later repair of the date's own records only (the range form) is not a cascade: still the first
+    repair = cascade_api.cascade_reprocess(reload, cascaded.parent / "gapped", None, [outage])
+    assert repair.to_dict()["range_only"]
+    assert cascade_api.cascade_detect(reload, [outage], dry_run=True).already_reprocessed["cascade_id"] \
+        == reprocessed.cascade_id
     # ... unless the date was reloaded after it: then the prediction is new work
     assert api.backfill(reload, cascaded.parent / "gapped", [outage], phase=2, skip_preflight=True).ok
     assert cascade_api.cascade_detect(reload, [outage], dry_run=True).already_reprocessed is None

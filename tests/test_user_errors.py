@@ -82,16 +82,27 @@ def test_phase_3_skips_dates_whose_phase_2_never_ran_and_names_the_upstream_back
     assert out["blocked_dates"] == never and out["failed_dates"] == []
     assert out["upstream_retry"] == f"fullcourt backfill --phase 2 --dates {','.join(never)}"
 
+    # one phase 3 processor alone: its phase 3 parent was blocked there, phase 2 never ran: both named
+    r = run("backfill", "--processor", "upcoming_player_game_context", "--dates", ",".join(never),
+            "--landing", str(landing), "--db", str(db), "--json")
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    assert out["skipped_for_upstream"] == never
+    assert out["upstream_retry"] == (f"fullcourt backfill --phase 2 --dates {','.join(never)} && "
+                                     f"fullcourt backfill --processor PlayerGameSummaryProcessor --dates {','.join(never)}")
+
 
 def test_a_file_that_is_not_a_duckdb_store_is_refused(tmp_path):
     csv = tmp_path / "lines.csv"
     csv.write_text("a,b\n1,2\n", encoding="utf-8")
-    empty = tmp_path / "empty.duckdb"
+    r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02", "--db", str(csv))
+    one_error(r, 2, f"--db {csv} is not a DuckDB database file")
+    assert csv.read_text(encoding="utf-8") == "a,b\n1,2\n"  # left as it was
+    empty = tmp_path / "empty.duckdb"  # left to DuckDB (another process may be creating it): refused
     empty.touch()
-    for path in (csv, empty):
-        r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02", "--db", str(path))
-        one_error(r, 2, f"--db {path} is not a DuckDB database file")
-        assert path.stat().st_size == (8 if path == csv else 0)  # left as it was
+    r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02", "--db", str(empty))
+    one_error(r, 1, f"cannot open database {empty}", "not a valid DuckDB database file")
+    assert empty.stat().st_size == 0
     r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02", "--db", str(tmp_path))
     one_error(r, 2, f"--db {tmp_path} is a folder, not a database file")
 

@@ -141,15 +141,19 @@ def _already_reprocessed(wh: Warehouse, dates: Sequence[date]) -> dict[str, str]
     records again, but that reprocess already recomputed them."""
     if not dates:
         return None
-    row = wh.con.execute(
-        f"""SELECT cascade_id, finished_at FROM {CASCADE_RUNS}
+    rows = wh.con.execute(
+        f"""SELECT cascade_id, finished_at, summary FROM {CASCADE_RUNS}
             WHERE kind = 'reprocess' AND list_has_all(backfill_dates, ?::DATE[])
               AND finished_at > (SELECT max(started_at) FROM {check_identifier(wh.catalog.ledger_table)}
                                  WHERE processor_name IN (SELECT unnest(?::VARCHAR[]))
                                    AND data_date IN (SELECT unnest(?::DATE[])))
-            ORDER BY finished_at DESC LIMIT 1""",
+            ORDER BY finished_at DESC""",
         [list(dates), [s.name for s in seed_specs()], list(dates)]).fetchall()
-    return {"cascade_id": row[0][0], "finished_at": row[0][1].isoformat(timespec="seconds")} if row else None
+    for cascade_id, finished, summary in rows:
+        done = json.loads(summary) if summary else {}
+        if done.get("players") is None and not done.get("range_only"):  # a whole cascade, not a repair
+            return {"cascade_id": cascade_id, "finished_at": finished.isoformat(timespec="seconds")}
+    return None
 
 
 def _why_empty(wh: Warehouse, dates: Sequence[date]) -> str:
@@ -268,6 +272,8 @@ class ReprocessReport:
     players: list[str] | None = None
     cascade_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     with_predictions: bool = False
+    range_only: bool = False
+    """Recomputed the records dated inside a range only (--start-date/--end-date), not a cascade."""
 
     def to_dict(self) -> dict[str, Any]:
         changed = sum(p.changed_count for p in self.result.processors)
@@ -276,6 +282,7 @@ class ReprocessReport:
             "cascade_id": self.cascade_id,
             "backfill_dates": [d.isoformat() for d in self.result.seed_dates],
             "players": self.players,
+            "range_only": self.range_only,
             "records_recomputed": recomputed,
             "records_changed": changed,
             "records_unchanged": max(recomputed - changed, 0),
@@ -329,7 +336,8 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
         bound = set(only_dates) if only_dates is not None and backfill_dates is None else None
         result = reprocess(wh, registry(), seeds, {"landing": resolve_landing(landing)}, bound, progress,
                            only_labels, batch_size, parallel_dates, parallel)
-        report = ReprocessReport(result, players=sorted({p.strip() for p in players if p.strip()}) if players else None)
+        report = ReprocessReport(result, players=sorted({p.strip() for p in players if p.strip()}) if players else None,
+                                 range_only=bound is not None)
         _record(wh, report.cascade_id, "reprocess", started, result.seed_dates, report.to_dict())
     report.with_predictions = with_predictions
     if with_predictions:

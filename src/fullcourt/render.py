@@ -274,9 +274,11 @@ def cascade_reprocess(report: Any) -> None:
     console.print(f"{data['records_changed']:,} records changed of {data['records_recomputed']:,} recomputed in "
                   f"{data['seconds']:.2f}s ({data['records_per_second']} records/s)", highlight=False)
     reached = {p["processor"] for p in data["processors"] if p["dates"]}
-    if not data["records_changed"]:
-        console.print("Nothing changed: every recomputed record equals the stored one, so nothing "
-                      "downstream of them was recomputed (early cutoff).", highlight=False)
+    if not data["records_recomputed"]:
+        console.print("Nothing to recompute: no record downstream of these dates reads them.", highlight=False)
+    elif not data["records_changed"]:
+        console.print("Nothing changed: every recomputed record equals the stored one; early cutoff "
+                      "stopped the cascade there.", highlight=False)
     elif len(reached) < len(data["processors"]):
         console.print(f"Not reached (nothing they read changed): "
                       f"{', '.join(p['processor'] for p in data['processors'] if p['processor'] not in reached)}.",
@@ -292,8 +294,8 @@ def cascade_close(report: Any) -> None:
     if data["needs_reprocessing_cleared"]:
         console.print(f"Cleared needs_reprocessing on {data['needs_reprocessing_cleared']:,} complete records.")
     else:
-        console.print("No needs_reprocessing flag was left to clear: the reprocess cleared the flags of the "
-                      "records it recomputed or proved current.", highlight=False)
+        console.print("No flagged complete record in the range (a reprocess clears the flags of the records "
+                      "it recomputed or proved current).", highlight=False)
     if data["still_incomplete"]:
         console.print(f"[yellow]{data['still_incomplete']:,} records are still incomplete[/]; secondary gaps: "
                       f"{', '.join(data['secondary_gaps']) or 'none'}", highlight=False)

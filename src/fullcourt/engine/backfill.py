@@ -118,6 +118,9 @@ class BackfillReport:
     upstream_fix: dict[int, set[date]] = field(default_factory=dict)
     """Blocked dates and dates skipped for their upstream: the phases to backfill them in first
     (from the failed or never-run upstream's phase)."""
+    upstream_processors: dict[str, set[date]] = field(default_factory=dict)
+    """... and the ancestors of the processor's own phase that this backfill does not run and
+    that did not succeed there (they need `--processor`), in DAG order."""
 
     def _dates(self, status: str, reason_prefix: str | None = None) -> list[date]:
         return sorted({
@@ -148,8 +151,10 @@ class BackfillReport:
 
     def upstream_command(self) -> str | None:
         """The backfills that reload the upstream of the blocked and skipped dates, lowest phase first."""
-        return " && ".join(f"fullcourt backfill --phase {p} --dates {format_dates(ds)}"
-                           for p, ds in sorted(self.upstream_fix.items())) or None
+        return " && ".join([f"fullcourt backfill --phase {p} --dates {format_dates(ds)}"
+                            for p, ds in sorted(self.upstream_fix.items())]
+                           + [f"fullcourt backfill --processor {name} --dates {format_dates(ds)}"
+                              for name, ds in self.upstream_processors.items()]) or None
 
     @property
     def resumes(self) -> bool:
@@ -426,26 +431,40 @@ class Backfill:
     def _upstream_fix(self, spec: ProcessorSpec, upstream: dict[date, tuple[str, str]],
                       con: duckdb.DuckDBPyConnection) -> dict[date, tuple[list[int], list[str]]]:
         """What to backfill for each date of `upstream` ({date: (parent that did not succeed,
-        status)}) before `spec` can run it, recorded in the report (`upstream_fix`): the phases
-        from the phase of the ancestors whose latest run for the date failed (else of the parent)
-        up to the phase before `spec`'s, and the failed ancestors of `spec`'s own phase that this
-        backfill does not run (they need `--processor`). One ledger query for every date."""
+        status)}) before `spec` can run it, recorded in the report (`upstream_fix`,
+        `upstream_processors`): the phases from the phase of the ancestors whose latest run for
+        the date failed or that never ran on it though they have work there (else of the parent)
+        up to the phase before `spec`'s, and the ancestors of `spec`'s own phase that this
+        backfill does not run and that failed, were skipped or never ran there (they need
+        `--processor`). One ledger query for every date."""
         if not upstream:
             return {}
         ancestors = self.registry.ancestors(spec)
-        latest = ledger.latest_status(con, self.wh.catalog.ledger_table, [a.name for a in ancestors],
-                                      sorted(upstream))
+        days = sorted(upstream)
+        latest = ledger.latest_status(con, self.wh.catalog.ledger_table, [a.name for a in ancestors], days)
+        never: dict[str, set[date]] = {}  # ancestors that never ran on a date they have work on
+        for a in ancestors:
+            unseen = [d for d in days if (a.name, d) not in latest]
+            if unseen:
+                never[a.name] = set(work_dates(con, a, unseen))
         own = {s.name for s in self.req.specs}
         out: dict[date, tuple[list[int], list[str]]] = {}
         for d, (parent, _) in upstream.items():
-            roots = [a for a in ancestors if latest.get((a.name, d)) == "failed"] or [
+            roots = [a for a in ancestors if latest.get((a.name, d)) == "failed" or d in never.get(a.name, ())] or [
                 p for p in self.registry.upstream(spec) if p.name == parent]
             low = min(a.phase for a in roots)
-            same = [a.name for a in roots if a.phase == spec.phase and a.name not in own]
+            # own-phase ancestors this backfill does not run, failed, skipped or never run there
+            same = [a.name for a in ancestors if a.phase == spec.phase and a.name not in own
+                    and (latest.get((a.name, d)) in ("failed", "blocked", "skipped") or d in never.get(a.name, ()))]
             phases = sorted({s.phase for s in self.registry.order if low <= s.phase < spec.phase})
             for p in phases:
                 self.report.upstream_fix.setdefault(p, set()).add(d)
+            for name in same:
+                self.report.upstream_processors.setdefault(name, set()).add(d)
             out[d] = (phases, same)
+        rank = {s.name: i for i, s in enumerate(self.registry.order)}  # DAG order, for the commands
+        self.report.upstream_processors = dict(sorted(self.report.upstream_processors.items(),
+                                                      key=lambda item: rank[item[0]]))
         return out
 
     def _merge(self, res: ProcessorResult) -> None:

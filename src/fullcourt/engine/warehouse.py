@@ -136,19 +136,26 @@ DUCKDB_MAGIC_END = 12
 
 def _connect(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
     if path.parent and not path.parent.exists():
-        raise FullcourtError(
+        raise UsageError(
             f"folder {path.parent} for the database does not exist",
             remedy=f"create it (mkdir -p {path.parent}) or pass another --db",
         )
     if path.is_dir():
         raise UsageError(f"--db {path} is a folder, not a database file",
-                         remedy="pass the store's .duckdb file (a path that does not exist creates a new store)")
-    if path.is_file():
-        with open(path, "rb") as f:  # DuckDB 2.0 would open a CSV or JSON file as a read-only view
-            head = f.read(DUCKDB_MAGIC_END)
+                         remedy="pass the store's .duckdb file")
+    # DuckDB 2.0 would open a CSV or JSON file as a read-only view. An empty file is left to
+    # DuckDB: another process may be creating the store (it waits for the lock), else DuckDB
+    # refuses it.
+    if path.is_file() and path.stat().st_size > 0:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(DUCKDB_MAGIC_END)
+        except OSError as err:
+            raise FullcourtError(f"cannot open database {path}: {err.strerror or err}",
+                                 remedy="check that the file is readable and writable, or pass another --db") from None
         if head[DUCKDB_MAGIC_END - len(DUCKDB_MAGIC):] != DUCKDB_MAGIC:
             raise UsageError(f"--db {path} is not a DuckDB database file",
-                             remedy="pass the store's .duckdb file (a path that does not exist creates a new store)")
+                             remedy="pass the store's .duckdb file")
     deadline = time.monotonic() + lock_timeout
     delay = 0.05
     while True:
