@@ -637,6 +637,9 @@ def test_shot_chart_import_is_byte_identical(shot_store, tmp_path):
 def test_import_runs_row_matches_report(request, store):
     s = request.getfixturevalue(store)
     reports = s.get("reports") or [s["report"]]
+    asked = SHOT_RANGES if store == "shot_store" else [(BOX_START, BOX_END)]
+    assert [(rep.start, rep.end) for rep in reports] == list(asked)  # the range asked for, both ends
+    assert all(rep.db == str(s["db"]) for rep in reports)
     rows = query(s["db"], "SELECT import_id, format, start_date, end_date, dates, games, player_games, rows_read, "
                           "dropped, derived, disagreements, per_date, summary, started_at <= finished_at "
                           "FROM nba_processing.import_runs ORDER BY started_at")

@@ -62,8 +62,6 @@ class ImportReport:
     path: str
     landing: str
     start: date | None = None
-    db: str = ""
-    """The store the import is recorded in (the next backfills' --db)."""
     end: date | None = None
     import_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     rows_read: dict[str, int] = field(default_factory=dict)
@@ -78,6 +76,8 @@ class ImportReport:
     files_written: int = 0
     shot_detail: bool = True
     seconds: float = 0.0
+    db: str = ""
+    """The store the import is recorded in (the next backfills' --db)."""
 
     @property
     def games(self) -> int:
