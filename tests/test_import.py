@@ -596,6 +596,21 @@ def test_cli_import_bundle_without_games_details_fails_cleanly(tmp_path):
     assert_nothing_written(db, landing)
 
 
+def test_cli_import_refuses_a_file_where_a_date_folder_goes_before_writing(tmp_path):
+    landing, db = tmp_path / "landing", tmp_path / "f.duckdb"
+    landing.mkdir()
+    squatter = landing / BOX_START.isoformat()
+    squatter.write_text("not a folder", encoding="utf-8")
+    r = runner.invoke(app, ["import", "--format", BOX_FMT, "--path", str(BOX), "--landing", str(landing),
+                            "--db", str(db), "--start-date", BOX_START.isoformat(), "--end-date", BOX_END.isoformat()])
+    assert r.exit_code == 1, r.output
+    lines = error_lines(r.stderr)
+    assert len(lines) == 1 and f"{squatter} is a file where the import writes a folder" in lines[0], r.stderr
+    assert "Traceback" not in r.output + r.stderr
+    assert sorted(p.name for p in landing.iterdir()) == [squatter.name]  # nothing else written
+    assert not db.exists()
+
+
 def test_cli_import_unknown_format_is_usage_error(tmp_path):
     landing, db = tmp_path / "landing", tmp_path / "f.duckdb"
     r = runner.invoke(app, ["import", "--format", "nba-nonsense", "--path", str(BOX), "--landing", str(landing),

@@ -374,6 +374,12 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
         shots[row[0]].append(row)
     unavailable_set = set(unavailable)
 
+    # a file where a folder must go would fail half-way through the writes: refused first
+    blocked = [p for p in [landing, landing / "schedule", *(landing / d.isoformat() for d in sorted({g[1] for g in in_range}))]
+               if p.exists() and not p.is_dir()]
+    if blocked:
+        raise InputError(f"{blocked[0]} is a file where the import writes a folder",
+                         remedy=f"move it out of {landing}, or import into another --landing")
     (landing / "schedule").mkdir(parents=True, exist_ok=True)
     by_season: dict[str, dict[date, list[tuple]]] = defaultdict(lambda: defaultdict(list))
     for g in games:
