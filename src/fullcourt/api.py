@@ -323,9 +323,9 @@ def status(db: str | Path | None, start: date, end: date) -> StatusResult:
         rows = wh.con.execute(
             f"""
             SELECT data_date, processor_name, phase,
-                   arg_max(status, started_at), arg_max(records_created, started_at),
-                   arg_max(records_failed, started_at), arg_max(duration_seconds, started_at),
-                   arg_max(skip_reason, started_at), arg_max(errors, started_at)
+                   arg_max(status, started_at), arg_max_null(records_created, started_at),
+                   arg_max_null(records_failed, started_at), arg_max_null(duration_seconds, started_at),
+                   arg_max_null(skip_reason, started_at), arg_max_null(errors, started_at)
             FROM {wh.catalog.ledger_table}
             WHERE data_date BETWEEN ? AND ?
             GROUP BY 1, 2, 3 ORDER BY 1, 2

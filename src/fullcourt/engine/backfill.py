@@ -502,7 +502,7 @@ def upstream_not_ok(wh: Warehouse, registry: Registry, spec: ProcessorSpec, date
     c = con or wh.con
     table = check_identifier(wh.catalog.ledger_table)
     rows = c.execute(
-        f"""SELECT processor_name, data_date, arg_max(status, started_at), arg_max(skip_reason, started_at)
+        f"""SELECT processor_name, data_date, arg_max(status, started_at), arg_max_null(skip_reason, started_at)
             FROM {table}
             WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
             GROUP BY 1, 2""",

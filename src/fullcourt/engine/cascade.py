@@ -317,7 +317,7 @@ class Cascade:
             for name, d in self.wh.con.execute(
                 f"""SELECT processor_name, data_date FROM (
                         SELECT processor_name, data_date, arg_max(status, started_at) AS st,
-                               arg_max(skip_reason, started_at) AS why
+                               arg_max_null(skip_reason, started_at) AS why
                         FROM {table} WHERE data_date >= ? GROUP BY 1, 2)
                     WHERE st IN ('failed', 'blocked') OR (st = 'skipped' AND why LIKE 'upstream%')
                     ORDER BY 1, 2""", [since]).fetchall():

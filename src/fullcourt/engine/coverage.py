@@ -105,8 +105,8 @@ def coverage(wh: Warehouse, specs: Sequence[ProcessorSpec], start: date, end: da
         out = check_identifier(spec.output_table)
         dc, label = check_identifier(spec.date_column), check_identifier(spec.label_column)
         latest = con.execute(
-            f"""SELECT data_date, arg_max(status, started_at), arg_max(records_created, started_at),
-                       arg_max(records_failed, started_at)
+            f"""SELECT data_date, arg_max(status, started_at), arg_max_null(records_created, started_at),
+                       arg_max_null(records_failed, started_at)
                 FROM {ledger} WHERE processor_name = ? AND data_date BETWEEN ? AND ? GROUP BY 1""",
             [spec.name, start, end]).fetchall()
         status = {d: st for d, st, _, _ in latest}

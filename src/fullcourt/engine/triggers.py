@@ -175,8 +175,8 @@ class Flow:
             return False
         table = check_identifier(self.wh.catalog.ledger_table)
         rows = self.wh.con.execute(
-            f"""SELECT processor_name, arg_max(status, started_at), arg_max(skip_reason, started_at),
-                       max(started_at), arg_max(finished_at, started_at)
+            f"""SELECT processor_name, arg_max(status, started_at), arg_max_null(skip_reason, started_at),
+                       max(started_at), arg_max_null(finished_at, started_at)
                 FROM {table} WHERE data_date = ? AND processor_name IN (SELECT unnest(?::VARCHAR[]))
                 GROUP BY 1""",
             [d, [p.name for p in parents] + [spec.name]],
