@@ -193,3 +193,70 @@ def test_backfill_status_of_a_backfill_that_never_ran_says_so(tmp_path, league):
     flat = " ".join(r.stdout.split())
     assert "No checkpoint yet for: fullcourt backfill --phase 3" in flat and "this backfill has not run" in flat
     assert "Checkpoint " not in flat
+
+
+def test_a_landing_folder_keeps_its_league(tmp_path):
+    """A printed remedy `fullcourt scrape --start-date D --end-date D` (no league options) scrapes
+    the folder's own league; another league, or real data, is refused before any write."""
+    landing = tmp_path / "landing"
+    r = run("scrape", "--start-date", "2021-10-19", "--end-date", "2021-10-25", "--teams", "6",
+            "--players-per-team", "8", "--landing", str(landing))
+    assert r.exit_code == 0, r.output
+    schedule = landing / "schedule" / "2021-22.json"
+    before = schedule.read_bytes()
+    league = json.loads(before)["leagueSchedule"]["gameDates"]
+    teams = {t for day in league for g in day["games"] for t in (g["homeTeam"]["teamTricode"],
+                                                                 g["awayTeam"]["teamTricode"])}
+    assert len(teams) == 6
+    r = run("scrape", "--start-date", "2021-10-26", "--end-date", "2021-10-26", "--landing", str(landing), "--json")
+    assert r.exit_code == 0, r.output
+    assert schedule.read_bytes() == before  # the same league: its schedule is unchanged
+    assert json.loads(r.stdout)["games_written"] == len(
+        json.loads((landing / "2021-10-26" / "schedule.json").read_text())["scoreboard"]["games"]) <= 3
+    r = run("scrape", "--start-date", "2021-10-27", "--end-date", "2021-10-27", "--teams", "30",
+            "--landing", str(landing))
+    one_error(r, 2, "holds the synthetic league --seed 7, --teams 6, --players-per-team 8", "--teams 30 would mix")
+    (tmp_path / "bundle").mkdir()
+    r = run("import", "--format", "nba-shotchart", "--path", str(tmp_path / "bundle"), "--landing", str(landing),
+            "--db", str(tmp_path / "i.duckdb"))
+    one_error(r, 2, "holds a synthetic league; adding real data would mix two leagues")
+    assert schedule.read_bytes() == before and not (landing / "2021-10-27").exists()
+    assert not (tmp_path / "i.duckdb").exists()
+
+
+def test_a_partial_day_blocks_with_a_remedy_that_fetches_the_missing_game(tmp_path):
+    """Phase 2 loads every file there is, so it succeeds on a day missing one game's files; phase
+    3 then blocks on the gap. Reloading phase 2 cannot fill it: the remedy scrapes the day first."""
+    probe = tmp_path / "probe"
+    r = run("scrape", "--start-date", "2021-10-19", "--end-date", "2021-10-25", "--teams", "8",
+            "--players-per-team", "8", "--landing", str(probe))
+    assert r.exit_code == 0, r.output
+    boards = {p.name: json.loads((p / "schedule.json").read_text())["scoreboard"]["games"]
+              for p in sorted(probe.iterdir()) if (p / "schedule.json").exists()}
+    day = next(d for d, games in boards.items() if len(games) >= 2)  # the day keeps another game
+    game = boards[day][0]["gameId"]
+    landing, db = tmp_path / "landing", tmp_path / "p.duckdb"
+    r = run("scrape", "--start-date", day, "--end-date", day, "--teams", "8", "--players-per-team", "8",
+            "--fail-games", game, "--landing", str(landing))
+    assert r.exit_code == 0, r.output
+    res = api.run(db, landing, date.fromisoformat(day))
+    assert res.exit_code == 3
+    gaps = [b for b in res.blocks if b.kind == "Data Gaps"]
+    assert gaps and all(b.remedy.startswith(f"fullcourt scrape --start-date {day} --end-date {day} && "
+                                            f"fullcourt backfill --phase 2 --dates {day}") for b in gaps), \
+        [b.remedy for b in res.blocks]
+
+
+@pytest.mark.parametrize("row, needle", [
+    ("LeBron James,20211119,25.5", "row 2 has bad game_date '20211119' (expected YYYY-MM-DD)"),
+    ("LeBron James,2021-W46-5,25.5", "row 2 has bad game_date '2021-W46-5'"),
+    ("LeBron James,2021-11-19,1_000", "row 2 has non-numeric line '1_000'"),
+    ("LeBron James,2021-11-19,nan", "row 2 has non-numeric line 'nan'"),
+    ("LeBron James,2021-11-19,-5", "row 2 has line '-5': a points line is above 0"),
+])
+def test_lines_csv_values_are_checked_strictly(tmp_path, row, needle):
+    csv_file = tmp_path / "lines.csv"
+    csv_file.write_text(f"player,game_date,line\n{row}\n", encoding="utf-8")
+    r = run("import", "--format", "lines-csv", "--path", str(csv_file), "--db", str(tmp_path / "l.duckdb"))
+    one_error(r, 1, needle, "nothing was written")
+    assert not (tmp_path / "l.duckdb").exists()

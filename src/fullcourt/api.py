@@ -4,6 +4,7 @@ Nothing here prints. The CLI renders the returned objects to the console or as J
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 from contextlib import contextmanager
@@ -317,8 +318,6 @@ class StatusResult:
 
 def status(db: str | Path | None, start: date, end: date) -> StatusResult:
     """Per date and processor in [start, end] (inclusive): last status, records, duration."""
-    import json
-
     with open_warehouse(db, create=False) as wh:
         rows = wh.con.execute(
             f"""
@@ -408,9 +407,9 @@ def scrape(
     source: str,
     start: date,
     end: date,
-    seed: int = 7,
-    teams: int = 30,
-    players_per_team: int = 15,
+    seed: int | None = None,
+    teams: int | None = None,
+    players_per_team: int | None = None,
     fail_dates: set[date] | None = None,
     fail_games: set[str] | None = None,
     db: str | Path | None = None,
@@ -419,18 +418,27 @@ def scrape(
 
     `nba-api` fetches the season live from stats.nba.com (nba_api package, network) and imports
     it like the nba-shotchart bundle; its report is recorded in nba_processing.import_runs.
+    The synthetic league's `seed`, `teams` and `players_per_team` default to the ones the
+    landing folder was scraped with (its LEAGUE_FILE), else 7, 30 and 15; a different league
+    in the same folder is a UsageError (two leagues would share one schedule file).
     """
     if source == "nba-api":
         from fullcourt.nba.sources.nba_api_live import scrape_nba_api
 
+        folder = resolve_landing(landing)
+        _claim_landing(folder, {"source": "real"})
         started = datetime.now()
-        report = scrape_nba_api(resolve_landing(landing), start, end)
+        report = scrape_nba_api(folder, start, end)
         report.db = str(resolve_db_path(db))
         with open_warehouse(db) as wh:
             _record_import(wh, report, started)
         return report
     if source != "synthetic":
         raise UsageError(f"unknown source {source!r}", remedy="use --source synthetic or --source nba-api")
+    folder = resolve_landing(landing)
+    league = _claim_landing(folder, {"source": "synthetic", "seed": seed, "teams": teams,
+                                     "players_per_team": players_per_team}, write=False)
+    seed, teams, players_per_team = league["seed"], league["teams"], league["players_per_team"]
     if not 2 <= teams <= 30:
         raise UsageError(f"--teams {teams} is out of range", remedy="use 2 to 30 teams")
     if not 5 <= players_per_team <= 20:
@@ -447,9 +455,53 @@ def scrape(
     from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
 
     config = LeagueConfig(seed=seed, teams=teams, players_per_team=players_per_team)
-    return scrape_synthetic(
-        resolve_landing(landing), start, end, config, frozenset(fail_dates or ()), frozenset(fail_games or ())
-    )
+    result = scrape_synthetic(folder, start, end, config, frozenset(fail_dates or ()), frozenset(fail_games or ()))
+    _claim_landing(folder, league)
+    return result
+
+
+LEAGUE_FILE = "fullcourt_league.json"
+"""Which league a landing folder holds: {"source": "synthetic", "seed", "teams",
+"players_per_team"} or {"source": "real"} (imports, nba-api), written by the first scrape or
+import into the folder. Phase 2 reads only the payload files and ignores it."""
+SYNTHETIC_DEFAULTS = {"seed": 7, "teams": 30, "players_per_team": 15}
+
+
+def _claim_landing(folder: Path, want: dict[str, Any], write: bool = True) -> dict[str, Any]:
+    """The league `want` resolved against the one `folder` holds: unset (None) synthetic
+    options take the folder's values, else the defaults. UsageError when the folder holds
+    another source or another synthetic league (a scrape would rewrite its schedule file for
+    a different league). With `write`, records the league in the folder."""
+    path = folder / LEAGUE_FILE
+    held: dict[str, Any] | None = None
+    if path.is_file():
+        try:
+            held = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            held = None
+    out = dict(want)
+    if want["source"] == "synthetic":
+        base = held if held and held.get("source") == "synthetic" else SYNTHETIC_DEFAULTS
+        out.update({k: want[k] if want.get(k) is not None else base[k] for k in SYNTHETIC_DEFAULTS})
+    if held and held.get("source") != want["source"]:
+        have = "real NBA data" if held.get("source") == "real" else "a synthetic league"
+        adding = "a synthetic league" if want["source"] == "synthetic" else "real data"
+        raise UsageError(f"landing folder {folder} holds {have}; adding {adding} would mix two leagues in one "
+                         "schedule", remedy="use another --landing for it")
+    if held and want["source"] == "synthetic":
+        flag = {k: "--" + k.replace("_", "-") for k in SYNTHETIC_DEFAULTS}
+        clash = [k for k in SYNTHETIC_DEFAULTS if want.get(k) is not None and want[k] != held.get(k)]
+        if clash:
+            league = ", ".join(f"{flag[k]} {held.get(k)}" for k in SYNTHETIC_DEFAULTS)
+            asked = ", ".join(f"{flag[k]} {want[k]}" for k in clash)
+            raise UsageError(f"landing folder {folder} holds the synthetic league {league}; {asked} would mix two "
+                             "leagues in one schedule",
+                             remedy="drop those options (the folder's league is the default), or scrape into another "
+                                    "--landing")
+    if write and held != out:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(out, sort_keys=True) + "\n", encoding="utf-8")
+    return out
 
 
 def predict(db: str | Path | None, start: date, end: date, force_rerun: bool = False) -> Any:
@@ -533,6 +585,7 @@ def import_bundle(db: str | Path | None, landing: str | Path | None, fmt: str, p
     target = resolve_landing(landing)
     if target.exists() and not target.is_dir():
         raise UsageError(f"--landing {target} is a file, not a folder", remedy="point --landing at a folder")
+    _claim_landing(target, {"source": "real"}, write=False)  # refused before anything is written
     started = datetime.now()
     with _removed_if_new_and_failed(db), open_warehouse(db) as wh:  # the store first: a locked store refuses
         con = duckdb.connect()                                       # before any file is written
@@ -542,6 +595,7 @@ def import_bundle(db: str | Path | None, landing: str | Path | None, fmt: str, p
             con.close()
         report.db = str(wh.path)
         _record_import(wh, report, started)
+    _claim_landing(target, {"source": "real"})
     return report
 
 
@@ -563,8 +617,6 @@ def _removed_if_new_and_failed(db: str | Path | None) -> Iterator[None]:
 
 
 def _record_import(wh: Warehouse, report: Any, started: datetime) -> None:
-    import json
-
     from fullcourt.nba.schema import IMPORT_RUNS
 
     d = report.to_dict()

@@ -81,9 +81,12 @@ def scrape(
                                help="synthetic, or nba-api (live stats.nba.com; needs nba_api and a network)."),
     start_date: Optional[str] = StartOpt,
     end_date: Optional[str] = EndOpt,
-    seed: int = typer.Option(7, "--seed", help="League seed: the same seed gives byte-identical files."),
-    teams: int = typer.Option(30, "--teams", help="League size (2-30 teams)."),
-    players_per_team: int = typer.Option(15, "--players-per-team", help="Roster size (5-20)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="League seed: the same seed gives byte-identical files "
+                                       "(default: the landing folder's league, else 7)."),
+    teams: Optional[int] = typer.Option(None, "--teams", help="League size, 2-30 teams (default: the landing "
+                                        "folder's league, else 30)."),
+    players_per_team: Optional[int] = typer.Option(None, "--players-per-team", help="Roster size, 5-20 (default: "
+                                                   "the landing folder's league, else 15)."),
     fail_dates: Optional[str] = typer.Option(None, "--fail-dates", help="Simulate an outage: write nothing for D,D."),
     fail_games: Optional[str] = typer.Option(None, "--fail-games", help="Drop single games: GAME_ID,GAME_ID."),
     landing: Optional[str] = LandingOpt,

@@ -149,8 +149,16 @@ def _gap_check(wh: Warehouse, registry: Registry, spec: ProcessorSpec, d: date) 
                          dates[0], dates[-1])
         if set(gaps.missing) & set(dates):
             fix.append(a)
-    return Block(DATA_GAPS, spec.name, d, [s.output_table for s in culprits], dates,
-                 remedy_for(registry, fix, dates, spec))
+    remedy = remedy_for(registry, fix, dates, spec)
+    # a first-phase table that lacks games although its latest run there succeeded loaded all
+    # the files there were: reloading cannot help until the source files are fetched again
+    first = min(s.phase for s in registry.order)
+    loaded = [f for f in fix if f.phase == first]
+    latest = ledger.latest_status(wh.con, cat.ledger_table, [f.name for f in loaded], dates) if loaded else {}
+    refetch = sorted({x for (_, x), st in latest.items() if st == "success"})
+    if refetch:
+        remedy = f"fullcourt scrape --start-date {refetch[0]} --end-date {refetch[-1]} && {remedy}"
+    return Block(DATA_GAPS, spec.name, d, [s.output_table for s in culprits], dates, remedy)
 
 
 def _days(start: date, end: date) -> list[date]:

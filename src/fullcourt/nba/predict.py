@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -44,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from fullcourt.dates import ISO_DATE
 from fullcourt.engine.ledger import LedgerRow, new_run_id, write_rows
 from fullcourt.engine.warehouse import Migration, Warehouse
 from fullcourt.errors import FullcourtError, InputError
@@ -505,6 +507,7 @@ def grade(wh: Warehouse, start: date, end: date) -> GradeResult:
 # ---------------------------------------------------------------- lines import
 
 LINE_COLUMNS = ("player", "game_date", "line")
+DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 def _read_lines(path: Path) -> list[tuple[str, date, float]]:
@@ -532,16 +535,18 @@ def _read_lines(path: Path) -> list[tuple[str, date, float]]:
                 if not player:
                     raise InputError(f"{path}: row {lineno} has an empty player", path=str(path), row=lineno)
                 try:
+                    if not ISO_DATE.fullmatch(raw_date):  # Python would also take 20211119 or 2021-W46-5
+                        raise ValueError(raw_date)
                     d = date.fromisoformat(raw_date)
                 except ValueError:
                     raise InputError(f"{path}: row {lineno} has bad game_date {raw_date!r} (expected YYYY-MM-DD)",
                                      path=str(path), row=lineno) from None
-                try:
-                    value = float(raw_line)
-                except ValueError:
-                    value = math.nan
+                value = float(raw_line) if DECIMAL.fullmatch(raw_line) else math.nan  # not "1_000", "nan", "inf"
                 if not math.isfinite(value):
                     raise InputError(f"{path}: row {lineno} has non-numeric line {raw_line!r}",
+                                     path=str(path), row=lineno)
+                if value <= 0:
+                    raise InputError(f"{path}: row {lineno} has line {raw_line!r}: a points line is above 0",
                                      path=str(path), row=lineno)
                 rows.append((player, d, value))
     except OSError as exc:
