@@ -260,3 +260,14 @@ def test_lines_csv_values_are_checked_strictly(tmp_path, row, needle):
     r = run("import", "--format", "lines-csv", "--path", str(csv_file), "--db", str(tmp_path / "l.duckdb"))
     one_error(r, 1, needle, "nothing was written")
     assert not (tmp_path / "l.duckdb").exists()
+
+
+def test_predict_names_the_dates_it_could_not_predict(tmp_path, league):
+    landing, days = league
+    db = tmp_path / "p.duckdb"
+    assert api.backfill(db, landing, [date.fromisoformat(d) for d in days], phase=2, skip_preflight=True).ok
+    r = run("predict", "--start-date", days[0], "--end-date", days[-1], "--db", str(db))
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.stdout.split())
+    assert f"No feature rows on {len(days)} scheduled game dates, nothing predicted there: {', '.join(days)}" in flat
+    assert "(backfill phase 4 first)" in flat

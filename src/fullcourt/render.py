@@ -216,11 +216,22 @@ def _red(n: int) -> str:
 def predict(result: Any) -> None:
     data = result.to_dict()
     written = data.get("rows_written") or {}
-    console.print(f"Predicted {len(data.get('dates', []))} dates in {data.get('seconds', 0):.1f}s; rows per system: "
-                  + ", ".join(f"{k} {v:,}" for k, v in written.items()), highlight=False)
+    console.print(f"{len(data.get('dates', []))} dates with features in {data.get('seconds', 0):.1f}s; rows written per "
+                  "system: " + ", ".join(f"{k} {v:,}" for k, v in written.items()), highlight=False)
     kept = data.get("dates_kept") or {}
     if any(kept.values()):
-        console.print("Existing predictions kept (use --force-rerun to replace them).")
+        n = max(len(v) for v in kept.values())
+        console.print(f"Existing predictions kept on {n} dates (use --force-rerun to replace them).")
+    missing = data.get("dates_without_features") or []
+    if missing:
+        console.print(f"[yellow]No feature rows[/] on {len(missing)} scheduled game dates, nothing predicted there: "
+                      f"{', '.join(missing[:10])}{' …' if len(missing) > 10 else ''} (backfill phase 4 first)",
+                      highlight=False, soft_wrap=True)
+    fell_back = [t for t in data.get("trainings") or [] if t.get("fallback")]
+    if fell_back:
+        console.print(f"[yellow]Note:[/] too little history to train the model before {fell_back[0]['cutoff']} "
+                      f"({fell_back[0]['rows']} rows): gradient_boosting used the moving average there "
+                      f"({fell_back[0]['model_version']}).", highlight=False, soft_wrap=True)
 
 
 def grade(result: Any) -> None:
