@@ -386,7 +386,7 @@ def test_two_workers_consume_each_message_exactly_once(store):
     messages = q(store.db, f"SELECT message_id, consumed_at, consumed_by FROM {OUTBOX}")
     ids = [m for m, _, _ in messages]
     assert len(ids) == len(set(ids)) and {s[0] for s in seeded} <= set(ids)
-    assert all(at is not None and by in names for _, at, by in messages)
+    assert all(at is not None and by.rsplit("-", 1)[0] in names for _, at, by in messages)
     assert sum(json.loads(out)["messages_consumed"] for out, _ in outs) == len(messages)
 
     runs = q(store.db, f"SELECT processor_name, data_date, count(*), list(status), list(triggered_by), "
@@ -468,6 +468,32 @@ def test_alerts_post_to_the_webhook_and_a_dead_webhook_fails_nothing(after_x_fai
     assert res.exit_code == 3 and {b.processor for b in res.blocks} == BLOCKED_BY_X
     assert [a.delivered for a in res.alerts] == [False] * len(BLOCKED_BY_X)
     assert len(alerts(store.db)) == len(before) + 3 * len(BLOCKED_BY_X)
+
+
+def test_a_dispatch_killed_after_claiming_leaves_its_messages_for_the_next_one(store, monkeypatch):
+    """The dispatcher claims a message, then dies before the children it triggers have run:
+    the message stays pending (claimed, never acknowledged), so a worker reruns that work and
+    the day ends as complete as an uninterrupted run's."""
+    from fullcourt.engine import triggers
+
+    rescrape_x(store)
+
+    def killed(self, spec, d):
+        raise KeyboardInterrupt  # the process dies right after its first claim
+
+    with monkeypatch.context() as mp:
+        mp.setattr(triggers.Flow, "ready", killed)
+        with pytest.raises(KeyboardInterrupt):
+            api.run(store.db, store.landing, X)
+    assert set(ledger(store.db, X)) == PHASE2  # phase 2 committed and published; nothing below ran
+    claimed = q(store.db, f"SELECT count(*) FROM {OUTBOX} WHERE consumed_by IS NOT NULL AND consumed_at IS NULL")
+    assert claimed == [(1,)]
+
+    res = api.worker(store.db, store.landing, once=True)
+    assert res.exit_code == 0, res.to_dict()
+    latest = {name: runs[-1][0] for name, runs in ledger(store.db, X).items()}
+    assert latest == {name: "success" for name in PHASE2 | DOWNSTREAM}
+    assert q(store.db, f"SELECT count(*) FROM {OUTBOX} WHERE consumed_at IS NULL") == [(0,)]
 
 
 def test_worker_once_with_nothing_pending_exits_0_and_consumes_nothing(store):

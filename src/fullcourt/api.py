@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -258,7 +259,7 @@ def worker(db: str | Path | None, landing: str | Path | None, once: bool = True,
     if not once and not poll_seconds > 0:
         raise UsageError(f"--poll-seconds {poll_seconds:g} is not above 0", remedy="give a positive number, e.g. 5")
     options = RunOptions(backfill_mode=False, strict_mode=strict_mode, triggered_by="trigger")
-    consumer = f"worker-{os.getpid()}"
+    consumer = f"worker-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # unique: a reused pid must not own a dead one's claims
     total = FlowResult()
     while True:
         with open_warehouse(db, create=False) as wh:

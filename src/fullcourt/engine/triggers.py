@@ -3,7 +3,8 @@
 A processor's success publishes one message per date on the next phase's topic, in the same
 transaction as its output (an outbox: the message exists iff the data does). The dispatcher
 claims pending messages atomically (each is consumed exactly once, even with several
-workers) and runs every child processor that is ready for that date: all its parents' latest
+workers), runs every child processor that is ready for that date, and acknowledges the
+messages once that work is done (a dispatcher killed mid-way leaves them pending): all its parents' latest
 runs for the date succeeded (or were skipped by design), and it has not run since. Children
 publish in turn, so a phase 2 success cascades through phases 3 and 4 by itself.
 """
@@ -64,21 +65,34 @@ def publisher(outbox: str, topic: str, attributes: dict[str, Any] | None = None)
 
 
 def claim(wh: Warehouse, consumer: str, limit: int = 100) -> list[Message]:
-    """Mark up to `limit` pending messages consumed by `consumer` and return them (oldest first).
+    """Claim up to `limit` pending messages for `consumer` (consumed_by set, consumed_at still
+    NULL) and return them, oldest first. `acknowledge` marks them consumed once their work is
+    done. A message claimed by another consumer but never acknowledged is pending again: its
+    consumer died mid-way (a dispatch holds the store's file lock from claim to acknowledge,
+    so no live consumer of another process can own it), and its children may never have run.
 
     The UPDATE runs in one transaction, so two workers never claim the same message.
     """
     table = check_identifier(wh.catalog.outbox_table)
     with wh.transaction() as con:
         rows = con.execute(
-            f"""UPDATE {table} SET consumed_at = now(), consumed_by = ?
-                WHERE message_id IN (SELECT message_id FROM {table} WHERE consumed_at IS NULL
+            f"""UPDATE {table} SET consumed_by = ?
+                WHERE message_id IN (SELECT message_id FROM {table}
+                                     WHERE consumed_at IS NULL AND consumed_by IS DISTINCT FROM ?
                                      ORDER BY published_at, message_id LIMIT ?)
                 RETURNING message_id, topic, processor, data_date, run_id, published_at""",
-            [consumer, limit],
+            [consumer, consumer, limit],
         ).fetchall()
     rows.sort(key=lambda r: (r[5], r[0]))
     return [Message(m, t, p, d, r) for m, t, p, d, r, _ in rows]
+
+
+def acknowledge(wh: Warehouse, consumer: str) -> None:
+    """Mark every message `consumer` claimed as consumed: the work they triggered is done."""
+    table = check_identifier(wh.catalog.outbox_table)
+    with wh.transaction() as con:
+        con.execute(f"UPDATE {table} SET consumed_at = now() WHERE consumed_at IS NULL AND consumed_by = ?",
+                    [consumer])
 
 
 def pending_count(wh: Warehouse) -> int:
@@ -124,6 +138,7 @@ class Flow:
         self.params = params
         self.notifier = notifier or Notifier(wh.catalog.alerts_table)
         self.result = FlowResult()
+        self.consumer: str | None = None  # the dispatch's consumer name, while it runs
 
     def run_one(self, spec: ProcessorSpec, d: date, message_id: str | None = None) -> ProcessorResult:
         """Run `spec` for `d`: strict checks first (unless backfill mode or strict off)."""
@@ -167,10 +182,10 @@ class Flow:
         if not parents:
             return False
         outbox = check_identifier(self.wh.catalog.outbox_table)
-        coming = self.wh.con.execute(
-            f"SELECT count(*) FROM {outbox} WHERE consumed_at IS NULL AND data_date = ? "
-            "AND processor IN (SELECT unnest(?::VARCHAR[]))",
-            [d, [a.name for a in self.registry.ancestors(spec)]]).fetchall()[0][0]
+        coming = self.wh.con.execute(  # not yet claimed by this dispatch (its own are being handled)
+            f"SELECT count(*) FROM {outbox} WHERE consumed_at IS NULL AND consumed_by IS DISTINCT FROM ? "
+            "AND data_date = ? AND processor IN (SELECT unnest(?::VARCHAR[]))",
+            [self.consumer, d, [a.name for a in self.registry.ancestors(spec)]]).fetchall()[0][0]
         if coming:
             return False
         table = check_identifier(self.wh.catalog.ledger_table)
@@ -192,7 +207,10 @@ class Flow:
         return mine is None or mine[2] < max(done_at)
 
     def dispatch(self, consumer: str, limit: int | None = None) -> FlowResult:
-        """Consume pending messages (all, or up to `limit`) and run the ready children."""
+        """Consume pending messages (all, or up to `limit`) and run the ready children. The
+        messages are acknowledged once every child they led to has run or proved not ready:
+        a dispatch killed before that leaves them pending for the next one."""
+        self.consumer = consumer
         consumed = 0
         # children that were not ready when their parent's message came: one may have waited
         # for an ancestor's trigger whose rerun then never reached it (a failed sibling), so
@@ -219,6 +237,7 @@ class Flow:
                     waiting.pop((child.name, msg.data_date), None)
                 else:
                     waiting[(child.name, msg.data_date)] = child
+        acknowledge(self.wh, consumer)
         self.result.messages += consumed
         return self.result
 
@@ -236,7 +255,7 @@ def daily_run(wh: Warehouse, registry: Registry, d: date, options: RunOptions, p
     for spec in registry.phase(first):
         flow.run_one(spec, d)
     if not options.skip_downstream_trigger:
-        flow.dispatch(consumer or f"run-{os.getpid()}")
+        flow.dispatch(consumer or f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}")  # unique, as a claim owner
     return flow.result
 
 
