@@ -639,6 +639,7 @@ def test_shot_chart_import_is_byte_identical(shot_store, tmp_path):
     landing = tmp_path / "landing"
     api.import_bundle(tmp_path / "f.duckdb", landing, SHOT_FMT, SHOT, start, end)
     again = tree(landing)
+    assert json.loads(again.pop(api.LEAGUE_FILE)) == {"source": "real"}  # the folder's league, not a payload
     before = {k: v for k, v in tree(shot_store["landing"]).items()
               if k.startswith(("schedule", *(d.isoformat() for d in days(start, end))))}
     assert len(before) > 10 and sorted(again) == sorted(before)
