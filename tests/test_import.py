@@ -738,3 +738,31 @@ def test_source_text_is_not_console_markup(tmp_path):
     # the next step names this store: copied as shown, it loads the import into it, not ./fullcourt.duckdb
     flat = " ".join(result.output.split())
     assert f"--landing {tmp_path / 'landing'} --db {tmp_path / 'f.duckdb'} (then phases 3 and 4" in flat
+
+
+def test_a_player_log_that_ends_early_leaves_its_games_as_gaps(tmp_path):
+    """Team totals without player lines would load as games nobody played in (0 player rows,
+    126 points): those games are left out, so the schedule shows them missing."""
+    cutoff = date(2023, 1, 7)
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    shutil.copy(SHOTS_ZIP, folder / SHOTS_ZIP.name)
+    shutil.copy(TEAM_LOGS, folder / TEAM_LOGS.name)
+    header, logs = read_csv(PLAYER_LOGS)
+    write_csv_gz(folder / PLAYER_LOGS.name, header, [r for r in logs if date.fromisoformat(r["GAME_DATE"][:10]) < cutoff])
+    _, teams = read_csv(TEAM_LOGS)  # GAME_DATE like "JAN 07, 2023"; regular-season ids start 002
+    late = {gid10(r["Game_ID"]) for r in teams if gid10(r["Game_ID"]).startswith("002")
+            and cutoff <= datetime.strptime(r["GAME_DATE"], "%b %d, %Y").date() <= date(2023, 1, 8)}
+    assert late
+    landing = tmp_path / "landing"
+    report = api.import_bundle(tmp_path / "f.duckdb", landing, SHOT_FMT, folder, date(2023, 1, 6), date(2023, 1, 8))
+    assert report.dropped[nbacom.NO_PLAYER_LINES] == len(late)
+    written = {p.name.split("_")[1].split(".")[0] for p in landing.rglob("boxscore_*.json")}
+    assert written and not written & late
+    # phase 2 fails the two days with no box score at all: the gap is loud, not a quiet zero
+    loaded = api.backfill(tmp_path / "f.duckdb", landing, days(date(2023, 1, 6), date(2023, 1, 8)), phase=2,
+                          skip_preflight=True)
+    assert loaded.failed_dates == [date(2023, 1, 7), date(2023, 1, 8)]
+    gaps = api.gaps(tmp_path / "f.duckdb", date(2023, 1, 6), date(2023, 1, 8), phase=2)
+    box = next(t for t in gaps.tables if t.table == "nba_raw.nbac_player_boxscore")
+    assert {g for keys in box.missing.values() for g in keys} == late

@@ -242,7 +242,8 @@ def test_a_partial_day_blocks_with_a_remedy_that_fetches_the_missing_game(tmp_pa
     res = api.run(db, landing, date.fromisoformat(day))
     assert res.exit_code == 3
     gaps = [b for b in res.blocks if b.kind == "Data Gaps"]
-    assert gaps and all(b.remedy.startswith(f"fullcourt scrape --start-date {day} --end-date {day} && "
+    assert gaps and all(b.remedy.startswith(f"fetch the missing files again (fullcourt scrape --start-date {day} "
+                                            f"--end-date {day}, or the import that wrote them), then: "
                                             f"fullcourt backfill --phase 2 --dates {day}") for b in gaps), \
         [b.remedy for b in res.blocks]
 

@@ -157,7 +157,8 @@ def _gap_check(wh: Warehouse, registry: Registry, spec: ProcessorSpec, d: date) 
     latest = ledger.latest_status(wh.con, cat.ledger_table, [f.name for f in loaded], dates) if loaded else {}
     refetch = sorted({x for (_, x), st in latest.items() if st == "success"})
     if refetch:
-        remedy = f"fullcourt scrape --start-date {refetch[0]} --end-date {refetch[-1]} && {remedy}"
+        remedy = (f"fetch the missing files again (fullcourt scrape --start-date {refetch[0]} --end-date "
+                  f"{refetch[-1]}, or the import that wrote them), then: {remedy}")
     return Block(DATA_GAPS, spec.name, d, [s.output_table for s in culprits], dates, remedy)
 
 

@@ -411,6 +411,11 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
                 report.dropped["games whose rows lack a team (left out; a gap on the schedule)"] = (
                     report.dropped.get("games whose rows lack a team (left out; a gap on the schedule)", 0) + 1)
                 continue
+            if {p["is_home"] for p in players.get(gid, [])} != {True, False}:
+                # team totals without player lines (e.g. a player-log file that ends early): a box
+                # score with no players would load as a game nobody played in, so it stays a gap
+                report.dropped[NO_PLAYER_LINES] = report.dropped.get(NO_PLAYER_LINES, 0) + 1
+                continue
             n_games += 1
             sides = {}
             for is_home, team_id, tri in ((True, g[3], g[4]), (False, g[5], g[6])):
@@ -442,6 +447,7 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
         report.per_date[d] = {"games": n_games, "player_games": n_players}
 
 
+NO_PLAYER_LINES = "games with a team's totals but none of its player lines (left out; a gap on the schedule)"
 SHOT_COLUMNS = ("game_id", "action_number", "person_id", "team_abbr", "period", "clock", "shot_type",
                 "shot_distance", "x", "y", "made", "basic_zone")
 _SHOT_TEMPLATE = "   {\n" + ",\n".join(f'    "{k}": %s' for k in (
