@@ -8,6 +8,7 @@ uninterrupted run into a fresh database (or, for orders and parallelism, the oth
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 import signal
@@ -48,6 +49,11 @@ RAW_KEYS = {
 }
 
 runner = CliRunner()
+
+
+def bare(text: str) -> str:
+    """`text` without the --db / --landing a remedy gets from the command line (context.locate)."""
+    return re.sub(r" --(?:db|landing) \S+", "", text)
 
 
 def cli(*args: object, env: dict[str, str] | None = None):
@@ -209,7 +215,7 @@ def test_stop_ends_the_backfill_at_the_failed_date(tmp_path, league, ten, bad_la
     assert out["stopped_at"] == fifth.isoformat()
     # the hint is the same command (the default order is not repeated): it resumes from the checkpoint
     same = [str(a) for a in command if order == "date-first" or a not in ("--order", order)]
-    assert hint_args(out["retry"]) == same
+    assert hint_args(bare(out["retry"])) == same
     failed = query(db, f"SELECT processor_name, data_date, errors FROM {LEDGER} WHERE status = 'failed'")
     assert [(p, d) for p, d, _ in failed] == [(BOX, fifth)]
     assert "malformed JSON" in failed[0][2] and f"{fifth}/boxscore_" in failed[0][2]
@@ -235,7 +241,7 @@ def test_stop_ends_the_backfill_at_the_failed_date(tmp_path, league, ten, bad_la
     if order == "phase-first":  # (date-first: the same path, three times slower)
         # after fixing the payload the hint (the same command) resumes at the failed date and ends
         # equal to an uninterrupted run: done processors skip, the stopped one and the unstarted ones run
-        r = cli(*hint_args(out["retry"]), "--parallel", 1, "--db", db, "--json", "--landing", league / "landing")
+        r = cli(*hint_args(bare(out["retry"])), "--parallel", 1, "--db", db, "--json", "--landing", league / "landing")
         assert r.exit_code == 0, r.output
         out = json.loads(r.stdout)
         assert out["resumed_after"] == {**{p: ten[-1].isoformat() for p in first_two}, BOX: ten[3].isoformat()}
@@ -259,9 +265,9 @@ def test_stop_on_listed_dates_hints_every_date_left_and_the_hint_finishes_them(t
     # from the ledger: the dates where some phase 2 processor has no success yet
     left = [d for d in ten if any(d not in ledger_dates(db, p) for p in PHASE2)]
     assert fifth in left and ten[-1] in left and ten[0] not in left
-    assert hint_args(out["retry"]) == ["backfill", "--phase", "2", "--dates", csv(left), "--error-policy", "stop",
+    assert hint_args(bare(out["retry"])) == ["backfill", "--phase", "2", "--dates", csv(left), "--error-policy", "stop",
                                        "--order", "date-first"]
-    r = cli(*hint_args(out["retry"]), "--parallel", 1, "--landing", league / "landing", "--db", db, "--json")
+    r = cli(*hint_args(bare(out["retry"])), "--parallel", 1, "--landing", league / "landing", "--db", db, "--json")
     assert r.exit_code == 0, r.output
     assert snapshot(db, "nba_raw") == snapshot(clean10, "nba_raw")
     latest = query(db, f"SELECT processor_name, data_date, arg_max(status, started_at) FROM {LEDGER} GROUP BY 1, 2")
@@ -282,7 +288,7 @@ def test_continue_runs_every_date_and_lists_the_failure(continued, ten, clean10)
     fifth = ten[4]
     assert code == 1
     assert out["failed_dates"] == [fifth.isoformat()] and out["stopped_at"] is None
-    assert out["retry"] == f"fullcourt backfill --phase 2 --dates {fifth}"
+    assert bare(out["retry"]) == f"fullcourt backfill --phase 2 --dates {fifth}"
     # both box-score processors read the broken file; everything else succeeded everywhere
     failed = query(db, f"SELECT processor_name, data_date FROM {LEDGER} WHERE status = 'failed' ORDER BY 1")
     assert failed == [(BOX, fifth), ("NbacTeamBoxscoreProcessor", fifth)]
@@ -310,7 +316,7 @@ def test_skip_deps_records_the_skip_downstream(tmp_path, continued, ten, bad_lan
     assert r.exit_code == 1, r.output
     out = json.loads(r.stdout)
     assert out["skipped_for_upstream"] == [fifth.isoformat()] and out["failed_dates"] == []
-    assert out["retry"] == f"fullcourt backfill --phase 3 --dates {fifth}"
+    assert bare(out["retry"]) == f"fullcourt backfill --phase 3 --dates {fifth}"
     rows = query(db, f"SELECT processor_name, data_date, status, skip_reason FROM {LEDGER} "
                      "WHERE phase = 'phase_3' ORDER BY 1, 2")
     assert len(rows) == 4 * 10
@@ -363,31 +369,32 @@ def test_a_date_whose_upstream_failed_is_blocked_not_computed(tmp_path, continue
     blocked = [(name, errors) for name, d, status, errors in rows if status == "blocked"]
     assert blocked and all(json.loads(errors) == [expected_block(db, name, fifth)] for name, errors in blocked)
     assert out["blocked_dates"] == [fifth.isoformat()] and out["failed_dates"] == []
-    assert out["upstream_retry"] == f"fullcourt backfill --phase 2 --dates {fifth}"
+    assert bare(out["upstream_retry"]) == f"fullcourt backfill --phase 2 --dates {fifth}"
     for table in ("nba_analytics.player_game_summary", "nba_analytics.team_defense_game_summary"):
         assert fifth not in table_dates(db, table)
     # each block raised a critical alert whose remedy reloads the upstream first
     alerts = query(db, f"SELECT processor, data_date, remedy FROM {ALERTS} WHERE severity = 'critical' ORDER BY 1")
     assert [(p, d) for p, d, _ in alerts] == sorted((name, fifth) for name, _ in blocked)
-    assert all(remedy.startswith(f"fullcourt backfill --phase 2 --dates {fifth}") for _, _, remedy in alerts)
+    assert all(bare(remedy).startswith(f"fullcourt backfill --phase 2 --dates {fifth}") for _, _, remedy in alerts)
+    assert all(f" --db {db} " in remedy for _, _, remedy in alerts)  # the store the command was given
     first = PHASE3[0]  # DAG order, one at a time
     if policy == "stop":
         # the block is the first failure: the first processor did the dates before it, nothing ran after it
         assert out["stopped_at"] == fifth.isoformat()
         assert [(n, d, s) for n, d, s, _ in rows] == [(first, d, "success") for d in ten[:4]] + [
             (first, fifth, "blocked")]
-        assert hint_args(out["retry"]) == [str(a) for a in command]
+        assert hint_args(bare(out["retry"])) == [str(a) for a in command]
         # once phase 2 is fixed for the date, the hint resumes at the blocked date and completes
         assert cli("backfill", "--phase", 2, "--dates", fifth, "--landing", league / "landing", "--db", db,
                    "--json").exit_code == 0
-        r = cli(*hint_args(out["retry"]), "--parallel", 1, "--landing", league / "landing", "--db", db, "--json")
+        r = cli(*hint_args(bare(out["retry"])), "--parallel", 1, "--landing", league / "landing", "--db", db, "--json")
         assert r.exit_code == 0, r.output
         assert json.loads(r.stdout)["resumed_after"] == {first: (fifth - timedelta(days=1)).isoformat()}
         where = f"WHERE game_date BETWEEN DATE '{ten[0]}' AND DATE '{ten[-1]}'"
         assert snapshot(db, "nba_analytics") == snapshot(phase3, "nba_analytics", where)
     else:
         assert out["stopped_at"] is None
-        assert out["retry"] == f"fullcourt backfill --phase 3 --dates {fifth}"
+        assert bare(out["retry"]) == f"fullcourt backfill --phase 3 --dates {fifth}"
         assert sorted((n, d, s) for n, d, s, _ in rows) == sorted(
             (n, d, "blocked" if d == fifth else "success") for n in PHASE3 for d in ten)
         # continue computes exactly what skip-deps computes; only the record of the date differs
@@ -491,7 +498,7 @@ def test_stop_checkpoint_counts_only_the_dates_done(tmp_path, league, ten, bad_l
     assert r.exit_code == 1
     assert f"Stopped at {fifth}" in r.stdout and "Retry them with" not in r.stdout
     hint = f"fullcourt backfill --phase 2 --start-date {ten[0]} --end-date {ten[-1]} --error-policy stop"
-    assert f"Fix the cause, then rerun the same command (it resumes at {fifth}): {hint}" in " ".join(r.stdout.split())
+    assert f"Fix the cause, then rerun the same command (it resumes at {fifth}): {hint}" in bare(" ".join(r.stdout.split()))
 
     def box() -> dict:
         status = json.loads(cli(*args, "--status", "--json").stdout)
@@ -797,6 +804,7 @@ def test_a_block_by_a_processor_of_the_same_phase_names_it_in_the_remedy(tmp_pat
             "continue", "--landing", league / "landing", "--db", db, "--json")
     assert r.exit_code == 1, r.output
     assert json.loads(r.stdout)["blocked_dates"] == [fifth.isoformat()]
-    remedies = query(db, f"SELECT remedy FROM {ALERTS} WHERE severity = 'critical' AND data_date = ?", [fifth])
+    remedies = [(bare(r),) for (r,) in query(db, f"SELECT remedy FROM {ALERTS} WHERE severity = 'critical' "
+                                                 "AND data_date = ?", [fifth])]
     assert remedies == [(f"fullcourt backfill --processor PlayerGameSummaryProcessor --dates {fifth} && "
                          f"fullcourt backfill --processor UpcomingPlayerGameContextProcessor --dates {fifth}",)]

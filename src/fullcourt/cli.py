@@ -13,7 +13,12 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from fullcourt import api, cascade_api, render
+try:  # recent Typer vendors click
+    from typer._click.globals import get_current_context
+except ImportError:  # pragma: no cover - Typer with click as a dependency
+    from click import get_current_context
+
+from fullcourt import api, cascade_api, context, render
 from fullcourt.dates import parse_date, parse_date_list, resolve_dates
 from fullcourt.errors import FullcourtError, UsageError
 
@@ -43,8 +48,28 @@ def _emit(as_json: bool, result: Any, show: Callable[[Any], None]) -> None:
 INTERRUPTED = "Interrupted: committed work is kept; rerun the same command to continue.\n"
 
 
+def _know_options() -> None:
+    """Fill context.OPTIONS from the command tree once: which options each command takes."""
+    if context.OPTIONS:
+        return
+
+    def walk(cmd: Any, path: str) -> None:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, f"{path} {name}".strip())
+        else:
+            context.OPTIONS[path] = frozenset(o for p in cmd.params for o in getattr(p, "opts", ()))
+
+    walk(typer.main.get_command(app), "")
+
+
 def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
-    """Run a command body; turn FullcourtError into `Error:`/`Try:` lines and its exit code."""
+    """Run a command body; turn FullcourtError into `Error:`/`Try:` lines and its exit code.
+    The remedies it prints name the store and landing folder given to it (context.locate)."""
+    _know_options()
+    ctx = get_current_context(silent=True)
+    context.remember(ctx.params if ctx else {})
     try:
         code = fn() or 0
     except FullcourtError as err:
@@ -55,6 +80,8 @@ def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
     except KeyboardInterrupt:  # Typer would exit 130 without a word
         sys.stderr.write(INTERRUPTED)
         raise typer.Exit(130) from None
+    finally:  # the options belong to this command only
+        context.forget()
     raise typer.Exit(code)
 
 

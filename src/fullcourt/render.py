@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fullcourt.context import locate
 from fullcourt.errors import FullcourtError
 
 
@@ -29,7 +30,7 @@ MARK = {"success": "[green]✓[/]", "failed": "[red]✗ failed[/]", "blocked": "
 def error(err: FullcourtError) -> None:
     err_console.print(f"[bold red]Error:[/] {escape(err.message)}", highlight=False, soft_wrap=True)
     if err.remedy:
-        err_console.print(f"[bold]Try:[/] {escape(err.remedy)}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold]Try:[/] {escape(locate(err.remedy))}", highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -100,7 +101,7 @@ def backfill(report: Any) -> None:
         return
     upstream = report.upstream_command()
     if upstream:
-        console.print(f"Their upstream first: [bold]{escape(upstream)}[/]", highlight=False, soft_wrap=True)
+        console.print(f"Their upstream first: [bold]{escape(locate(upstream))}[/]", highlight=False, soft_wrap=True)
     if report.resumes:
         lead = f"Fix the cause, then rerun the same command (it resumes at {report.stopped_at}):"
     elif report.stopped_at:
@@ -109,7 +110,7 @@ def backfill(report: Any) -> None:
         lead = "Fix the cause (the errors above say it), then retry them with:"
     else:
         lead = "Then retry them with:" if upstream else "Retry them with:"
-    console.print(f"{lead} [bold]{escape(report.retry_command())}[/]", highlight=False, soft_wrap=True)
+    console.print(f"{lead} [bold]{escape(locate(report.retry_command()))}[/]", highlight=False, soft_wrap=True)
 
 
 def backfill_status(progress: dict) -> None:
@@ -140,7 +141,7 @@ def flow(result: Any) -> None:
     for alert in result.alerts:
         err_console.print(f"[bold red]ALERT[/] {alert.message}", highlight=False, soft_wrap=True)
         if alert.remedy:
-            err_console.print(f"  [bold]Fix:[/] {alert.remedy}", highlight=False, soft_wrap=True)
+            err_console.print(f"  [bold]Fix:[/] {escape(locate(alert.remedy))}", highlight=False, soft_wrap=True)
 
 
 def preflight(result: Any) -> None:
@@ -153,7 +154,7 @@ def preflight(result: Any) -> None:
     for what, ds in {**result.missing, **result.failed}.items():
         console.print(f"  {what}: {', '.join(d.isoformat() for d in ds)}", highlight=False)
     if result.remedy:
-        console.print(f"Fix: [bold]{result.remedy}[/]", highlight=False)
+        console.print(f"Fix: [bold]{escape(locate(result.remedy))}[/]", highlight=False)
 
 
 def status(result: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from fullcourt.context import locate
 from fullcourt.engine.warehouse import check_identifier
 
 WEBHOOK_ENV = "FULLCOURT_ALERT_WEBHOOK"
@@ -61,7 +62,9 @@ class Notifier:
         self.sent: list[Alert] = []
 
     def raise_alert(self, con: duckdb.DuckDBPyConnection, alert: Alert) -> Alert:
-        """Record `alert` (caller may own the transaction) and post it if a webhook is set."""
+        """Record `alert` (caller may own the transaction) and post it if a webhook is set. Its
+        remedy names the store and landing folder the running command was given."""
+        alert.remedy = locate(alert.remedy) or alert.remedy
         alert.delivered = self._post(alert) if self.webhook else None
         con.execute(
             f"INSERT INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

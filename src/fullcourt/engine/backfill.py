@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 
 import duckdb
 
+from fullcourt.context import locate
 from fullcourt.dates import date_range, format_dates
 from fullcourt.engine import ledger
 from fullcourt.engine.alerts import Alert, Notifier
@@ -185,8 +186,8 @@ class BackfillReport:
             "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
             "unfinished_dates": [d.isoformat() for d in self.unfinished],
             "resumed_after": {p: d.isoformat() for p, d in self.resumed.items()},
-            "retry": self.retry_command(),
-            "upstream_retry": self.upstream_command(),
+            "retry": locate(self.retry_command()),  # with the command's own --db / --landing
+            "upstream_retry": locate(self.upstream_command()),
             "messages_consumed": self.messages,
             "processors": [p.to_dict() for p in self.runs],
         }
