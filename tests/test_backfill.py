@@ -746,7 +746,7 @@ def test_a_held_database_fails_fast_and_is_never_half_written(tmp_path, league, 
         proc.stdout.close()
     assert proc.returncode == 0
     assert r.exit_code == 1
-    assert f"database {db} is in use by another fullcourt command" in r.stderr
+    assert f"database {db} is in use by another process" in r.stderr
     assert "waited 0.5s" in r.stderr and "FULLCOURT_LOCK_TIMEOUT" in r.stderr
     assert "Traceback" not in r.output + r.stderr
     assert ledger_count(db) == 0 and query(db, "SELECT count(*) FROM nba_raw.nbac_schedule")[0][0] == 0

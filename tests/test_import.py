@@ -766,3 +766,18 @@ def test_a_player_log_that_ends_early_leaves_its_games_as_gaps(tmp_path):
     gaps = api.gaps(tmp_path / "f.duckdb", date(2023, 1, 6), date(2023, 1, 8), phase=2)
     box = next(t for t in gaps.tables if t.table == "nba_raw.nbac_player_boxscore")
     assert {g for keys in box.missing.values() for g in keys} == late
+
+
+def test_a_shot_zip_missing_columns_is_named_by_its_own_path(tmp_path):
+    """The CSV inside the zip is read from a temporary folder; the error names the zip."""
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    shutil.copy(PLAYER_LOGS, folder / PLAYER_LOGS.name)
+    shutil.copy(TEAM_LOGS, folder / TEAM_LOGS.name)
+    shots = folder / SHOTS_ZIP.name
+    with zipfile.ZipFile(shots, "w") as z:
+        z.writestr("NBA_2023_Shots.csv", "SEASON_1,GAME_ID\n2023,22200001\n")
+    with pytest.raises(InputError) as info:
+        api.import_bundle(tmp_path / "f.duckdb", tmp_path / "landing", SHOT_FMT, folder)
+    assert info.value.message.startswith(f"{shots}: missing column(s) ")
+    assert_nothing_written(tmp_path / "f.duckdb", tmp_path / "landing")

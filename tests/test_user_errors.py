@@ -280,3 +280,17 @@ def test_predict_names_the_dates_it_could_not_predict(tmp_path, league):
     flat = " ".join(r.stdout.split())
     assert f"No feature rows on {len(days)} scheduled game dates, nothing predicted there: {', '.join(days)}" in flat
     assert "(backfill phase 4 first)" in flat
+
+
+def test_status_shows_the_tracked_failures_of_a_successful_day(capsys):
+    """A phase 4 day whose every expected player ended as a tracked failure succeeded with 0
+    records: the cell says so instead of a bare "✓ 0"."""
+    from fullcourt import render
+
+    d = date(2021, 11, 2)
+    rows = [api.StatusRow(d, "PlayerShotZoneAnalysisProcessor", "phase_4", "success", 0, 12, 0.1, None, []),
+            api.StatusRow(d, "TeamDefenseZoneAnalysisProcessor", "phase_4", "success", 30, 0, 0.1, None, [])]
+    render.status(api.StatusResult(d, d, [r.processor for r in rows], rows, {"PlayerShotZoneAnalysisProcessor": "psza",
+                                                                          "TeamDefenseZoneAnalysisProcessor": "tdza"}))
+    out = capsys.readouterr().out
+    assert "✓ 0 +12" in out and "✓ 30" in out and "✓ 30 +" not in out

@@ -159,7 +159,8 @@ def preflight(result: Any) -> None:
 
 def status(result: Any) -> None:
     short = {name: result.short_names.get(name, name) for name in result.processors}
-    console.print(f"Status {result.start} .. {result.end}  (✓ records written, – skipped: reasons below)",
+    console.print(f"Status {result.start} .. {result.end}  (✓ records written, +N tracked failures, "
+                  "– skipped: reasons below)",
                   highlight=False, soft_wrap=True)
     if not result.rows:
         console.print("No runs recorded for these dates.")
@@ -178,8 +179,9 @@ def status(result: Any) -> None:
             r = by_date[d].get(name)
             if r is None:
                 cells.append("")
-            elif r.status == "success":
-                cells.append(f"✓ {r.records_created:,}")
+            elif r.status == "success":  # a day whose every expected entity failed must not look fine
+                failed = f" [yellow]+{r.records_failed:,}[/]" if r.records_failed else ""
+                cells.append(f"✓ {r.records_created or 0:,}{failed}")
             elif r.status == "skipped":
                 cells.append("[yellow]–[/]")
                 reasons.setdefault(r.skip_reason or "no reason recorded", []).append(f"{short[name]} {d}")
@@ -381,7 +383,7 @@ def coverage(result: Any) -> None:
     for col in ("processor", "dates", "expected", "records", "failures", "untracked", "unexpected", "status"):
         table.add_column(col, justify="left" if col in ("processor", "status") else "right")
     for p in result.processors:
-        mark = "[green]OK[/]" if p.ok else f"[red]{p.status}[/]"
+        mark = "[yellow]nothing to check[/]" if not p.dates else "[green]OK[/]" if p.ok else f"[red]{p.status}[/]"
         table.add_row(p.processor, f"{p.dates:,}", f"{p.expected:,}", f"{p.records:,}", f"{p.failures:,}",
                       f"{p.untracked_count:,}", f"{p.unexpected_count:,}", mark)
     console.print(table)

@@ -169,10 +169,11 @@ def _connect(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
                                      ) from None
             if time.monotonic() >= deadline:
                 holder = re.search(r"PID (\d+)", text)
-                who = f" (process {holder.group(1)})" if holder else ""
+                who = f" (PID {holder.group(1)})" if holder else ""
                 raise DatabaseLockedError(
-                    f"database {path} is in use by another fullcourt command{who}; waited {lock_timeout:g}s",
-                    remedy="wait for that command to finish, or set FULLCOURT_LOCK_TIMEOUT to wait longer",
+                    f"database {path} is in use by another process{who}; waited {lock_timeout:g}s",
+                    remedy="wait for it to finish (another fullcourt command, or any program with the file open), "
+                           "or set FULLCOURT_LOCK_TIMEOUT to wait longer",
                 ) from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)

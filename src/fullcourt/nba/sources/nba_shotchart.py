@@ -63,7 +63,7 @@ def import_bundle(con: duckdb.DuckDBPyConnection, folder: Path, landing: Path,
     teams_file = nbacom.find_file(folder, ["team_game_logs*.csv.gz", "team_game_logs*.csv"], "team game logs", FORMAT)
     with tempfile.TemporaryDirectory(prefix="fullcourt-import-") as tmp:
         csv = _unzipped(shots_file, Path(tmp))
-        report.rows_read[shots_file.name] = nbacom.load_csv(con, csv, "src_shots", SHOT_COLUMNS)
+        report.rows_read[shots_file.name] = nbacom.load_csv(con, csv, "src_shots", SHOT_COLUMNS, shots_file)
     report.rows_read[players_file.name] = nbacom.load_csv(con, players_file, "src_players", PLAYER_COLUMNS)
     report.rows_read[teams_file.name] = nbacom.load_csv(con, teams_file, "src_teams", TEAM_COLUMNS)
     nbacom.team_codes_table(con)

@@ -237,10 +237,13 @@ def find_file(folder: Path, patterns: Sequence[str], what: str, fmt: str, exclud
     )
 
 
-def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, required: Sequence[str]) -> int:
+def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, required: Sequence[str],
+             name: str | Path | None = None) -> int:
     """Load CSV `path` (plain or .gz) as text columns into temp table `table`, with `_row` (the
     file's row order) and `_key` (a hash of the whole row, for exact duplicates); InputError
-    naming the missing columns. Returns the rows read."""
+    naming the missing columns and the file as the user knows it (`name`: e.g. the zip a
+    temporary CSV came out of). Returns the rows read."""
+    shown = name or path
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, md5(to_json(r)) AS _key, r.* "
@@ -249,11 +252,11 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, required: S
         )
     except duckdb.Error as err:
         first = str(err).splitlines()[0]
-        raise InputError(f"{path}: not a readable CSV ({first})", remedy="check the file is the bundle's CSV") from None
+        raise InputError(f"{shown}: not a readable CSV ({first})", remedy="check the file is the bundle's CSV") from None
     have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
     missing = [c for c in required if c not in have]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}",
+        raise InputError(f"{shown}: missing column(s) {', '.join(missing)}",
                          remedy="use the bundle's original file (docs/importers.md lists its columns)")
     return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
