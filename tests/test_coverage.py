@@ -123,4 +123,4 @@ def test_a_range_without_phase_4_work_is_not_a_pass(store):
     result = CliRunner().invoke(app, ["validate", "coverage", "--start-date", "2021-10-01", "--end-date", "2021-10-25",
                                       "--db", str(store)])
     assert result.exit_code == 1 and "Nothing to validate" in result.output
-    assert "OK" not in result.output and result.output.count("nothing to check") == len(cov.processors)
+    assert "OK" not in result.output  # no processor is marked OK on a range with nothing to check

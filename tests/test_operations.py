@@ -498,6 +498,54 @@ def test_a_dispatch_killed_after_claiming_leaves_its_messages_for_the_next_one(s
     assert q(store.db, f"SELECT count(*) FROM {OUTBOX} WHERE consumed_at IS NULL") == [(0,)]
 
 
+def test_a_rerun_backfill_takes_over_the_claims_of_a_killed_one(store, monkeypatch):
+    """The same backfill command rerun after a kill is another dispatch: it takes the messages
+    the killed one claimed and never acknowledged, and the downstream phases run."""
+    from fullcourt.engine import triggers
+
+    rescrape_x(store)
+
+    def killed(self, spec, d):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as mp:
+        mp.setattr(triggers.Flow, "ready", killed)
+        with pytest.raises(KeyboardInterrupt):
+            api.backfill(store.db, store.landing, [X], phase=2, skip_preflight=True, trigger_downstream=True)
+    assert set(ledger(store.db, X)) == PHASE2
+    report = api.backfill(store.db, store.landing, [X], phase=2, skip_preflight=True, trigger_downstream=True)
+    assert report.ok, report.to_dict()
+    latest = {name: runs[-1][0] for name, runs in ledger(store.db, X).items()}
+    assert latest == {name: "success" for name in PHASE2 | DOWNSTREAM}
+    assert q(store.db, f"SELECT count(*) FROM {OUTBOX} WHERE consumed_at IS NULL") == [(0,)]
+
+
+def test_a_message_whose_work_raises_is_consumed_and_does_not_block_the_queue(store, monkeypatch):
+    """An error (not a kill) while handling a message consumes that message: otherwise every
+    later dispatch would claim it first and fail on it again."""
+    from fullcourt.engine import triggers
+
+    rescrape_x(store)
+    calls = []
+
+    def broken(self, spec, d):
+        calls.append(spec.name)
+        raise RuntimeError("boom")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(triggers.Flow, "ready", broken)
+        with pytest.raises(RuntimeError):
+            api.run(store.db, store.landing, X)
+    assert len(calls) == 1
+    states = q(store.db, f"SELECT consumed_by IS NOT NULL, consumed_at IS NOT NULL, count(*) FROM {OUTBOX} "
+                         "WHERE data_date = ? GROUP BY ALL ORDER BY ALL", [X])
+    assert states == [(False, False, len(PHASE2) - 1), (True, True, 1)]  # the failing one consumed, the rest pending
+    res = api.worker(store.db, store.landing, once=True)  # the queue moves on: the day completes
+    assert res.exit_code == 0, res.to_dict()
+    latest = {name: runs[-1][0] for name, runs in ledger(store.db, X).items()}
+    assert latest == {name: "success" for name in PHASE2 | DOWNSTREAM}
+
+
 def test_worker_once_with_nothing_pending_exits_0_and_consumes_nothing(store):
     write(store.db, f"INSERT INTO {OUTBOX} VALUES ('done-1', 'phase3-trigger', 'NbacPlayerBoxscoreProcessor', ?, "
                     "'r1', TIMESTAMP '2021-11-16 08:00:00', TIMESTAMP '2021-11-16 08:01:00', 'worker-1', '{}')",

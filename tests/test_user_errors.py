@@ -294,3 +294,38 @@ def test_status_shows_the_tracked_failures_of_a_successful_day(capsys):
                                                                           "TeamDefenseZoneAnalysisProcessor": "tdza"}))
     out = capsys.readouterr().out
     assert "✓ 0 +12" in out and "✓ 30" in out and "✓ 30 +" not in out
+
+
+def test_remedies_get_the_commands_own_store_once_and_absolute(tmp_path, monkeypatch):
+    from fullcourt import context
+    from fullcourt.cli import _know_options
+
+    _know_options()
+    monkeypatch.chdir(tmp_path)
+    odd = tmp_path / "fullcourt run" / "x.duckdb"  # a path that itself reads like a command
+    context.remember({"db": str(odd), "landing": "land"})
+    try:
+        once = context.locate("fullcourt backfill --phase 2 --dates 2021-11-17 && fullcourt gaps --start-date D "
+                              "--end-date D, then rerun: fullcourt run --date 2021-11-18")
+        assert context.locate(once) == once  # locating twice (alert, then console) changes nothing
+        quoted = f"'{odd}'"
+        assert once == (f"fullcourt backfill --db {quoted} --landing {tmp_path / 'land'} --phase 2 --dates 2021-11-17"
+                        f" && fullcourt gaps --db {quoted} --start-date D --end-date D, then rerun: "
+                        f"fullcourt run --db {quoted} --landing {tmp_path / 'land'} --date 2021-11-18")
+    finally:
+        context.forget()
+    assert context.locate("fullcourt status --start-date D") == "fullcourt status --start-date D"
+
+
+def test_a_landing_folder_from_before_the_league_record_is_checked_by_its_schedule(tmp_path):
+    from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
+
+    landing = tmp_path / "landing"
+    scrape_synthetic(landing, date(2021, 10, 19), date(2021, 10, 20), LeagueConfig(teams=6, players_per_team=8))
+    before = (landing / "schedule" / "2021-22.json").read_bytes()
+    r = run("scrape", "--start-date", "2021-10-21", "--end-date", "2021-10-21", "--landing", str(landing))
+    one_error(r, 2, "schedule 2021-22.json has 6 teams; --teams 30 would mix two leagues", "pass --teams 6")
+    assert (landing / "schedule" / "2021-22.json").read_bytes() == before
+    (landing / api.LEAGUE_FILE).write_text("[1, 2]", encoding="utf-8")
+    r = run("scrape", "--start-date", "2021-10-21", "--end-date", "2021-10-21", "--landing", str(landing))
+    one_error(r, 2, f"{landing / api.LEAGUE_FILE} is not a league record fullcourt wrote")

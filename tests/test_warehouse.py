@@ -101,7 +101,7 @@ def test_a_locked_file_raises_after_the_timeout(tmp_path):
     assert 0.5 <= waited < 3
     message = str(info.value)
     assert str(path) in message
-    assert f"process {proc.pid}" in message
+    assert f"PID {proc.pid}" in message
     assert info.value.remedy and "FULLCOURT_LOCK_TIMEOUT" in info.value.remedy
 
 

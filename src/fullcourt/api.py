@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from fullcourt.context import locate
 from fullcourt.dates import format_dates
 from fullcourt.engine.backfill import (
     DEFAULT_ORDER, DEFAULT_POLICY, ORDERS, POLICIES, Backfill, BackfillReport, BackfillRequest,
@@ -201,7 +202,7 @@ class Preflight:
             "dates": [d.isoformat() for d in self.dates],
             "missing": {k: [d.isoformat() for d in v] for k, v in self.missing.items()},
             "failed": {k: [d.isoformat() for d in v] for k, v in self.failed.items()},
-            "remedy": self.remedy,
+            "remedy": locate(self.remedy),
         }
 
 
@@ -427,9 +428,10 @@ def scrape(
         from fullcourt.nba.sources.nba_api_live import scrape_nba_api
 
         folder = resolve_landing(landing)
-        _claim_landing(folder, {"source": "real"})
+        _claim_landing(folder, {"source": "real"}, write=False)  # refused before anything is fetched
         started = datetime.now()
         report = scrape_nba_api(folder, start, end)
+        _claim_landing(folder, {"source": "real"})
         report.db = str(resolve_db_path(db))
         with open_warehouse(db) as wh:
             _record_import(wh, report, started)
@@ -468,11 +470,22 @@ import into the folder. Phase 2 reads only the payload files and ignores it."""
 SYNTHETIC_DEFAULTS = {"seed": 7, "teams": 30, "players_per_team": 15}
 
 
+def _schedule_teams(path: Path) -> int | None:
+    """How many teams a league schedule file names (None when it cannot be read)."""
+    try:
+        days = json.loads(path.read_text(encoding="utf-8"))["leagueSchedule"]["gameDates"]
+        return len({g[side]["teamTricode"] for day in days for g in day["games"] for side in ("homeTeam", "awayTeam")})
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, OSError):
+        return None
+
+
 def _claim_landing(folder: Path, want: dict[str, Any], write: bool = True) -> dict[str, Any]:
     """The league `want` resolved against the one `folder` holds: unset (None) synthetic
     options take the folder's values, else the defaults. UsageError when the folder holds
     another source or another synthetic league (a scrape would rewrite its schedule file for
     a different league). With `write`, records the league in the folder."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--landing {folder} is a file, not a folder", remedy="point --landing at a folder")
     path = folder / LEAGUE_FILE
     held: dict[str, Any] | None = None
     if path.is_file():
@@ -480,6 +493,10 @@ def _claim_landing(folder: Path, want: dict[str, Any], write: bool = True) -> di
             held = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
             held = None
+        if not isinstance(held, dict) or held.get("source") not in ("synthetic", "real") or (
+                held.get("source") == "synthetic" and not all(isinstance(held.get(k), int) for k in SYNTHETIC_DEFAULTS)):
+            raise UsageError(f"{path} is not a league record fullcourt wrote",
+                             remedy="restore it, or delete it to let the next scrape or import write it again")
     out = dict(want)
     if want["source"] == "synthetic":
         base = held if held and held.get("source") == "synthetic" else SYNTHETIC_DEFAULTS
@@ -489,6 +506,14 @@ def _claim_landing(folder: Path, want: dict[str, Any], write: bool = True) -> di
         adding = "a synthetic league" if want["source"] == "synthetic" else "real data"
         raise UsageError(f"landing folder {folder} holds {have}; adding {adding} would mix two leagues in one "
                          "schedule", remedy="use another --landing for it")
+    if held is None and want["source"] == "synthetic":  # a folder from before the league record
+        for schedule in sorted((folder / "schedule").glob("*.json")):
+            n = _schedule_teams(schedule)
+            if n and n != out["teams"]:
+                raise UsageError(f"landing folder {folder}'s schedule {schedule.name} has {n} teams; --teams "
+                                 f"{out['teams']} would mix two leagues in one schedule",
+                                 remedy=f"pass --teams {n} and the --players-per-team and --seed it was scraped "
+                                        "with, or scrape into another --landing")
     if held and want["source"] == "synthetic":
         flag = {k: "--" + k.replace("_", "-") for k in SYNTHETIC_DEFAULTS}
         clash = [k for k in SYNTHETIC_DEFAULTS if want.get(k) is not None and want[k] != held.get(k)]

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 from typing import Any, Mapping
 
 OPTIONS: dict[str, frozenset[str]] = {}
 """Command path ("backfill", "cascade reprocess") -> the options it accepts (the CLI fills it)."""
 _GIVEN: dict[str, str] = {}
-_COMMAND = re.compile(r"fullcourt ((?:cascade|completeness|validate) [a-z-]+|[a-z-]+)")
+# a command starts the text or follows a space, "(" or ":" (never inside a path such as
+# '/srv/fullcourt run/x.duckdb', so locating twice changes nothing)
+_COMMAND = re.compile(r"(?<![^\s(:])fullcourt ((?:cascade|completeness|validate) [a-z-]+|[a-z-]+)")
 
 
 def remember(params: Mapping[str, Any]) -> None:
-    """Record the running command's explicit --db and --landing (None: not given)."""
+    """Record the running command's explicit --db and --landing (None: not given), as absolute
+    paths: a stored or posted remedy may be run from another folder (a cron job)."""
     _GIVEN.clear()
     for name in ("db", "landing"):
         if params.get(name):
-            _GIVEN[name] = str(params[name])
+            _GIVEN[name] = str(Path(params[name]).resolve())
 
 
 def forget() -> None:

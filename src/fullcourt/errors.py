@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from fullcourt.context import locate
+
 
 class FullcourtError(Exception):
     """Base error. `message` says what is wrong (with values), `remedy` the next command."""
@@ -22,7 +24,7 @@ class FullcourtError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         ctx = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.context.items()}
-        return {"error": type(self).__name__, "message": self.message, "remedy": self.remedy, **ctx}
+        return {"error": type(self).__name__, "message": self.message, "remedy": locate(self.remedy), **ctx}
 
 
 class UsageError(FullcourtError):

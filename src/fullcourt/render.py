@@ -383,7 +383,7 @@ def coverage(result: Any) -> None:
     for col in ("processor", "dates", "expected", "records", "failures", "untracked", "unexpected", "status"):
         table.add_column(col, justify="left" if col in ("processor", "status") else "right")
     for p in result.processors:
-        mark = "[yellow]nothing to check[/]" if not p.dates else "[green]OK[/]" if p.ok else f"[red]{p.status}[/]"
+        mark = "[yellow]no dates[/]" if not p.dates else "[green]OK[/]" if p.ok else f"[red]{p.status}[/]"
         table.add_row(p.processor, f"{p.dates:,}", f"{p.expected:,}", f"{p.records:,}", f"{p.failures:,}",
                       f"{p.untracked_count:,}", f"{p.unexpected_count:,}", mark)
     console.print(table)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -322,7 +323,8 @@ class Backfill:
             self.report.unfinished = sorted({d for s in req.specs for d in unfinished(req.dates, marks.get(s.name))})
         if req.trigger_downstream and not self.stop.is_set():
             flow = Flow(self.wh, self.registry, self.options, self.params)
-            self.report.messages = flow.dispatch(f"backfill-{req.checkpoint_id}").messages
+            # unique per dispatch: a rerun of the same command must not own a killed run's claims
+            self.report.messages = flow.dispatch(f"backfill-{req.checkpoint_id}-{uuid.uuid4().hex[:8]}").messages
             self.report.runs.extend(flow.result.runs)
         return self.report
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Callable, Sequence
 
+from fullcourt.context import locate
 from fullcourt.dates import format_dates
 from fullcourt.engine import ledger
 from fullcourt.engine.gaps import find_gaps
@@ -71,7 +72,7 @@ class Block:
             "culprits": self.culprits,
             "dates": [d.isoformat() for d in self.dates],
             "message": self.message,
-            "remedy": self.remedy,
+            "remedy": locate(self.remedy),
         }
 
 

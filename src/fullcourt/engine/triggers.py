@@ -87,12 +87,14 @@ def claim(wh: Warehouse, consumer: str, limit: int = 100) -> list[Message]:
     return [Message(m, t, p, d, r) for m, t, p, d, r, _ in rows]
 
 
-def acknowledge(wh: Warehouse, consumer: str) -> None:
-    """Mark every message `consumer` claimed as consumed: the work they triggered is done."""
+def acknowledge(wh: Warehouse, consumer: str, message_id: str | None = None) -> None:
+    """Mark every message `consumer` claimed (or only `message_id`) as consumed: the work they
+    triggered is done."""
     table = check_identifier(wh.catalog.outbox_table)
+    only = " AND message_id = ?" if message_id else ""
     with wh.transaction() as con:
-        con.execute(f"UPDATE {table} SET consumed_at = now() WHERE consumed_at IS NULL AND consumed_by = ?",
-                    [consumer])
+        con.execute(f"UPDATE {table} SET consumed_at = now() WHERE consumed_at IS NULL AND consumed_by = ?{only}",
+                    [consumer] + ([message_id] if message_id else []))
 
 
 def pending_count(wh: Warehouse) -> int:
@@ -231,12 +233,16 @@ class Flow:
             msg = batch[0]
             consumed += 1
             parent = self.registry.by_name.get(msg.processor)
-            for child in self.registry.downstream(parent) if parent else []:
-                if self.ready(child, msg.data_date):
-                    self.run_one(child, msg.data_date, msg.message_id)
-                    waiting.pop((child.name, msg.data_date), None)
-                else:
-                    waiting[(child.name, msg.data_date)] = child
+            try:
+                for child in self.registry.downstream(parent) if parent else []:
+                    if self.ready(child, msg.data_date):
+                        self.run_one(child, msg.data_date, msg.message_id)
+                        waiting.pop((child.name, msg.data_date), None)
+                    else:
+                        waiting[(child.name, msg.data_date)] = child
+            except Exception:  # an error, not a kill: consumed, or it would fail every later dispatch first
+                acknowledge(self.wh, consumer, msg.message_id)
+                raise
         acknowledge(self.wh, consumer)
         self.result.messages += consumed
         return self.result
