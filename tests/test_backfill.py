@@ -679,7 +679,8 @@ def test_preflight_gates_phase_3(tmp_path, phase2, phase3, league, game_dates):
     out = json.loads(r.stdout)
     assert out["dates"] == [gap_date.isoformat()]
     assert out["missing"] == {"nba_raw.nbac_player_boxscore": [gap_date.isoformat()]}
-    assert out["remedy"].startswith(f"fullcourt backfill --phase 2 --dates {gap_date}")
+    assert bare(out["remedy"]).startswith(f"fullcourt backfill --phase 2 --dates {gap_date}")
+    assert f"--db {db} " in out["remedy"]  # the --json remedy names the store it was given too
 
     before = ledger_count(db)
     r = cli("backfill", "--phase", 3, "--start-date", start, "--end-date", end, "--landing", landing, "--db", db)
