@@ -781,3 +781,13 @@ def test_a_shot_zip_missing_columns_is_named_by_its_own_path(tmp_path):
         api.import_bundle(tmp_path / "f.duckdb", tmp_path / "landing", SHOT_FMT, folder)
     assert info.value.message.startswith(f"{shots}: missing column(s) ")
     assert_nothing_written(tmp_path / "f.duckdb", tmp_path / "landing")
+
+
+@pytest.mark.parametrize("fmt, folder, other", [(SHOT_FMT, BOX, BOX_FMT), (BOX_FMT, SHOT, SHOT_FMT)])
+def test_the_wrong_format_for_a_bundle_names_the_right_one(tmp_path, fmt, folder, other):
+    landing, db = tmp_path / "landing", tmp_path / "f.duckdb"
+    r = runner.invoke(app, ["import", "--format", fmt, "--path", str(folder), "--landing", str(landing),
+                            "--db", str(db)])
+    assert r.exit_code == 1, r.output
+    assert f"this folder looks like an {other} bundle: use --format {other}" in " ".join(r.stderr.split())
+    assert_nothing_written(db, landing)

@@ -231,9 +231,13 @@ def find_file(folder: Path, patterns: Sequence[str], what: str, fmt: str, exclud
                              remedy="keep one bundle per folder: move the others out, then retry")
         if found:
             return found[0]
+    other = {"nba-shotchart": ("nba-stats-boxscores", "games_details*.csv*"),
+             "nba-stats-boxscores": ("nba-shotchart", "*[Ss]hots*.csv*")}.get(fmt)
+    hint = (f"; this folder looks like an {other[0]} bundle: use --format {other[0]}"
+            if other and folder.is_dir() and any(folder.glob(other[1])) else "")
     raise InputError(
         f"{folder} has no {what} file ({' or '.join(patterns)}) for --format {fmt}",
-        remedy=f"point --path at the folder holding the {fmt} bundle (see docs/importers.md)",
+        remedy=f"point --path at the folder holding the {fmt} bundle (see docs/importers.md){hint}",
     )
 
 
