@@ -8,7 +8,6 @@ uninterrupted run into a fresh database (or, for orders and parallelism, the oth
 from __future__ import annotations
 
 import json
-import re
 import shlex
 import shutil
 import signal
@@ -27,6 +26,7 @@ from fullcourt.cli import app
 from fullcourt.dates import date_range
 from fullcourt.nba.pipeline import catalog, registry
 from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
+from remedies import bare  # noqa: E402
 
 CONFIG = LeagueConfig(seed=9, teams=4, players_per_team=8)
 SCRAPE_START, SCRAPE_END = date(2021, 10, 19), date(2021, 11, 20)
@@ -49,11 +49,6 @@ RAW_KEYS = {
 }
 
 runner = CliRunner()
-
-
-def bare(text: str) -> str:
-    """`text` without the --db / --landing a remedy gets from the command line (context.locate)."""
-    return re.sub(r" --(?:db|landing) \S+", "", text)
 
 
 def cli(*args: object, env: dict[str, str] | None = None):

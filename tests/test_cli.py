@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from pathlib import Path
 
@@ -10,13 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from fullcourt.cli import app
+from remedies import bare  # noqa: E402
 
 runner = CliRunner()
-
-
-def bare(text: str) -> str:
-    """`text` without the --db / --landing a remedy gets from the command line (context.locate)."""
-    return re.sub(r" --(?:db|landing) \S+", "", text)
 
 
 def run(*args: str):

@@ -3,7 +3,6 @@ the right exit code, nothing written, and no silent zero when upstream never ran
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from pathlib import Path
 
@@ -13,14 +12,10 @@ from typer.testing import CliRunner
 
 from fullcourt import api
 from fullcourt.cli import app
+from remedies import bare  # noqa: E402
 
 runner = CliRunner()
 LEDGER = "nba_reference.processor_run_history"
-
-
-def bare(text: str) -> str:
-    """`text` without the --db / --landing a remedy gets from the command line (context.locate)."""
-    return re.sub(r" --(?:db|landing) \S+", "", text)
 
 
 def run(*args: str):

@@ -27,7 +27,8 @@ from fullcourt.engine.triggers import FlowResult, daily_run, worker_once
 from fullcourt.engine.warehouse import Warehouse, resolve_db_path
 from fullcourt.errors import DatabaseLockedError, FullcourtError, InputError, UsageError
 from fullcourt.nba.calendar import SEASONS, season_label, seasons_overlapping
-from fullcourt.nba.raw import landing_gaps
+from fullcourt.nba.raw import landing_gaps, schedule_file
+from fullcourt.nba.sources.synthetic_league import LeagueConfig
 from fullcourt.nba.pipeline import catalog, registry
 
 PHASES = (2, 3, 4, 5)
@@ -243,11 +244,7 @@ def run(db: str | Path | None, landing: str | Path | None, d: date, strict_mode:
     options = RunOptions(backfill_mode=False, strict_mode=strict_mode,
                          skip_downstream_trigger=skip_downstream_trigger, triggered_by="cli")
     folder = resolve_landing(landing, must_exist=True)
-    schedule = folder / "schedule" / f"{season_label(d)}.json"
-    if not schedule.exists():  # without it "no game today" cannot be told from "no schedule"
-        raise InputError(f"no league schedule {schedule}: cannot tell whether {d} has games",
-                         remedy=f"scrape the season into {folder} (fullcourt scrape ... --landing {folder}), "
-                                "or pass the right --landing")
+    schedule_file(folder, season_label(d), f"whether {d} has games")  # "no game today" or "no schedule"?
     with open_warehouse(db) as wh:
         return daily_run(wh, registry(), d, options, {"landing": folder})
 
@@ -428,19 +425,18 @@ def scrape(
         from fullcourt.nba.sources.nba_api_live import scrape_nba_api
 
         folder = resolve_landing(landing)
-        _claim_landing(folder, {"source": "real"}, write=False)  # refused before anything is fetched
+        _check_league(folder, REAL)  # refused before anything is fetched
         started = datetime.now()
         report = scrape_nba_api(folder, start, end)
-        _claim_landing(folder, {"source": "real"})
-        report.db = str(resolve_db_path(db))
+        _record_league(folder, REAL)
         with open_warehouse(db) as wh:
             _record_import(wh, report, started)
         return report
     if source != "synthetic":
         raise UsageError(f"unknown source {source!r}", remedy="use --source synthetic or --source nba-api")
     folder = resolve_landing(landing)
-    league = _claim_landing(folder, {"source": "synthetic", "seed": seed, "teams": teams,
-                                     "players_per_team": players_per_team}, write=False)
+    league = _check_league(folder, {"source": "synthetic", "seed": seed, "teams": teams,
+                                    "players_per_team": players_per_team})
     seed, teams, players_per_team = league["seed"], league["teams"], league["players_per_team"]
     if not 2 <= teams <= 30:
         raise UsageError(f"--teams {teams} is out of range", remedy="use 2 to 30 teams")
@@ -455,11 +451,11 @@ def scrape(
     if outside:
         raise UsageError(f"--fail-dates {format_dates(outside)} outside {start}..{end}: no outage would be simulated",
                          remedy="give dates inside the scraped range")
-    from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
+    from fullcourt.nba.sources.synthetic import scrape_synthetic
 
     config = LeagueConfig(seed=seed, teams=teams, players_per_team=players_per_team)
     result = scrape_synthetic(folder, start, end, config, frozenset(fail_dates or ()), frozenset(fail_games or ()))
-    _claim_landing(folder, league)
+    _record_league(folder, league)
     return result
 
 
@@ -467,7 +463,8 @@ LEAGUE_FILE = "fullcourt_league.json"
 """Which league a landing folder holds: {"source": "synthetic", "seed", "teams",
 "players_per_team"} or {"source": "real"} (imports, nba-api), written by the first scrape or
 import into the folder. Phase 2 reads only the payload files and ignores it."""
-SYNTHETIC_DEFAULTS = {"seed": 7, "teams": 30, "players_per_team": 15}
+SYNTHETIC_DEFAULTS = {k: getattr(LeagueConfig(), k) for k in ("seed", "teams", "players_per_team")}
+REAL = {"source": "real"}
 
 
 def _schedule_teams(path: Path) -> int | None:
@@ -479,11 +476,11 @@ def _schedule_teams(path: Path) -> int | None:
         return None
 
 
-def _claim_landing(folder: Path, want: dict[str, Any], write: bool = True) -> dict[str, Any]:
+def _check_league(folder: Path, want: dict[str, Any]) -> dict[str, Any]:
     """The league `want` resolved against the one `folder` holds: unset (None) synthetic
     options take the folder's values, else the defaults. UsageError when the folder holds
     another source or another synthetic league (a scrape would rewrite its schedule file for
-    a different league). With `write`, records the league in the folder."""
+    a different league). `_record_league` records it once the payloads are written."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--landing {folder} is a file, not a folder", remedy="point --landing at a folder")
     path = folder / LEAGUE_FILE
@@ -524,10 +521,16 @@ def _claim_landing(folder: Path, want: dict[str, Any], write: bool = True) -> di
                              "leagues in one schedule",
                              remedy="drop those options (the folder's league is the default), or scrape into another "
                                     "--landing")
-    if write and held != out:
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(out, sort_keys=True) + "\n", encoding="utf-8")
     return out
+
+
+def _record_league(folder: Path, league: dict[str, Any]) -> None:
+    """Write `league` (as `_check_league` resolved it) as the folder's LEAGUE_FILE."""
+    text = json.dumps(league, sort_keys=True) + "\n"
+    path = folder / LEAGUE_FILE
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def predict(db: str | Path | None, start: date, end: date, force_rerun: bool = False) -> Any:
@@ -609,9 +612,7 @@ def import_bundle(db: str | Path | None, landing: str | Path | None, fmt: str, p
     if not folder.is_dir():
         raise UsageError(f"--path {folder} is not a folder", remedy=f"point --path at the {fmt} bundle's folder")
     target = resolve_landing(landing)
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"--landing {target} is a file, not a folder", remedy="point --landing at a folder")
-    _claim_landing(target, {"source": "real"}, write=False)  # refused before anything is written
+    _check_league(target, REAL)  # also refuses a --landing that is a file  # refused before anything is written
     started = datetime.now()
     with _removed_if_new_and_failed(db), open_warehouse(db) as wh:  # the store first: a locked store refuses
         con = duckdb.connect()                                       # before any file is written
@@ -619,9 +620,8 @@ def import_bundle(db: str | Path | None, landing: str | Path | None, fmt: str, p
             report = readers[fmt](con, folder, target, start, end)
         finally:
             con.close()
-        report.db = str(wh.path)
         _record_import(wh, report, started)
-    _claim_landing(target, {"source": "real"})
+    _record_league(target, REAL)
     return report
 
 
@@ -643,8 +643,10 @@ def _removed_if_new_and_failed(db: str | Path | None) -> Iterator[None]:
 
 
 def _record_import(wh: Warehouse, report: Any, started: datetime) -> None:
+    """Record the import report in import_runs; the report names the store (`db`) it went to."""
     from fullcourt.nba.schema import IMPORT_RUNS
 
+    report.db = str(wh.path)
     d = report.to_dict()
     with wh.transaction() as con:
         con.execute(

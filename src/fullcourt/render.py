@@ -141,7 +141,7 @@ def flow(result: Any) -> None:
     for alert in result.alerts:
         err_console.print(f"[bold red]ALERT[/] {alert.message}", highlight=False, soft_wrap=True)
         if alert.remedy:
-            err_console.print(f"  [bold]Fix:[/] {escape(locate(alert.remedy))}", highlight=False, soft_wrap=True)
+            err_console.print(f"  [bold]Fix:[/] {escape(alert.remedy)}", highlight=False, soft_wrap=True)  # located
 
 
 def preflight(result: Any) -> None:
@@ -370,7 +370,7 @@ def import_report(report: Any) -> None:
     for note in report.notes:
         console.print(f"[yellow]Note:[/] {escape(note)}", highlight=False)
     if days:
-        db = f" --db {report.db}" if getattr(report, "db", "") else ""
+        db = f" --db {report.db}" if report.db else ""
         console.print(escape(f"Next: fullcourt backfill --phase 2 --start-date {days[0]} --end-date {days[-1]} "
                              f"--landing {report.landing}{db} (then phases 3 and 4, with the same --db)"),
                       highlight=False, soft_wrap=True)

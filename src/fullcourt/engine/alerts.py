@@ -64,7 +64,7 @@ class Notifier:
     def raise_alert(self, con: duckdb.DuckDBPyConnection, alert: Alert) -> Alert:
         """Record `alert` (caller may own the transaction) and post it if a webhook is set. Its
         remedy names the store and landing folder the running command was given."""
-        alert.remedy = locate(alert.remedy) or alert.remedy
+        alert.remedy = locate(alert.remedy)
         alert.delivered = self._post(alert) if self.webhook else None
         con.execute(
             f"INSERT INTO {self.table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

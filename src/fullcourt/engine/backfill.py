@@ -379,19 +379,18 @@ class Backfill:
         c = con or self.wh.con
         stop = self.req.policy == "stop"
         upstream = upstream_not_ok(self.wh, self.registry, spec, dates, c)
+        # the dates among them that would have run (work, not skipped by design)
+        due = [d for d in work_dates(c, spec, list(upstream))
+               if not (spec.skip_reason and spec.skip_reason(d))] if upstream else []
         if self.req.policy == "skip-deps":
             preset = {d: ("skipped", _upstream_reason(p, st, d)) for d, (p, st) in upstream.items()}
-            todo = set(work_dates(c, spec, list(preset))) if preset else set()
             with self.lock:  # the report names the upstream backfills that let them run
-                self._upstream_fix(spec, {d: upstream[d] for d in todo
-                                          if not (spec.skip_reason and spec.skip_reason(d))}, c)
+                self._upstream_fix(spec, {d: upstream[d] for d in due}, c)
         else:
             preset = {d: ("blocked", f"BLOCKED: {UPSTREAM_FAILURE}: {spec.name} for {d}: {_upstream_reason(p, st, d)}")
                       for d, (p, st) in upstream.items()}
-            blocked = [d for d in work_dates(c, spec, list(preset))
-                       if not (spec.skip_reason and spec.skip_reason(d))] if stop and preset else []
-            if blocked:  # the first blocked date is the first failure: nothing after it runs
-                dates = [d for d in dates if d <= min(blocked)]
+            if stop and due:  # the first blocked date is the first failure: nothing after it runs
+                dates = [d for d in dates if d <= min(due)]
         hooks = [_checkpointer(self.wh.catalog.checkpoints_table, self.req, spec, total, dates, final)]
         if self.req.trigger_downstream:
             hooks.append(publisher(self.wh.catalog.outbox_table, topic_for(self.registry, spec)))

@@ -229,6 +229,17 @@ def missing_games(
     return errors, warnings
 
 
+def schedule_file(landing: Path, label: str, question: str) -> Path:
+    """The landing folder's league schedule of season `label`; InputError when it is missing:
+    without it, nothing says `question` (e.g. "which games … should have")."""
+    path = landing / "schedule" / f"{label}.json"
+    if not path.exists():
+        raise InputError(f"no league schedule {path}: cannot tell {question}",
+                         remedy=f"scrape the season into {landing} (fullcourt scrape ... --landing {landing}), "
+                                "or pass the right --landing")
+    return path
+
+
 def landing_gaps(landing: Path, start: date, end: date) -> dict[date, list[str]]:
     """Phase 1 coverage: scheduled games in [start, end] (inclusive, from the league schedule
     files) whose box score, gamebook or shot log payload is absent from the landing folder.
@@ -236,11 +247,7 @@ def landing_gaps(landing: Path, start: date, end: date) -> dict[date, list[str]]
     which games to expect."""
     out: dict[date, list[str]] = {}
     for season in seasons_overlapping(start, end):
-        path = landing / "schedule" / f"{season.label}.json"
-        if not path.exists():
-            raise InputError(f"no league schedule {path}: cannot tell which games {start}..{end} should have",
-                             remedy=f"scrape the season into {landing} (fullcourt scrape ... --landing {landing}), "
-                                    "or pass the right --landing")
+        path = schedule_file(landing, season.label, f"which games {start}..{end} should have")
         try:
             league = json.loads(path.read_text(encoding="utf-8"))["leagueSchedule"]["gameDates"]
         except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as err:
