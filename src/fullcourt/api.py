@@ -20,6 +20,7 @@ from fullcourt.engine.backfill import (
     DEFAULT_ORDER, DEFAULT_POLICY, ORDERS, POLICIES, Backfill, BackfillReport, BackfillRequest,
 )
 from fullcourt.engine.backfill import status as backfill_progress
+from fullcourt.engine import ledger
 from fullcourt.engine.checks import preflight as engine_preflight
 from fullcourt.engine.runner import RunOptions
 from fullcourt.engine.spec import ProcessorSpec
@@ -321,9 +322,8 @@ def status(db: str | Path | None, start: date, end: date) -> StatusResult:
         rows = wh.con.execute(
             f"""
             SELECT data_date, processor_name, phase,
-                   arg_max(status, started_at), arg_max_null(records_created, started_at),
-                   arg_max_null(records_failed, started_at), arg_max_null(duration_seconds, started_at),
-                   arg_max_null(skip_reason, started_at), arg_max_null(errors, started_at)
+                   {ledger.latest("status", "records_created", "records_failed", "duration_seconds", "skip_reason",
+                           "errors")}
             FROM {wh.catalog.ledger_table}
             WHERE data_date BETWEEN ? AND ?
             GROUP BY 1, 2, 3 ORDER BY 1, 2

@@ -380,8 +380,8 @@ class Backfill:
         stop = self.req.policy == "stop"
         upstream = upstream_not_ok(self.wh, self.registry, spec, dates, c)
         # the dates among them that would have run (work, not skipped by design)
-        due = [d for d in work_dates(c, spec, list(upstream))
-               if not (spec.skip_reason and spec.skip_reason(d))] if upstream else []
+        due = [d for d in work_dates(c, spec, list(upstream)) if not (spec.skip_reason and spec.skip_reason(d))] \
+            if upstream and self.req.policy != "continue" else []  # continue uses neither
         if self.req.policy == "skip-deps":
             preset = {d: ("skipped", _upstream_reason(p, st, d)) for d, (p, st) in upstream.items()}
             with self.lock:  # the report names the upstream backfills that let them run
@@ -504,7 +504,7 @@ def upstream_not_ok(wh: Warehouse, registry: Registry, spec: ProcessorSpec, date
     c = con or wh.con
     table = check_identifier(wh.catalog.ledger_table)
     rows = c.execute(
-        f"""SELECT processor_name, data_date, arg_max(status, started_at), arg_max_null(skip_reason, started_at)
+        f"""SELECT processor_name, data_date, {ledger.latest("status", "skip_reason")}
             FROM {table}
             WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
             GROUP BY 1, 2""",

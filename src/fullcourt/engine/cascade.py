@@ -37,6 +37,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import duckdb
 
+from fullcourt.engine import ledger
 from fullcourt.engine.backfill import upstream_skips
 from fullcourt.engine.runner import RunOptions, run_processor, work_dates
 from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS, flag_tables
@@ -316,8 +317,7 @@ class Cascade:
             found: dict[str, list[date]] = {}
             for name, d in self.wh.con.execute(
                 f"""SELECT processor_name, data_date FROM (
-                        SELECT processor_name, data_date, arg_max(status, started_at) AS st,
-                               arg_max_null(skip_reason, started_at) AS why
+                        SELECT processor_name, data_date, {ledger.latest("status")} AS st, {ledger.latest("skip_reason")} AS why
                         FROM {table} WHERE data_date >= ? GROUP BY 1, 2)
                     WHERE st IN ('failed', 'blocked') OR (st = 'skipped' AND why LIKE 'upstream%')
                     ORDER BY 1, 2""", [since]).fetchall():

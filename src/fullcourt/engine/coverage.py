@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Sequence
 
 from fullcourt.dates import date_range
+from fullcourt.engine import ledger
 from fullcourt.engine.runner import set_run_dates, work_dates
 from fullcourt.engine.spec import ProcessorSpec
 from fullcourt.engine.warehouse import Warehouse, check_identifier
@@ -97,7 +98,7 @@ def coverage(wh: Warehouse, specs: Sequence[ProcessorSpec], start: date, end: da
     """Coverage of `specs` (those with expected_sql and label_column) over [start, end], inclusive."""
     result = CoverageResult(start, end, reconcile)
     con = wh.con
-    ledger = check_identifier(wh.catalog.ledger_table)
+    runs = check_identifier(wh.catalog.ledger_table)
     failures = check_identifier(wh.catalog.failures_table)
     for spec in specs:
         if not spec.expected_sql or not spec.label_column:
@@ -105,9 +106,8 @@ def coverage(wh: Warehouse, specs: Sequence[ProcessorSpec], start: date, end: da
         out = check_identifier(spec.output_table)
         dc, label = check_identifier(spec.date_column), check_identifier(spec.label_column)
         latest = con.execute(
-            f"""SELECT data_date, arg_max(status, started_at), arg_max_null(records_created, started_at),
-                       arg_max_null(records_failed, started_at)
-                FROM {ledger} WHERE processor_name = ? AND data_date BETWEEN ? AND ? GROUP BY 1""",
+            f"""SELECT data_date, {ledger.latest("status", "records_created", "records_failed")}
+                FROM {runs} WHERE processor_name = ? AND data_date BETWEEN ? AND ? GROUP BY 1""",
             [spec.name, start, end]).fetchall()
         status = {d: st for d, st, _, _ in latest}
         check = [d for d in work_dates(con, spec, date_range(start, end)) if not (spec.skip_reason and spec.skip_reason(d))]

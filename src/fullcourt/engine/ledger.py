@@ -114,6 +114,12 @@ _COLUMN_TYPES = ("VARCHAR", "VARCHAR", "VARCHAR", "DATE", "VARCHAR", "VARCHAR", 
 """The ledger's column types, in DDL order (write_rows' values follow it)."""
 
 
+def latest(*columns: str) -> str:
+    """SQL select list: each column's value on the latest run (by started_at) of a GROUP BY
+    group, NULL included (plain arg_max skips NULLs and would return an older run's value)."""
+    return ", ".join(f"arg_max_null({check_identifier(c)}, started_at)" for c in columns)
+
+
 def latest_status(
     con: duckdb.DuckDBPyConnection, table: str, processors: Sequence[str], dates: Sequence[date]
 ) -> dict[tuple[str, date], str]:
@@ -122,7 +128,7 @@ def latest_status(
         return {}
     rows = con.execute(
         f"""
-        SELECT processor_name, data_date, arg_max(status, started_at) AS status
+        SELECT processor_name, data_date, {latest("status")} AS status
         FROM {check_identifier(table)}
         WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
         GROUP BY ALL

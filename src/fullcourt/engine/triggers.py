@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import duckdb
 
+from fullcourt.engine import ledger
 from fullcourt.engine.alerts import Alert, Notifier
 from fullcourt.engine.checks import Block, strict_check
 from fullcourt.engine.ledger import LedgerRow
@@ -192,8 +193,7 @@ class Flow:
             return False
         table = check_identifier(self.wh.catalog.ledger_table)
         rows = self.wh.con.execute(
-            f"""SELECT processor_name, arg_max(status, started_at), arg_max_null(skip_reason, started_at),
-                       max(started_at), arg_max_null(finished_at, started_at)
+            f"""SELECT processor_name, {ledger.latest("status", "skip_reason")}, max(started_at), {ledger.latest("finished_at")}
                 FROM {table} WHERE data_date = ? AND processor_name IN (SELECT unnest(?::VARCHAR[]))
                 GROUP BY 1""",
             [d, [p.name for p in parents] + [spec.name]],
