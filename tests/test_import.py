@@ -712,6 +712,18 @@ def test_a_range_outside_the_bundle_is_an_error_and_writes_nothing(tmp_path):
     assert not landing.exists() or not any(landing.iterdir())
 
 
+def test_a_range_past_the_bundle_says_where_the_games_stop(box_csv, tmp_path):
+    """A range running past the bundle's last game imports what there is and says so; a range
+    inside the bundle has no such note."""
+    last = max(g for g in (date(2021, 11, 30) - timedelta(days=i) for i in range(10)) if box_csv.regular_games(g, g))
+    report = api.import_bundle(tmp_path / "f.duckdb", tmp_path / "landing", BOX_FMT, BOX, last, date(2022, 2, 1))
+    assert report.dates == [last]
+    assert f"the range asked ends 2022-02-01, after its last game on {last}: the bundle has no games there, " \
+           f"so only {last} .. {last} was imported" in report.notes
+    inside = api.import_bundle(tmp_path / "g.duckdb", tmp_path / "landing2", BOX_FMT, BOX, last, last)
+    assert not [n for n in inside.notes if "range asked" in n]
+
+
 def test_two_bundles_in_one_folder_is_an_error(tmp_path):
     folder = tmp_path / "bundle"
     folder.mkdir()

@@ -365,6 +365,11 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
         raise InputError(f"no regular-season game of the {report.format} bundle falls in {start} .. {end}; "
                          f"the bundle's games run {span[0]} .. {span[1]}",
                          remedy="choose --start-date/--end-date inside the bundle's span, or leave them out")
+    outside = [f"starts {start}, before its first game on {span[0]}" if start and start < span[0] else "",
+               f"ends {end}, after its last game on {span[1]}" if end and end > span[1] else ""]
+    if any(outside):
+        report.notes.append(f"the range asked {' and '.join(o for o in outside if o)}: the bundle has no games "
+                            f"there, so only {max(lo, span[0])} .. {min(hi, span[1])} was imported")
     games = con.execute(
         "SELECT game_id, game_date, season, home_team_id, home_abbr, away_team_id, away_abbr, home_score, away_score "
         "FROM imp_games ORDER BY game_date, game_id").fetchall()
