@@ -338,6 +338,10 @@ def test_lines_import_names_players_without_a_box_score(store, tmp_path):
     assert r.exit_code == 0 and json.loads(r.stdout)["unknown_players"] == ["Nobody Atall"]
     r = run("import", "--format", "lines-csv", "--path", str(csv), "--db", str(copy))
     assert "1 players have no box score in this store" in r.stdout and "Nobody Atall" in r.stdout
+    # the note names this file's players, not those of an earlier file at the same path
+    csv.write_text("player,game_date,line\nSomeone Else,2021-10-21,9.5\n", encoding="utf-8")
+    r = run("import", "--format", "lines-csv", "--path", str(csv), "--db", str(copy), "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["unknown_players"] == ["Someone Else"]
 
 
 def test_run_on_a_day_without_games_says_so(store, tmp_path):

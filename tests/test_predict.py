@@ -312,10 +312,10 @@ def test_import_lines_csv_replaces_same_player_and_date(pwh, tmp_path):
     f = tmp_path / "lines.csv"
     f.write_text("player,game_date,line\nLuka Dončić,2021-11-16,27.5\nD'Angelo Russell,2021-11-16,14\n"
                  "Jayson Tatum,2021-11-17,26.5\n", encoding="utf-8")
-    assert P.import_lines_csv(pwh, f) == 3
+    assert P.import_lines_csv(pwh, f)[0] == 3
     f2 = tmp_path / "update.csv"
     f2.write_text("Line,Player,Game_Date\n29.0,LUKA DONCIC,2021-11-16\n", encoding="utf-8")
-    assert P.import_lines_csv(pwh, f2) == 1
+    assert P.import_lines_csv(pwh, f2)[0] == 1
     assert props(pwh) == [
         (D, "dangelorussell", "D'Angelo Russell", "player_points", 14.0, None),
         (D, "lukadoncic", "LUKA DONCIC", "player_points", 29.0, None),

@@ -561,16 +561,11 @@ def import_lines(db: str | Path | None, path: str | Path) -> Any:
         raise UsageError(f"--path {path} {what}", remedy="point --path at the lines CSV (columns player, game_date, line)")
     with _removed_if_new_and_failed(db), open_warehouse(db) as wh:
         try:
-            n = phase5.import_lines_csv(wh, path)
+            n, unknown = phase5.import_lines_csv(wh, path)
         except InputError as exc:
             exc.remedy = exc.remedy or ("fix the CSV (columns player, game_date YYYY-MM-DD, line; one row per player "
                                         "and date) and import it again: nothing was written")
             raise
-        # a line whose player has no box score in the store never grades: name them
-        unknown = [r[0] for r in wh.con.execute(
-            "SELECT DISTINCT player_name FROM nba_raw.odds_player_props p WHERE source_file = ? AND NOT EXISTS "
-            "(SELECT 1 FROM nba_raw.nbac_player_boxscore b WHERE b.player_lookup = p.player_lookup) ORDER BY 1",
-            [str(path)]).fetchall()]
     return ImportResult(format="lines-csv", path=str(path), rows=n, unknown_players=unknown)
 
 

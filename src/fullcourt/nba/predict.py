@@ -560,12 +560,13 @@ def _read_lines(path: Path) -> list[tuple[str, date, float]]:
     return rows
 
 
-def import_lines_csv(wh: Warehouse, path: str | Path) -> int:
+def import_lines_csv(wh: Warehouse, path: str | Path) -> tuple[int, list[str]]:
     """Import points lines from a CSV with columns player, game_date (YYYY-MM-DD), line.
 
     Rows go to nba_raw.odds_player_props (market 'player_points', person_id NULL,
     player_lookup from the name), replacing rows of the same (game_date, player_lookup), in
-    one transaction. Returns the number of rows written. Raises InputError (one line naming
+    one transaction. Returns the number of rows written and the names (as written in the file)
+    of this file's players with no box score in the store: their lines never grade. Raises InputError (one line naming
     the file and the problem) for a missing column, a bad date, a non-numeric line, an empty
     player or a player listed twice for one date; nothing is written then.
     """
@@ -597,5 +598,9 @@ def import_lines_csv(wh: Warehouse, path: str | Path) -> int:
                 FROM _fullcourt_lines_import""",
             [str(path), new_run_id()],
         )
+        unknown = [r[0] for r in con.execute(
+            "SELECT DISTINCT player_name FROM _fullcourt_lines_import v WHERE NOT EXISTS "
+            "(SELECT 1 FROM nba_raw.nbac_player_boxscore b WHERE b.player_lookup = v.player_lookup) "
+            "ORDER BY 1").fetchall()]
         con.execute("DROP TABLE _fullcourt_lines_import")
-    return len(rows)
+    return len(rows), unknown
