@@ -184,6 +184,25 @@ def test_detect_marks_needs_reprocessing_and_close_clears_it(tmp_path, two_gaps)
     assert kinds == ["detect", "reprocess", "detect", "close"]
 
 
+def test_close_reports_only_the_incident_since_the_last_close_of_the_range(tmp_path, two_gaps):
+    _, cascaded, _, _, outage, _ = two_gaps
+    db, gapped = tmp_path / "twice.duckdb", tmp_path / "gapped"
+    shutil.copy(cascaded.parent / "loaded.duckdb", db)
+    shutil.copytree(cascaded.parent / "gapped", gapped)  # corrected below: the fixture's stays as it is
+    cascade_api.cascade_detect(db, [outage])
+    cascade_api.cascade_reprocess(db, gapped, [outage])
+    first = cascade_api.cascade_close(db, START, END, tmp_path / "reports")
+    correct(gapped, outage)  # a second incident on the same range: a late correction of the outage day
+    assert api.backfill(db, gapped, [outage], phase=2, skip_preflight=True).ok
+    cascade_api.cascade_detect(db, [outage])
+    second = cascade_api.cascade_reprocess(db, gapped, [outage])
+    report = cascade_api.cascade_close(db, START, END, tmp_path / "reports")
+    assert first.first_detected < first.closed_at < report.first_detected
+    assert report.reprocessed == {p["processor"]: {"records_recomputed": p["records_recomputed"],
+                                                   "records_changed": p["records_changed"]}
+                                  for p in second.to_dict()["processors"]}
+
+
 def test_zero_affected_records_explain_why(tmp_path, two_gaps):
     _, cascaded, *_ = two_gaps
     db = tmp_path / "zero.duckdb"
@@ -252,6 +271,51 @@ def test_reprocess_players_recomputes_only_those_players(tmp_path, two_gaps):
     for table, dc in PLAYER_TABLES.items():
         assert player_rows(db, table, dc, player, True) == player_rows(truth, table, dc, player, True), table
         assert player_rows(db, table, dc, player, False) == player_rows(loaded, table, dc, player, False), table
+
+
+def test_an_interrupted_reprocess_keeps_its_flags_and_its_rerun_equals_a_rebuild(tmp_path, two_gaps, monkeypatch):
+    """Killed in PSZA's second batch (phase 3 and PSZA's first batch committed): the dates it did
+    not reach keep the flags detection set, and rerunning the same command finishes the cascade
+    (the committed phase 3 compares equal to what it wrote, so early cutoff alone would stop)."""
+    from fullcourt.engine import cascade as engine
+
+    truth, cascaded, detected, _, outage, _ = two_gaps
+    gapped = cascaded.parent / "gapped"
+    db = tmp_path / "resume.duckdb"
+    shutil.copy(cascaded.parent / "loaded.duckdb", db)
+    late = detected.result.seed_dates
+    assert cascade_api.cascade_detect(db, late).marked > 0
+    real, batches = engine.run_processor, []
+
+    def dies(wh, spec, dates, *args, **kwargs):
+        if spec.name == "PlayerShotZoneAnalysisProcessor":
+            batches.append(list(dates))
+            if len(batches) == 2:
+                raise KeyboardInterrupt
+        return real(wh, spec, dates, *args, **kwargs)
+
+    with monkeypatch.context() as mp:
+        mp.setattr(engine, "run_processor", dies)
+        with pytest.raises(KeyboardInterrupt):
+            cascade_api.cascade_reprocess(db, gapped, late, batch_size=3, parallel=1)
+    psza = "nba_precompute.player_shot_zone_analysis"
+    with Warehouse(db, catalog()) as wh:
+        flags = dict(wh.con.execute(f"SELECT analysis_date > ?, count(*) FROM {psza} WHERE needs_reprocessing "
+                                    "GROUP BY 1", [max(batches[0])]).fetchall())
+        pending = wh.con.execute("SELECT cascade_id FROM nba_processing.cascade_runs "
+                                 "WHERE kind = 'reprocess' AND finished_at IS NULL").fetchall()
+    assert flags.get(True, 0) > 0 and flags.get(False, 0) == 0  # cleared only where the batch committed
+    assert len(pending) == 1
+
+    rerun = cascade_api.cascade_reprocess(db, gapped, late)
+    assert rerun.resumed == [pending[0][0]] and rerun.to_dict()["resumed"] == rerun.resumed
+    assert_equal_stores(truth, db)
+    with Warehouse(db, catalog()) as wh:
+        rows = wh.con.execute("SELECT cascade_id, finished_at IS NULL, summary FROM nba_processing.cascade_runs "
+                              "WHERE kind = 'reprocess' ORDER BY started_at").fetchall()
+    assert [(c, unfinished, json.loads(s).get("resumed_by")) for c, unfinished, s in rows] == \
+        [(pending[0][0], True, rerun.cascade_id), (rerun.cascade_id, False, None)]
+    assert cascade_api.cascade_reprocess(db, gapped, late).resumed == []  # nothing left to resume
 
 
 def test_reprocess_unknown_player_is_a_usage_error_and_writes_nothing(tmp_path, two_gaps):

@@ -204,13 +204,14 @@ def _mark(con: duckdb.DuckDBPyConnection, result: CascadeResult) -> int:
 
 
 def _record(wh: Warehouse, cascade_id: str, kind: str, started: datetime, dates: Sequence[date],
-            summary: dict[str, Any], con: duckdb.DuckDBPyConnection | None = None) -> None:
-    """Write the run's row to cascade_runs, in `con`'s open transaction when given."""
-    affected = summary.get("affected_by_date") or {}
-    keys = sorted(affected)
+            summary: dict[str, Any], con: duckdb.DuckDBPyConnection | None = None,
+            span: tuple[date, date] | None = None) -> None:
+    """Write the run's row to cascade_runs, in `con`'s open transaction when given. Its
+    cascade_start/end are `span` when given (a close's range), else the affected dates'."""
+    keys = list(span) if span else sorted(summary.get("affected_by_date") or {})
     if con is None:
         with wh.transaction() as own:
-            _record(wh, cascade_id, kind, started, dates, summary, own)
+            _record(wh, cascade_id, kind, started, dates, summary, own, span)
         return
     con.execute(
         f"INSERT INTO {CASCADE_RUNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -274,6 +275,8 @@ class ReprocessReport:
     with_predictions: bool = False
     range_only: bool = False
     """Recomputed the records dated inside a range only (--start-date/--end-date), not a cascade."""
+    resumed: list[str] = field(default_factory=list)
+    """Interrupted reprocess runs this one finished (their dates added, early cutoff off)."""
 
     def to_dict(self) -> dict[str, Any]:
         changed = sum(p.changed_count for p in self.result.processors)
@@ -283,6 +286,7 @@ class ReprocessReport:
             "backfill_dates": [d.isoformat() for d in self.result.seed_dates],
             "players": self.players,
             "range_only": self.range_only,
+            "resumed": self.resumed,
             "records_recomputed": recomputed,
             "records_changed": changed,
             "records_unchanged": max(recomputed - changed, 0),
@@ -332,13 +336,32 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
     with open_warehouse(db, create=False) as wh:
         only_labels = _player_scope(wh, players) if players is not None else None
         started = datetime.now()
-        seeds = {s.name: seeds_dates for s in seed_specs()}
         bound = set(only_dates) if only_dates is not None and backfill_dates is None else None
-        result = reprocess(wh, registry(), seeds, {"landing": resolve_landing(landing)}, bound, progress,
-                           only_labels, batch_size, parallel_dates, parallel)
-        report = ReprocessReport(result, players=sorted({p.strip() for p in players if p.strip()}) if players else None,
-                                 range_only=bound is not None)
-        _record(wh, report.cascade_id, "reprocess", started, result.seed_dates, report.to_dict())
+        report = ReprocessReport(CascadeResult([]), range_only=bound is not None,
+                                 players=sorted({p.strip() for p in players if p.strip()}) if players else None)
+        # An interrupted reprocess committed some processors and not their descendants; compared
+        # with what it wrote, its reloaded dates look unchanged. Its dates join this run, and
+        # every candidate propagates (no early cutoff), as detect lists them.
+        interrupted = wh.con.execute(
+            f"SELECT cascade_id, backfill_dates FROM {CASCADE_RUNS} WHERE kind = 'reprocess' "
+            "AND finished_at IS NULL AND summary IS NULL ORDER BY started_at").fetchall()
+        seeds_dates = sorted(set(seeds_dates) | {d for _, ds in interrupted for d in ds or []})
+        with wh.transaction() as con:  # running: a run that never finishes is resumed by the next one
+            con.execute(f"INSERT INTO {CASCADE_RUNS} (cascade_id, kind, started_at, backfill_dates) "
+                        "VALUES (?, 'reprocess', ?, ?)", [report.cascade_id, started, seeds_dates])
+        seeds = {s.name: seeds_dates for s in seed_specs()}
+        report.result = reprocess(wh, registry(), seeds, {"landing": resolve_landing(landing)}, bound, progress,
+                                  only_labels, batch_size, parallel_dates, parallel, cutoff=not interrupted)
+        result = report.result
+        whole = bound is None and players is None  # a repair of some dates or players finishes nothing
+        report.resumed = [c for c, _ in interrupted] if whole else []
+        with wh.transaction() as con:
+            con.execute(f"DELETE FROM {CASCADE_RUNS} WHERE cascade_id = ? AND kind = 'reprocess'", [report.cascade_id])
+            _record(wh, report.cascade_id, "reprocess", started, result.seed_dates, report.to_dict(), con)
+            if report.resumed:
+                con.execute(f"UPDATE {CASCADE_RUNS} SET summary = ? WHERE cascade_id IN (SELECT unnest(?::VARCHAR[])) "
+                            "AND kind = 'reprocess' AND finished_at IS NULL",
+                            [json.dumps({"interrupted": True, "resumed_by": report.cascade_id}), report.resumed])
     report.with_predictions = with_predictions
     if with_predictions:
         from fullcourt import api
@@ -453,16 +476,21 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
                 incomplete += [{"processor": spec.name, "date": d.isoformat(), "entity": e,
                                 "missing_game_dates": [m.isoformat() for m in missing or []], "reason": reason}
                                for d, e, missing, reason in rows[:20]]
+        # this incident's runs: those on the range since it was last closed (an earlier incident's
+        # were reported by its own close)
+        overlaps = "(cascade_end IS NULL OR cascade_end >= ?) AND (cascade_start IS NULL OR cascade_start <= ?)"
         runs = wh.con.execute(
             f"SELECT kind, started_at, backfill_dates, summary FROM {CASCADE_RUNS} "
-            "WHERE kind IN ('detect', 'reprocess') AND (cascade_end IS NULL OR cascade_end >= ?) "
-            "AND (cascade_start IS NULL OR cascade_start <= ?) ORDER BY started_at", [start, end]).fetchall()
+            f"WHERE kind IN ('detect', 'reprocess') AND {overlaps} AND started_at > coalesce("
+            f"(SELECT max(started_at) FROM {CASCADE_RUNS} WHERE kind = 'close' AND cascade_start <= ? "
+            "AND cascade_end >= ?), '-infinity') "
+            "ORDER BY started_at", [start, end, end, start]).fetchall()
         first = runs[0][1] if runs else None
         backfill = sorted({d for _, _, ds, _ in runs for d in (ds or [])})
         reprocessed: dict[str, dict[str, int]] = {}
         for kind, _, _, summary in runs:
             if kind == "reprocess":
-                for p in json.loads(summary).get("processors", []):
+                for p in json.loads(summary or "{}").get("processors", []):  # NULL: never finished
                     agg = reprocessed.setdefault(p["processor"], {"records_recomputed": 0, "records_changed": 0})
                     agg["records_recomputed"] += p["records_recomputed"]
                     agg["records_changed"] += p["records_changed"]
@@ -473,7 +501,7 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
         report.files = [str(md), str(js)]
         md.write_text(report.markdown(), encoding="utf-8")
         js.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
-        _record(wh, report.cascade_id, "close", report.closed_at, backfill, report.to_dict())
+        _record(wh, report.cascade_id, "close", report.closed_at, backfill, report.to_dict(), span=(start, end))
     return report
 
 

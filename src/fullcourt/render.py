@@ -287,6 +287,9 @@ def cascade_reprocess(report: Any) -> None:
     console.print(table)
     console.print(f"{data['records_changed']:,} records changed of {data['records_recomputed']:,} recomputed in "
                   f"{data['seconds']:.2f}s ({data['records_per_second']} records/s)", highlight=False)
+    if data.get("resumed"):
+        console.print(f"Resumed the interrupted reprocess {', '.join(data['resumed'])}: its dates were added and "
+                      "every candidate recomputed (no early cutoff).", highlight=False, soft_wrap=True)
     reached = {p["processor"] for p in data["processors"] if p["dates"]}
     if not data["records_recomputed"]:
         console.print("Nothing to recompute: no record downstream of these dates reads them.", highlight=False)

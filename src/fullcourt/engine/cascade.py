@@ -29,6 +29,7 @@ record changes, so it lists a superset of what `reprocess` changes.
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -397,7 +398,7 @@ def _add(out: dict[date, set[str] | None], d: date, labels: set[str] | None) -> 
 def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]], params: dict[str, Any],
               only_dates: set[date] | None = None, progress: Progress | None = None,
               only_labels: dict[str, set[str]] | None = None, batch_size: int | None = None,
-              parallel_dates: int = 1, parallel: int = 2) -> CascadeResult:
+              parallel_dates: int = 1, parallel: int = 2, cutoff: bool = True) -> CascadeResult:
     """Recompute the processors downstream of `seeds` ({processor: reloaded dates}) in DAG
     order, only for their candidate records, writing and propagating only records that really
     changed. `only_dates` bounds the dates recomputed (an affected file's dates); `only_labels`
@@ -408,7 +409,11 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     stay serial). The processors of one DAG level (independent of each other) run up to
     `parallel` at once on their own cursors, as backfill's `--parallel` does; commits stay
     serial and the tables are the same as a serial run's. Runs are recorded with
-    triggered_by='cascade'."""
+    triggered_by='cascade'.
+
+    Without `cutoff`, every candidate record propagates as changed, not only the ones whose
+    recomputed values differ (what detect assumes): the resume of an interrupted reprocess,
+    whose committed processors compare equal to what they already wrote."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(cas, seeds)
@@ -435,6 +440,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
 
         def run(job: _Job, con: duckdb.DuckDBPyConnection | None) -> _Job:
             t = time.perf_counter()
+            job.pending = -(-len(job.dates) // (batch_size or len(job.dates)))  # batches to commit
             job.change.recomputed, job.change.changed = _run_batches(
                 wh, job.spec, job.dates, options, params, job.scope, job.hook, batch_size, parallel_dates,
                 job.skips, con)
@@ -453,8 +459,13 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             for job in runnable:
                 run(job, None)
         for job in jobs:
-            if job.change.changed:
-                changes[job.spec.name] = {d: set(es) for d, es in job.change.changed.items()}
+            moved: Changes = {d: set(es) for d, es in job.change.changed.items()}
+            if not cutoff:  # every candidate, as detect lists it (None: the whole date)
+                for d in job.dates:
+                    wanted = job.cand.get(d)
+                    moved[d] = None if wanted is None else moved.get(d, set()) | wanted | job.scope.get(d, set())
+            if moved:
+                changes[job.spec.name] = moved
             job.change.seconds = job.prepare + job.seconds
             result.processors.append(job.change)
         done += len(level)
@@ -474,13 +485,27 @@ class _Job:
     scope: dict[date, set[str]]
     clear: tuple[str, list[Any]] | None
     skips: dict[date, tuple[str, str]]
+    cand: dict[date, set[str] | None] = field(default_factory=dict)
     prepare: float = 0.0
     seconds: float = 0.0
+    pending: int = 0
+    """Batches not committed yet (set when the job runs)."""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hook(self, con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[Any]) -> None:
-        """Inside each run's write transaction: clear the flags once something succeeded."""
-        if self.clear and any(r.status == "success" for r in rows):
-            con.execute(*self.clear)
+        """Inside each batch's write transaction: clear the flags on the dates it recomputed
+        successfully and, with the last batch, on the dates without a candidate (their inputs
+        did not change). A failed or skipped date keeps its flags, and so does every date of a
+        batch an interruption stopped."""
+        with self._lock:
+            self.pending -= 1
+            last = self.pending <= 0
+        ok = [r.data_date for r in rows if r.status == "success"]
+        if self.clear and (ok or last):
+            sql, params = self.clear
+            dc = check_identifier(self.spec.date_column)
+            con.execute(f"{sql} AND ({dc} IN (SELECT unnest(?::DATE[])) "
+                        f"OR (? AND {dc} NOT IN (SELECT unnest(?::DATE[]))))", [*params, ok, last, self.dates])
 
 
 def _job(cas: Cascade, spec: ProcessorSpec, changes: dict[str, Changes], seed_dates: Sequence[date],
@@ -499,7 +524,7 @@ def _job(cas: Cascade, spec: ProcessorSpec, changes: dict[str, Changes], seed_da
     # a date whose upstream still did not succeed (another gap still open) is skipped,
     # exactly as a rebuild's skip-deps backfill leaves it
     skips = upstream_skips(cas.wh, cas.registry, spec, dates) if dates else {}
-    return _Job(spec, ProcessorChange(spec.name, dates), dates, scope, clear, skips,
+    return _Job(spec, ProcessorChange(spec.name, dates), dates, scope, clear, skips, cand,
                 prepare=time.perf_counter() - t)
 
 
@@ -507,7 +532,8 @@ def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dat
                  labels: set[str] | None) -> tuple[str, list[Any]] | None:
     """The UPDATE (SQL, parameters) clearing needs_reprocessing on `spec`'s records in [lo, hi]
     (inclusive), within `only_dates` and `labels` when given: the cascade recomputed the ones
-    whose inputs changed and proved the others current. None when `spec` has no flag."""
+    whose inputs changed and proved the others current. Run as is when the processor has no
+    candidate date; otherwise each batch narrows it (`_Job.hook`). None when `spec` has no flag."""
     if not cas.has_flag(spec):
         return None
     t = check_identifier(spec.output_table)
