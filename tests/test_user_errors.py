@@ -324,3 +324,18 @@ def test_a_landing_folder_from_before_the_league_record_is_checked_by_its_schedu
     (landing / api.LEAGUE_FILE).write_text("[1, 2]", encoding="utf-8")
     r = run("scrape", "--start-date", "2021-10-21", "--end-date", "2021-10-21", "--landing", str(landing))
     one_error(r, 2, f"{landing / api.LEAGUE_FILE} is not a league record fullcourt wrote")
+
+
+def test_cascade_with_another_phase_is_refused_before_the_backfill_runs(tmp_path, league):
+    landing, days = league
+    db = tmp_path / "c.duckdb"
+    assert run("backfill", "--phase", "2", "--dates", days[0], "--landing", str(landing), "--db", str(db)).exit_code == 0
+    def runs() -> int:
+        with duckdb.connect(str(db)) as con:
+            return con.execute(f"SELECT count(*) FROM {LEDGER}").fetchall()[0][0]
+
+    before = runs()
+    r = run("backfill", "--phase", "3", "--dates", days[0], "--cascade", "--skip-preflight", "--landing", str(landing),
+            "--db", str(db))
+    one_error(r, 2, "--cascade follows a phase 2 backfill")
+    assert runs() == before > 0  # nothing ran

@@ -180,6 +180,8 @@ def backfill(
                 raise UsageError(f"{', '.join(unused)} do{'es' if len(unused) == 1 else ''} not apply to --phase 5 "
                                  "(predictions over the range, no checkpoint)",
                                  remedy="drop them; see what was predicted with: fullcourt grade --start-date D --end-date D")
+        if cascade and any(s.phase != 2 for s in api.select_specs(phase, processor)):  # before any work
+            raise UsageError("--cascade follows a phase 2 backfill", remedy="use it with --phase 2")
         if show_status:
             progress_ = api.backfill_status(db, days, phase, processor, order)
             if as_json:
@@ -198,8 +200,6 @@ def backfill(
                 progress=progress, explicit_dates=dates is not None, cascade=cascade,
             )
         if cascade:
-            if result.request.specs[0].phase != 2 or any(s.phase != 2 for s in result.request.specs):
-                raise UsageError("--cascade follows a phase 2 backfill", remedy="use it with --phase 2")
             loaded = sorted({r.data_date for p in result.runs for r in p.rows if r.status == "success"})
             if not loaded:
                 nothing = UsageError("--cascade: this backfill loaded no date, so there is nothing to cascade",
