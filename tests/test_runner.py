@@ -143,3 +143,59 @@ def test_registry_rejects_a_cycle():
                       dependencies=(Dependency("x.a", same_date()),), sql="SELECT 1")
     with pytest.raises(ValueError, match="cycle: A, B"):
         Registry([a, b])
+
+
+def test_a_compute_that_raises_fails_its_dates_in_the_ledger(wh, landing):
+    """Any error of a compute (not only a query error) fails the run's dates, recorded with the
+    error, and the stored partition stays as it was."""
+    schedule = registry().get("NbacScheduleProcessor")
+    run_processor(wh, schedule, [D1], RunOptions(), {"landing": landing})
+    spec = registry().get("NbacPlayerBoxscoreProcessor")
+    assert run_processor(wh, spec, [D1], RunOptions(), {"landing": landing}).dates_with("success") == [D1]
+    before = wh.con.execute("SELECT * FROM nba_raw.nbac_player_boxscore ORDER BY ALL").fetchall()
+
+    def broken(ctx):
+        raise KeyError("homeTeam")
+
+    import dataclasses
+
+    result = run_processor(wh, dataclasses.replace(spec, compute=broken), [D1, D2], RunOptions(),
+                           {"landing": landing})
+    assert [(r.data_date, r.status, r.errors) for r in result.rows] == \
+        [(d, "failed", ["PROCESSING_ERROR: KeyError: 'homeTeam'"]) for d in (D1, D2)]
+    latest = wh.con.execute(f"SELECT status FROM {LEDGER} WHERE run_id = ?", [result.run_id]).fetchall()
+    assert latest == [("failed",), ("failed",)]
+    assert wh.con.execute("SELECT * FROM nba_raw.nbac_player_boxscore ORDER BY ALL").fetchall() == before
+
+
+def test_a_write_that_fails_reports_no_changes(wh, landing, monkeypatch):
+    """A scoped run whose write fails inside the transaction is rolled back: it reports no
+    records changed (a cascade must not propagate changes that were not written)."""
+    import duckdb
+
+    run_processor(wh, registry().get("NbacScheduleProcessor"), [D1], RunOptions(), {"landing": landing})
+    spec = registry().get("NbacPlayerBoxscoreProcessor")
+
+    def fails(spec_, dates):
+        raise duckdb.ConstraintException("disk said no")
+
+    monkeypatch.setattr(runner, "_before_commit", fails)
+    result = run_processor(wh, spec, [D1], RunOptions(), {"landing": landing}, scope={})
+    assert [(r.status, r.errors) for r in result.rows] == [("failed", ["PROCESSING_ERROR: write failed: "
+                                                                        "disk said no"])]
+    assert (result.recomputed, result.changed) == (0, {})
+    assert wh.con.execute("SELECT count(*) FROM nba_raw.nbac_player_boxscore").fetchall() == [(0,)]
+
+
+def test_a_payload_that_cannot_be_read_fails_its_date_by_name(wh, landing):
+    """A payload path that is a folder (or unreadable) fails its date with the file named in
+    the ledger: no traceback, and the processor's run is recorded."""
+    run_processor(wh, registry().get("NbacScheduleProcessor"), [D1], RunOptions(), {"landing": landing})
+    bad = landing / D1_TEXT / f"boxscore_{G1}.json"
+    bad.unlink()
+    bad.mkdir()
+    result = run_processor(wh, registry().get("NbacPlayerBoxscoreProcessor"), [D1], RunOptions(),
+                           {"landing": landing})
+    assert result.dates_with("failed") == [D1]
+    assert f"{bad}: cannot read (Is a directory)" in result.rows[0].errors, result.rows[0].errors
+    assert wh.con.execute(f"SELECT status FROM {LEDGER} WHERE run_id = ?", [result.run_id]).fetchall() == [("failed",)]

@@ -339,3 +339,24 @@ def test_cascade_with_another_phase_is_refused_before_the_backfill_runs(tmp_path
             "--db", str(db))
     one_error(r, 2, "--cascade follows a phase 2 backfill")
     assert runs() == before > 0  # nothing ran
+
+
+@pytest.mark.parametrize("damage", ["date", "game"])
+def test_a_damaged_league_schedule_is_a_one_line_error(tmp_path, league, damage):
+    import shutil
+
+    source, days = league
+    landing = tmp_path / "landing"
+    shutil.copytree(source, landing)
+    path = landing / "schedule" / "2021-22.json"
+    data = json.loads(path.read_text())
+    day = data["leagueSchedule"]["gameDates"][0]
+    if damage == "date":
+        day["gameDate"] = "10/19/2021"
+    else:
+        day["games"][0] = None
+    path.write_text(json.dumps(data))
+    r = run("preflight", "--phase", "2", "--start-date", days[0], "--end-date", days[-1], "--landing", str(landing),
+            "--db", str(tmp_path / "p.duckdb"))
+    one_error(r, 1, f"league schedule {path} is unreadable")
+    assert r.exception is None or isinstance(r.exception, SystemExit)

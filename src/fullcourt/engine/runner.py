@@ -21,6 +21,7 @@ from fullcourt.engine.ledger import LedgerRow
 from fullcourt.engine.scope import Scope, set_run_labels, write_changes
 from fullcourt.engine.spec import ComputeContext, Computed, ProcessorSpec
 from fullcourt.engine.warehouse import Warehouse, check_identifier
+from fullcourt.errors import FullcourtError
 
 Progress = Callable[[str, int, int], None]
 OnCommit = Callable[[duckdb.DuckDBPyConnection, str, Sequence[LedgerRow]], None]
@@ -172,8 +173,10 @@ def run_processor(
         ctx = ComputeContext(con=c, dates=compute_dates, run_id=run_id, params=params or {}, stage=stage)
         try:
             computed = spec.compute(ctx) if spec.compute else _compute_sql(spec, ctx)
-        except duckdb.Error as exc:
-            crash = f"PROCESSING_ERROR: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        except FullcourtError:  # the command's input is wrong (e.g. no schedule): the user's to fix
+            raise
+        except Exception as exc:  # the dates fail and the ledger says why, as for a query error
+            crash = f"PROCESSING_ERROR: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
     finished = datetime.now()
     rows: list[LedgerRow] = [
         LedgerRow(spec.name, _phase(spec), d, status, started, finished,
@@ -223,6 +226,7 @@ def run_processor(
         with _COMMIT_LOCK:  # computes may run in parallel; commits are serialised
             _commit(wh, c, spec, computed, written, run_id, rows, options, on_commit, scope, result)
     except duckdb.Error as exc:
+        result.recomputed, result.changed = 0, {}  # rolled back: nothing was written
         message = f"PROCESSING_ERROR: write failed: {str(exc).splitlines()[0]}"
         for r in rows:
             if r.status == "success":

@@ -130,6 +130,8 @@ def read_payloads(
             names.append(str(f))
         except UnicodeDecodeError:
             errors[_folder_date(f)].append(f"{f}: not UTF-8 text")
+        except OSError as err:  # a folder, or a file this user cannot read: the date fails, named
+            errors[_folder_date(f)].append(f"{f}: cannot read ({err.strerror or type(err).__name__})")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table}_txt AS "
         "SELECT unnest(?::VARCHAR[]) AS filename, unnest(?::VARCHAR[]) AS txt",
@@ -250,16 +252,16 @@ def landing_gaps(landing: Path, start: date, end: date) -> dict[date, list[str]]
         path = schedule_file(landing, season.label, f"which games {start}..{end} should have")
         try:
             league = json.loads(path.read_text(encoding="utf-8"))["leagueSchedule"]["gameDates"]
-        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as err:
+            days = [(date.fromisoformat(day["gameDate"][:10]), [g["gameId"] for g in day.get("games") or []])
+                    for day in league]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
             raise InputError(f"league schedule {path} is unreadable ({type(err).__name__})",
                              remedy=f"re-scrape the season into {landing}") from None
-        for day in league:
-            d = date.fromisoformat(day["gameDate"][:10])
+        for d, games in days:
             if not start <= d <= end:
                 continue
-            for game in day.get("games") or []:
-                gid = game.get("gameId")
-                folder = landing / d.isoformat()
+            folder = landing / d.isoformat()
+            for gid in games:
                 if not all((folder / f"{kind}_{gid}.json").exists() for kind in ("boxscore", "gamebook", "shots")):
                     out.setdefault(d, []).append(gid)
     return out
