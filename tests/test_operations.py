@@ -32,6 +32,7 @@ from fullcourt.engine.triggers import topic_for
 from fullcourt.engine.warehouse import Warehouse
 from fullcourt.nba.pipeline import catalog, registry
 from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
+from remedies import no_traceback  # noqa: E402
 
 CONFIG = LeagueConfig(seed=5, teams=6, players_per_team=10)
 SEASON_START, SCRAPE_END = date(2021, 10, 19), date(2021, 11, 30)
@@ -275,7 +276,7 @@ def test_cli_blocked_run_exits_3_and_prints_the_remedy(after_x_failed):
     assert "BLOCKED: Upstream Failure" in r.stderr
     assert f"fullcourt backfill --db {store.db} --landing {store.landing} --phase 2 --dates 2021-11-17" \
         in " ".join(r.stderr.split())  # the remedy names the store and landing the command was given
-    assert "Traceback" not in r.stdout + r.stderr
+    assert no_traceback(r)
 
 
 def assert_blocked_by_gap_on_x(res) -> None:
