@@ -359,3 +359,10 @@ def test_a_damaged_league_schedule_is_a_one_line_error(tmp_path, league, damage)
     r = run("preflight", "--phase", "2", "--start-date", days[0], "--end-date", days[-1], "--landing", str(landing),
             "--db", str(tmp_path / "p.duckdb"))
     one_error(r, 1, f"league schedule {path} is unreadable")
+
+
+def test_a_daily_run_outside_every_season_says_so(tmp_path, league):
+    landing, _ = league
+    r = run("run", "--date", "2030-01-01", "--landing", str(landing), "--db", str(tmp_path / "r.duckdb"))
+    one_error(r, 2, "2030-01-01 is outside every season of the calendar")
+    assert "scrape" not in r.stderr and not (tmp_path / "r.duckdb").exists()

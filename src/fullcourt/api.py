@@ -27,7 +27,7 @@ from fullcourt.engine.spec import ProcessorSpec
 from fullcourt.engine.triggers import FlowResult, daily_run, worker_once
 from fullcourt.engine.warehouse import Warehouse, resolve_db_path
 from fullcourt.errors import DatabaseLockedError, FullcourtError, InputError, UsageError
-from fullcourt.nba.calendar import SEASONS, season_label, seasons_overlapping
+from fullcourt.nba.calendar import SEASONS, season_by_label, season_label, seasons_overlapping
 from fullcourt.nba.raw import landing_gaps, schedule_file
 from fullcourt.nba.sources.synthetic_league import LeagueConfig
 from fullcourt.nba.pipeline import catalog, registry
@@ -245,6 +245,10 @@ def run(db: str | Path | None, landing: str | Path | None, d: date, strict_mode:
     options = RunOptions(backfill_mode=False, strict_mode=strict_mode,
                          skip_downstream_trigger=skip_downstream_trigger, triggered_by="cli")
     folder = resolve_landing(landing, must_exist=True)
+    if season_by_label(season_label(d)) is None:  # no schedule can exist: scraping it would be refused
+        first, last = SEASONS[0], SEASONS[-1]
+        raise UsageError(f"{d} is outside every season of the calendar ({first.label} .. {last.label})",
+                         remedy=f"give a date from {first.start} to {last.end}")
     schedule_file(folder, season_label(d), f"whether {d} has games")  # "no game today" or "no schedule"?
     with open_warehouse(db) as wh:
         return daily_run(wh, registry(), d, options, {"landing": folder})
