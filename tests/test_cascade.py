@@ -455,3 +455,38 @@ def test_a_correction_detects_team_records_by_team_code_only(one_correction):
             assert changed[corrected] == playing, p
     for change in players:
         assert not any(labels & league for labels in change.changed.values()), change.processor
+
+
+def test_close_that_cannot_write_its_report_clears_nothing(tmp_path, two_gaps, monkeypatch):
+    from fullcourt.errors import InputError
+
+    _, cascaded, _, _, outage, _ = two_gaps
+    db = tmp_path / "full.duckdb"
+    shutil.copy(cascaded, db)
+    cascade_api.cascade_detect(db, [outage])
+
+    def state() -> tuple:
+        with Warehouse(db, catalog()) as wh:
+            return (wh.con.execute("SELECT count(*) FROM nba_precompute.player_shot_zone_analysis "
+                                   "WHERE needs_reprocessing").fetchall()[0][0],
+                    wh.con.execute("SELECT count(*) FROM nba_processing.cascade_runs WHERE kind = 'close'")
+                    .fetchall()[0][0])
+
+    before = state()
+    assert before[0] > 0
+    real = Path.write_text
+
+    def disk_full(self, *args, **kwargs):
+        if self.name.endswith(".json.tmp"):  # the second file: the first was written
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    with pytest.raises(InputError, match="No space left on device.*nothing was cleared"):
+        cascade_api.cascade_close(db, START, END, tmp_path / "reports")
+    monkeypatch.undo()
+    assert state() == before
+    assert list((tmp_path / "reports").iterdir()) == []
+    report = cascade_api.cascade_close(db, START, END, tmp_path / "reports")
+    assert state() == (0, 1) and report.cleared >= before[0]
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(Path(f).name for f in report.files)

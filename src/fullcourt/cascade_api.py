@@ -162,7 +162,8 @@ def _why_empty(wh: Warehouse, dates: Sequence[date]) -> str:
     if not game_dates:
         return f"no scheduled games on {format_dates(dates)}: nothing reads those dates"
     later = [s for s in reg.order if s.phase >= 3 and wh.con.execute(
-        f"SELECT count(*) FROM {s.output_table} WHERE {s.date_column} >= ?", [min(game_dates)]).fetchall()[0][0]]
+        f"SELECT count(*) FROM {check_identifier(s.output_table)} WHERE {check_identifier(s.date_column)} >= ?",
+        [min(game_dates)]).fetchall()[0][0]]
     if not later:
         return (f"no downstream records exist on or after {min(game_dates)}: nothing was computed from those dates "
                 "yet; run the phase 3-4 backfills instead of a cascade")
@@ -457,10 +458,12 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
         cleared = 0
         incomplete: list[dict[str, Any]] = []
         total = 0
+        # one transaction: the flags, the report files (written under temporary names) and the
+        # close row; the files take their names after the commit. A failed write clears nothing.
         with wh.transaction() as con:
             flagged = flag_tables(con)
             for spec in reg.order:
-                t, dc = check_identifier(spec.output_table), spec.date_column
+                t, dc = check_identifier(spec.output_table), check_identifier(spec.date_column)
                 if not spec.label_column or t not in flagged:
                     continue
                 n = con.execute(
@@ -468,7 +471,7 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
                     f"WHERE {dc} BETWEEN ? AND ? AND {STORED}.is_complete AND {FLAG}", [start, end]).fetchall()
                 cleared += n[0][0] if n else 0
                 rows = con.execute(
-                    f"SELECT {dc}, {spec.label_column}::VARCHAR, {STORED}.missing_game_dates, "
+                    f"SELECT {dc}, {check_identifier(spec.label_column)}::VARCHAR, {STORED}.missing_game_dates, "
                     f"{STORED}.incompleteness_reason FROM {t} "
                     f"WHERE {dc} BETWEEN ? AND ? AND NOT {STORED}.is_complete ORDER BY 1, 2",
                     [start, end]).fetchall()
@@ -476,32 +479,45 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
                 incomplete += [{"processor": spec.name, "date": d.isoformat(), "entity": e,
                                 "missing_game_dates": [m.isoformat() for m in missing or []], "reason": reason}
                                for d, e, missing, reason in rows[:20]]
-        # this incident's runs: those on the range since it was last closed (an earlier incident's
-        # were reported by its own close)
-        overlaps = "(cascade_end IS NULL OR cascade_end >= ?) AND (cascade_start IS NULL OR cascade_start <= ?)"
-        runs = wh.con.execute(
-            f"SELECT kind, started_at, backfill_dates, summary FROM {CASCADE_RUNS} "
-            f"WHERE kind IN ('detect', 'reprocess') AND {overlaps} AND started_at > coalesce("
-            f"(SELECT max(started_at) FROM {CASCADE_RUNS} WHERE kind = 'close' AND cascade_start <= ? "
-            "AND cascade_end >= ?), '-infinity') "
-            "ORDER BY started_at", [start, end, end, start]).fetchall()
-        first = runs[0][1] if runs else None
-        backfill = sorted({d for _, _, ds, _ in runs for d in (ds or [])})
-        reprocessed: dict[str, dict[str, int]] = {}
-        for kind, _, _, summary in runs:
-            if kind == "reprocess":
-                for p in json.loads(summary or "{}").get("processors", []):  # NULL: never finished
-                    agg = reprocessed.setdefault(p["processor"], {"records_recomputed": 0, "records_changed": 0})
-                    agg["records_recomputed"] += p["records_recomputed"]
-                    agg["records_changed"] += p["records_changed"]
-        report = CloseReport(start, end, cleared, incomplete, total, reprocessed, backfill, first, datetime.now())
-        folder.mkdir(parents=True, exist_ok=True)
-        md = folder / f"cascade-{start}-{end}-{report.cascade_id}.md"
-        js = md.with_suffix(".json")
-        report.files = [str(md), str(js)]
-        md.write_text(report.markdown(), encoding="utf-8")
-        js.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
-        _record(wh, report.cascade_id, "close", report.closed_at, backfill, report.to_dict(), span=(start, end))
+            # this incident's runs: those on the range since it was last closed (an earlier
+            # incident's were reported by its own close)
+            overlaps = "(cascade_end IS NULL OR cascade_end >= ?) AND (cascade_start IS NULL OR cascade_start <= ?)"
+            runs = con.execute(
+                f"SELECT kind, started_at, backfill_dates, summary FROM {CASCADE_RUNS} "
+                f"WHERE kind IN ('detect', 'reprocess') AND {overlaps} AND started_at > coalesce("
+                f"(SELECT max(started_at) FROM {CASCADE_RUNS} WHERE kind = 'close' AND cascade_start <= ? "
+                "AND cascade_end >= ?), '-infinity') "
+                "ORDER BY started_at", [start, end, end, start]).fetchall()
+            first = runs[0][1] if runs else None
+            backfill = sorted({d for _, _, ds, _ in runs for d in (ds or [])})
+            reprocessed: dict[str, dict[str, int]] = {}
+            for kind, _, _, summary in runs:
+                if kind == "reprocess":
+                    for p in json.loads(summary or "{}").get("processors", []):  # NULL: never finished
+                        agg = reprocessed.setdefault(p["processor"], {"records_recomputed": 0, "records_changed": 0})
+                        agg["records_recomputed"] += p["records_recomputed"]
+                        agg["records_changed"] += p["records_changed"]
+            report = CloseReport(start, end, cleared, incomplete, total, reprocessed, backfill, first, datetime.now())
+            md = folder / f"cascade-{start}-{end}-{report.cascade_id}.md"
+            js = md.with_suffix(".json")
+            report.files = [str(md), str(js)]
+            texts = {md: report.markdown(), js: json.dumps(report.to_dict(), indent=2) + "\n"}
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                for path, text in texts.items():
+                    path.with_name(path.name + ".tmp").write_text(text, encoding="utf-8")
+                _record(wh, report.cascade_id, "close", report.closed_at, backfill, report.to_dict(), con,
+                        span=(start, end))
+            except BaseException as err:  # rolled back: no file is left either
+                for path in texts:
+                    path.with_name(path.name + ".tmp").unlink(missing_ok=True)
+                if isinstance(err, OSError):
+                    raise InputError(f"cannot write the incident report in {folder} ({err.strerror or err}): "
+                                     "nothing was cleared", remedy="free space or fix the folder, then close again"
+                                     ) from None
+                raise
+        for path in texts:
+            os.replace(path.with_name(path.name + ".tmp"), path)
     return report
 
 
@@ -545,7 +561,7 @@ def completeness_verify(db: str | Path | None, start: date, end: date) -> Verify
         for spec in registry().order:
             if spec.output_table not in flagged:
                 continue
-            t, dc = check_identifier(spec.output_table), spec.date_column
+            t, dc = check_identifier(spec.output_table), check_identifier(spec.date_column)
             total, bad = wh.con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE NOT {STORED}.is_complete) FROM {t} "
                 f"WHERE {dc} BETWEEN ? AND ?", [start, end]).fetchall()[0]

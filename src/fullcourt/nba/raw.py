@@ -372,8 +372,11 @@ def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[da
     con = ctx.con
     files = date_files(landing_of(ctx), ctx.dates, "boxscore_*.json")
     stamp = (tuple(ctx.dates), tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
-    cache = ctx.params.setdefault("_boxscore_cache", {})
-    if cache.get("con") is con and cache.get("stamp") == stamp:  # the parse's temp tables live on `con`
+    # one entry per connection (the parse's temp tables live on it), replaced whole: processors
+    # running in parallel share `params` but not a connection
+    caches = ctx.params.setdefault("_boxscore_cache", {})
+    cache = caches.get(id(con))
+    if cache and cache["con"] is con and cache["stamp"] == stamp:
         return cache["errors"], cache["warnings"]
     read_errors = read_payloads(con, files, BOX_COLUMNS, "bx")
     con.execute(
@@ -429,7 +432,7 @@ def _read_boxscores(ctx: ComputeContext) -> tuple[dict[date, list[str]], dict[da
     errors = merge(read_errors, collect_errors(con, checks))
     missing_errors, warnings = missing_games(con, ctx.dates, "box score", "bx", "game", landing_of(ctx))
     errors = merge(errors, missing_errors)
-    cache.update(con=con, stamp=stamp, errors=errors, warnings=warnings)
+    caches[id(con)] = {"con": con, "stamp": stamp, "errors": errors, "warnings": warnings}
     return errors, warnings
 
 
