@@ -803,3 +803,31 @@ def test_the_wrong_format_for_a_bundle_names_the_right_one(tmp_path, fmt, folder
     assert r.exit_code == 1, r.output
     assert f"this folder looks like an {other} bundle: use --format {other}" in " ".join(r.stderr.split())
     assert_nothing_written(db, landing)
+
+
+def test_cli_import_that_cannot_write_is_a_one_line_error_leaving_whole_files(tmp_path, monkeypatch):
+    """A write failing part-way (disk full): one error line naming the file, every payload on
+    disk whole (no truncated JSON, no temporary file), the folder's league recorded, and no
+    import recorded in a store it created."""
+    landing, db = tmp_path / "landing", tmp_path / "f.duckdb"
+    real, written = Path.write_bytes, []
+
+    def disk_full(self, data):
+        if len(written) == 5:
+            raise OSError(28, "No space left on device")
+        written.append(self)
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    r = runner.invoke(app, ["import", "--format", BOX_FMT, "--path", str(BOX), "--landing", str(landing),
+                            "--db", str(db), "--start-date", BOX_START.isoformat(), "--end-date", BOX_END.isoformat()])
+    monkeypatch.undo()
+    assert r.exit_code == 1 and no_traceback(r), r.output
+    lines = error_lines(r.stderr)
+    assert len(lines) == 1 and "No space left on device" in lines[0] and "partly updated" in lines[0], r.stderr
+    files = sorted(p for p in landing.rglob("*") if p.is_file())
+    assert not [p for p in files if p.name.endswith(".tmp")]
+    payloads = [p for p in files if p.suffix == ".json" and p.name != api.LEAGUE_FILE]
+    assert len(payloads) == 5 and all(json.loads(p.read_text(encoding="utf-8")) for p in payloads)
+    assert json.loads((landing / api.LEAGUE_FILE).read_text()) == {"source": "real"}
+    assert not db.exists()

@@ -8,7 +8,7 @@ import json
 import os
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -617,6 +617,11 @@ def import_bundle(db: str | Path | None, landing: str | Path | None, fmt: str, p
         con = duckdb.connect()                                       # before any file is written
         try:
             report = readers[fmt](con, folder, target, start, end)
+        except BaseException:
+            if (target / "schedule").is_dir():  # payloads were written: the folder holds real data now
+                with suppress(OSError):
+                    _record_league(target, REAL)
+            raise
         finally:
             con.close()
         _record_import(wh, report, started)

@@ -19,6 +19,7 @@ the games inside the requested dates, and the reader's counts make the ImportRep
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -452,8 +453,7 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
             _write(folder / f"gamebook_{gid}.json", {"gamebook": {"gameId": gid, "gameDate": d.isoformat(),
                    "inactivePlayers": [{"personId": r["person_id"], "name": r["name"], "teamTricode": r["team_abbr"],
                                         "status": r["status"], "reason": r["reason"]} for r in inactive.get(gid, [])]}})
-            (folder / f"shots_{gid}.json").write_bytes(
-                shots_text(gid, d, shots.get(gid, []), report.shot_detail).encode("utf-8"))
+            _write(folder / f"shots_{gid}.json", shots_text(gid, d, shots.get(gid, []), report.shot_detail))
             report.files_written += 3
         report.files_written += 1
         report.per_date[d] = {"games": n_games, "player_games": n_players}
@@ -500,8 +500,18 @@ def shots_text(gid: str, d: date, rows: Sequence[tuple], shot_detail: bool) -> s
             f'\n  "shots": {body}\n }}\n}}')
 
 
-def _write(path: Path, payload: dict[str, Any]) -> None:
-    path.write_bytes(canonical_json(payload).encode("utf-8"))
+def _write(path: Path, payload: dict[str, Any] | str) -> None:
+    """Write a payload (or its text) whole: under a temporary name first, then renamed, so a
+    failed import leaves no truncated JSON. An OSError is an InputError naming the file."""
+    text = payload if isinstance(payload, str) else canonical_json(payload)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(text.encode("utf-8"))
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path} ({err.strerror or err}): the landing folder is partly updated",
+                         remedy="fix the folder (space, permissions) and run the same import again") from None
 
 
 def finish(report: ImportReport, t0: float) -> ImportReport:
