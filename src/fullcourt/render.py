@@ -287,6 +287,11 @@ def cascade_reprocess(report: Any) -> None:
     console.print(table)
     console.print(f"{data['records_changed']:,} records changed of {data['records_recomputed']:,} recomputed in "
                   f"{data['seconds']:.2f}s ({data['records_per_second']} records/s)", highlight=False)
+    left = [f"{p['processor']} {', '.join(p['left_for_a_full_cascade'])}" for p in data["processors"]
+            if p.get("left_for_a_full_cascade")]
+    if left:
+        console.print(f"Left for a full cascade (these dates never succeeded, so some players' records cannot "
+                      f"finish them): {'; '.join(left)}.", highlight=False, soft_wrap=True)
     if data.get("resumed"):
         console.print(f"Resumed the interrupted reprocess {', '.join(data['resumed'])}: its dates were added and "
                       "every candidate recomputed (no early cutoff).", highlight=False, soft_wrap=True)

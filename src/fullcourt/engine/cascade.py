@@ -33,7 +33,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable, Sequence
 
 import duckdb
@@ -80,6 +80,8 @@ class ProcessorChange:
     seconds: float = 0.0
     whole: set[date] = field(default_factory=set)
     """detect: dates whose every stored record is listed (marked by date, not by name)."""
+    left: list[date] = field(default_factory=list)
+    """reprocess --players: dates it left for a full cascade (their latest run did not succeed)."""
 
     @property
     def changed_count(self) -> int:
@@ -93,6 +95,7 @@ class ProcessorChange:
             "records_changed": self.changed_count,
             "records_unchanged": max(self.recomputed - self.changed_count, 0),
             "seconds": round(self.seconds, 3),
+            **({"left_for_a_full_cascade": [d.isoformat() for d in self.left]} if self.left else {}),
         }
 
 
@@ -326,6 +329,19 @@ class Cascade:
             self._not_succeeded[since] = found
         return list(self._not_succeeded[since].get(spec.name, []))
 
+    def reloaded_at(self, seeds: dict[str, list[date]]) -> datetime | None:
+        """When the seeds' dates were last (re)loaded: the earliest of the seed processors'
+        latest successful runs on them (None when none succeeded)."""
+        names, ds = sorted(seeds), sorted({d for v in seeds.values() for d in v})
+        if not names or not ds:
+            return None
+        return self.wh.con.execute(
+            f"""SELECT min(t) FROM (
+                    SELECT max(started_at) FILTER (WHERE status = 'success') AS t
+                    FROM {check_identifier(self.wh.catalog.ledger_table)}
+                    WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
+                    GROUP BY processor_name, data_date)""", [names, ds]).fetchall()[0][0]
+
     def never_ran(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` with no ledger row at all for `spec`."""
         if not dates:
@@ -425,6 +441,13 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     options = RunOptions(backfill_mode=True, strict_mode=False, skip_downstream_trigger=True,
                          triggered_by="cascade")
     plan = cas.downstream_of(seed_specs)
+    # Early cutoff compares a recomputed record with the stored one, which is right only if the
+    # records that read it were computed from it. A record recomputed from the reloaded data
+    # outside this cascade (a daily run of the late day, a manual backfill, an interrupted or
+    # --players reprocess) breaks that: it compares equal while its readers are stale. So the
+    # seeds' direct readers propagate every record of the reloaded dates, and a stored record
+    # written since the reload counts as changed (scope.write_changes' fresh_since).
+    fresh_since = cas.reloaded_at(seeds)
     done = 0
     for level in levels(registry, plan):
         if progress:
@@ -443,7 +466,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             job.pending = -(-len(job.dates) // (batch_size or len(job.dates)))  # batches to commit
             job.change.recomputed, job.change.changed = _run_batches(
                 wh, job.spec, job.dates, options, params, job.scope, job.hook, batch_size, parallel_dates,
-                job.skips, con)
+                job.skips, con, fresh_since)
             job.seconds = time.perf_counter() - t
             return job
 
@@ -464,6 +487,13 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
                 for d in job.dates:
                     wanted = job.cand.get(d)
                     moved[d] = None if wanted is None else moved.get(d, set()) | wanted | job.scope.get(d, set())
+            reloaded = sorted({d for dep in job.spec.dependencies for p in [registry.by_table.get(dep.table)]
+                               if p and p.name in seeds for d in seeds[p.name]} & set(job.dates))
+            if reloaded:  # a direct reader of the reloaded data: every record of those dates, by name
+                stored = cas.labels_on(job.spec, reloaded) if job.spec.label_column else {}
+                for d in reloaded:
+                    labels = moved.get(d, set())
+                    moved[d] = None if not job.spec.label_column or labels is None else labels | stored.get(d, set())
             if moved:
                 changes[job.spec.name] = moved
             job.change.seconds = job.prepare + job.seconds
@@ -516,15 +546,20 @@ def _job(cas: Cascade, spec: ProcessorSpec, changes: dict[str, Changes], seed_da
     dates = cas.ran_on(spec, [d for d in sorted(cand) if only_dates is None or d in only_dates])
     scope = _scope(cas, spec, cand, dates)
     allowed = (only_labels or {}).get(spec.name)
+    left: list[date] = []
     if allowed is not None and spec.label_column:
+        # a date whose latest run did not succeed holds no (or old) records of the others: some
+        # players' records there would record the date as done. It is left for a full cascade.
+        unfinished = set(cas.not_succeeded(spec, min(seed_dates))) | set(cas.never_ran(spec, seed_dates))
         scope = {d: (scope[d] if d in scope else set(allowed)) & allowed for d in dates}
-        dates = [d for d in dates if scope[d]]
+        left = [d for d in dates if scope[d] and d in unfinished]
+        dates = [d for d in dates if scope[d] and d not in unfinished]
     hi = max(cas.period_end(d) for d in [*seed_dates, *dates])  # as far as detect can reach
     clear = _clear_flags(cas, spec, min(seed_dates), hi, only_dates, allowed)
     # a date whose upstream still did not succeed (another gap still open) is skipped,
     # exactly as a rebuild's skip-deps backfill leaves it
     skips = upstream_skips(cas.wh, cas.registry, spec, dates) if dates else {}
-    return _Job(spec, ProcessorChange(spec.name, dates), dates, scope, clear, skips, cand,
+    return _Job(spec, ProcessorChange(spec.name, dates, left=left), dates, scope, clear, skips, cand,
                 prepare=time.perf_counter() - t)
 
 
@@ -551,7 +586,8 @@ def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dat
 def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], options: RunOptions,
                  params: dict[str, Any], scope: dict[date, set[str]], hook: Callable[..., None],
                  batch_size: int | None, parallel_dates: int, skips: dict[date, tuple[str, str]],
-                 con: duckdb.DuckDBPyConnection | None = None) -> tuple[int, dict[date, set[str]]]:
+                 con: duckdb.DuckDBPyConnection | None = None,
+                 fresh_since: datetime | None = None) -> tuple[int, dict[date, set[str]]]:
     """Run `spec` over `dates` in batches (see reprocess) on `con` (default the main connection);
     `skips` are recorded, not computed. Returns (records recomputed, changed labels)."""
     size = batch_size or len(dates)
@@ -561,7 +597,8 @@ def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], opti
         part = {d: scope[d] for d in batch if d in scope}
         preset = {d: skips[d] for d in batch if d in skips}
         return run_processor(wh, spec, batch, options, dict(params), cur, preset=preset or None, scope=part,
-                             on_commit=hook, have_work=True)  # the dates come from Cascade.ran_on
+                             on_commit=hook, have_work=True,  # the dates come from Cascade.ran_on
+                             fresh_since=fresh_since)
 
     if parallel_dates > 1 and len(batches) > 1:
         cursors = [(con or wh.con).cursor() for _ in range(min(parallel_dates, len(batches)))]

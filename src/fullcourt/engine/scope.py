@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 import duckdb
@@ -111,10 +111,17 @@ def _bounds(dates: Sequence[date]) -> tuple[str, str]:
 
 
 def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: str, failures_stage: str | None,
-                  failures_table: str, run_id: str, dates: Sequence[date]) -> Changes:
+                  failures_table: str, run_id: str, dates: Sequence[date],
+                  fresh_since: datetime | None = None) -> Changes:
     """Inside the caller's transaction: for `dates` (also in temp table `ok_dates`), replace the
     in-scope stored records and tracked failures of `spec` that differ from `stage` /
-    `failures_stage`. Keys are (date column, entity key) and (analysis_date, entity_id)."""
+    `failures_stage`. Keys are (date column, entity key) and (analysis_date, entity_id).
+
+    `fresh_since`: a stored record or failure written at or after that time counts as changed
+    (it is reported and propagates) even when it equals the recomputed one, though it is not
+    rewritten. A cascade passes the time its dates were reloaded: such a record was computed
+    from the new data outside the cascade (a manual backfill, an interrupted run), so the records
+    that read it may still hold the old values and must not be cut off."""
     out = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)
     stage = check_identifier(stage)
@@ -126,8 +133,8 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     scoped = f"{within} AND {in_scope_sql(dc, label_sql(spec))}"
     result = Changes()
     result.recomputed = _diff(con, "write_keys", f"SELECT {col_list} FROM {stage} WHERE {scoped}",
-                              f"SELECT {col_list} FROM {out} WHERE {scoped}", keys, cols,
-                              (label_sql(spec, "n"), label_sql(spec, "o")), [], result)
+                              f"SELECT {col_list}, processed_at AS _written FROM {out} WHERE {scoped}", keys, cols,
+                              (label_sql(spec, "n"), label_sql(spec, "o")), [], result, fresh_since)
     changed = f"SELECT {', '.join(keys)} FROM write_keys WHERE changed"
     key_list = ", ".join(keys)
     con.execute(f"DELETE FROM {out} WHERE {within} AND ({key_list}) IN ({changed})")
@@ -139,19 +146,20 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
         "?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
         f"FROM {stage} s JOIN (SELECT DISTINCT {key_list} FROM write_keys WHERE changed AND computed) w ON {on} "
         f"WHERE {in_scope_sql(f's.{dc}', label_sql(spec, 's'))}", [run_id])
-    _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result)
+    _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result, fresh_since)
     for t in ("write_keys", "write_fkeys"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return result
 
 
 def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: Sequence[str], cols: Sequence[str],
-          labels: tuple[str, str], params: list[Any], result: Changes) -> int:
-    """Create temp table `name` (keys, label, computed, changed) from one hash join of the `new`
-    and `old` rows on `keys`: a row per pair, `computed` when the new side exists, `changed`
+          labels: tuple[str, str], params: list[Any], result: Changes, fresh_since: datetime | None = None) -> int:
+    """Create temp table `name` (keys, label, computed, changed, fresh) from one hash join of the
+    `new` and `old` rows on `keys`: a row per pair, `computed` when the new side exists, `changed`
     when a side is missing or a column of `cols` differs (a duplicated key compares every pair,
-    so any difference replaces it). Adds the changed labels to `result.changed`; returns the
-    number of new rows (records recomputed)."""
+    so any difference replaces it), `fresh` when the old row was written (its `_written`
+    column) at or after `fresh_since`. Adds the changed and fresh labels to `result.changed`;
+    returns the number of new rows (records recomputed)."""
     differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
     first = keys[0]
     # each new row is numbered (`stage_row`): a key stored twice pairs it twice, and is counted once
@@ -159,13 +167,14 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
         f"""CREATE OR REPLACE TEMP TABLE {check_identifier(name)} AS
             SELECT {', '.join(f'coalesce(n.{k}, o.{k}) AS {k}' for k in keys)},
                    coalesce({labels[0]}, {labels[1]}) AS label, n.{first} IS NOT NULL AS computed,
-                   n.{first} IS NULL OR o.{first} IS NULL OR {differs} AS changed, n.stage_row
+                   n.{first} IS NULL OR o.{first} IS NULL OR {differs} AS changed,
+                   coalesce(o._written >= ?::TIMESTAMP, false) AS fresh, n.stage_row
             FROM (SELECT *, row_number() OVER () AS stage_row FROM ({new})) n FULL JOIN ({old}) o
-              ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""", params)
+              ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""", [fresh_since, *params])
     recomputed = 0
     # one query: the changed (date, label) pairs, and a last row (NULL date) with the count
     for d, lab, n in con.execute(
-            f"SELECT DISTINCT {first}, label, NULL::BIGINT FROM {name} WHERE changed "
+            f"SELECT DISTINCT {first}, label, NULL::BIGINT FROM {name} WHERE changed OR fresh "
             f"UNION ALL SELECT NULL, NULL, count(DISTINCT stage_row) FROM {name}").fetchall():
         if d is None:
             recomputed = n
@@ -175,7 +184,7 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
 
 
 def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failures_stage: str | None, ft: str,
-                    run_id: str, lo: str, hi: str, result: Changes) -> None:
+                    run_id: str, lo: str, hi: str, result: Changes, fresh_since: datetime | None = None) -> None:
     """write_changes' second half: the tracked failures, keyed (analysis_date, entity_id)."""
     f_cols = ", ".join(FAILURE_COLUMNS)
     f_within = f"analysis_date BETWEEN {lo} AND {hi} AND analysis_date IN (SELECT d FROM ok_dates)"
@@ -189,8 +198,9 @@ def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failure
     keys = ("analysis_date", "entity_id")
     # as for records: one hash join on the key, a key changed when a side is missing or a value differs
     result.recomputed += _diff(con, "write_fkeys", f"SELECT {f_cols} FROM {fs} WHERE {f_scoped}",
-                               f"SELECT {f_cols} FROM {ft} WHERE processor_name = ? AND {f_scoped}", keys,
-                               FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name], result)
+                               f"SELECT {f_cols}, created_at AS _written FROM {ft} "
+                               f"WHERE processor_name = ? AND {f_scoped}", keys,
+                               FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name], result, fresh_since)
     changed = "SELECT analysis_date, entity_id FROM write_fkeys WHERE changed"
     con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND {f_within} "
                 f"AND (analysis_date, entity_id) IN ({changed})", [spec.name])
