@@ -535,3 +535,26 @@ def test_close_that_cannot_write_its_report_clears_nothing(tmp_path, two_gaps, m
     report = cascade_api.cascade_close(db, START, END, tmp_path / "reports")
     assert state() == (0, 1) and report.cleared >= before[0]
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(Path(f).name for f in report.files)
+
+
+def test_with_predictions_repredicts_a_reloaded_date_whose_lines_changed(tmp_path, two_gaps):
+    """A late correction of the points lines changes no feature, but the predictions of its
+    date carry the lines: --with-predictions re-predicts the reloaded dates too."""
+    truth, cascaded, _, _, outage, _ = two_gaps
+    db, landing = tmp_path / "lines.duckdb", tmp_path / "truth"
+    shutil.copy(truth, db)
+    shutil.copytree(cascaded.parent / "truth", landing)
+    api.predict(db, outage, outage)
+    path = landing / outage.isoformat() / "props.json"
+    props = json.loads(path.read_text())
+    for line in props["props"]["lines"]:
+        line["line"] += 3
+    path.write_text(json.dumps(props))
+    assert api.backfill(db, landing, [outage], phase=2, skip_preflight=True, resume=False).ok
+    report = cascade_api.cascade_reprocess(db, landing, [outage], with_predictions=True)
+    assert report.predicted_dates == [outage] and report.result.count == 0  # no feature changed
+    with Warehouse(db, catalog()) as wh:
+        lines = dict(wh.con.execute("SELECT person_id, line FROM nba_predictions.ml_predictions_v2 "
+                                    "WHERE game_date = ? AND line IS NOT NULL", [outage]).fetchall())
+    expected = {x["personId"]: x["line"] for x in props["props"]["lines"]}
+    assert lines and all(lines[p] == expected[p] for p in lines)

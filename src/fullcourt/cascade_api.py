@@ -368,7 +368,9 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
         from fullcourt import api
 
         features = next((p for p in result.processors if p.processor == "MLFeatureStoreProcessor"), None)
-        changed = sorted(features.changed) if features else []
+        # the dates whose feature vectors changed, and the reloaded dates themselves: a late
+        # correction of the points lines changes their predictions and no feature
+        changed = sorted(set(features.changed if features else ()) | set(result.seed_dates))
         for start, end in runs_of(changed):
             api.predict(db, start, end, force_rerun=True)
         report.predicted_dates = changed
