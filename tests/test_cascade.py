@@ -558,3 +558,14 @@ def test_with_predictions_repredicts_a_reloaded_date_whose_lines_changed(tmp_pat
                                     "WHERE game_date = ? AND line IS NOT NULL", [outage]).fetchall())
     expected = {x["personId"]: x["line"] for x in props["props"]["lines"]}
     assert lines and all(lines[p] == expected[p] for p in lines)
+
+
+def test_a_second_reprocess_after_a_finished_cascade_changes_nothing(tmp_path, two_gaps):
+    """The records a finished cascade wrote since the reload are its own (propagated by it):
+    they do not count as changed, so the rerun stops at early cutoff."""
+    truth, cascaded, detected, _, _, _ = two_gaps
+    db = tmp_path / "again.duckdb"
+    shutil.copy(cascaded, db)
+    again = cascade_api.cascade_reprocess(db, cascaded.parent / "gapped", detected.result.seed_dates)
+    assert again.to_dict()["records_changed"] == 0 and again.to_dict()["records_recomputed"] > 0
+    assert_equal_stores(truth, db)

@@ -351,8 +351,16 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
             con.execute(f"INSERT INTO {CASCADE_RUNS} (cascade_id, kind, started_at, backfill_dates) "
                         "VALUES (?, 'reprocess', ?, ?)", [report.cascade_id, started, seeds_dates])
         seeds = {s.name: seeds_dates for s in seed_specs()}
+        # the runs of finished whole cascades (not --players or range repairs, which leave others'
+        # records that read theirs stale): what they wrote, they propagated
+        settled = [r for (r,) in wh.con.execute(
+            f"""SELECT DISTINCT l.run_id FROM {check_identifier(wh.catalog.ledger_table)} l JOIN {CASCADE_RUNS} c
+                  ON l.started_at BETWEEN c.started_at AND c.finished_at
+                WHERE l.triggered_by = 'cascade' AND c.kind = 'reprocess' AND c.summary->>'players' IS NULL
+                  AND coalesce(c.summary->>'range_only', 'false') = 'false'""").fetchall()]
         report.result = reprocess(wh, registry(), seeds, {"landing": resolve_landing(landing)}, bound, progress,
-                                  only_labels, batch_size, parallel_dates, parallel, cutoff=not interrupted)
+                                  only_labels, batch_size, parallel_dates, parallel, cutoff=not interrupted,
+                                  settled=settled)
         result = report.result
         whole = bound is None and players is None  # a repair of some dates or players finishes nothing
         report.resumed = [c for c, _ in interrupted] if whole else []

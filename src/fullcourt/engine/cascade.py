@@ -33,7 +33,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Callable, Iterable, Sequence
 
 import duckdb
@@ -41,7 +41,7 @@ import duckdb
 from fullcourt.engine import ledger
 from fullcourt.engine.backfill import upstream_skips
 from fullcourt.engine.runner import RunOptions, run_processor, work_dates
-from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS, flag_tables
+from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS, Fresh, flag_tables
 from fullcourt.engine.spec import ProcessorSpec, Registry, Window, levels
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 
@@ -329,18 +329,19 @@ class Cascade:
             self._not_succeeded[since] = found
         return list(self._not_succeeded[since].get(spec.name, []))
 
-    def reloaded_at(self, seeds: dict[str, list[date]]) -> datetime | None:
-        """When the seeds' dates were last (re)loaded: the earliest of the seed processors'
-        latest successful runs on them (None when none succeeded)."""
+    def fresh(self, seeds: dict[str, list[date]], settled: Sequence[str]) -> Fresh | None:
+        """When the seeds' dates were last (re)loaded (the earliest of the seed processors' latest
+        successful runs on them), with the `settled` runs; None when none succeeded."""
         names, ds = sorted(seeds), sorted({d for v in seeds.values() for d in v})
         if not names or not ds:
             return None
-        return self.wh.con.execute(
+        since = self.wh.con.execute(
             f"""SELECT min(t) FROM (
                     SELECT max(started_at) FILTER (WHERE status = 'success') AS t
                     FROM {check_identifier(self.wh.catalog.ledger_table)}
                     WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
                     GROUP BY processor_name, data_date)""", [names, ds]).fetchall()[0][0]
+        return Fresh(since, tuple(settled)) if since else None
 
     def never_ran(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` with no ledger row at all for `spec`."""
@@ -414,7 +415,8 @@ def _add(out: dict[date, set[str] | None], d: date, labels: set[str] | None) -> 
 def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]], params: dict[str, Any],
               only_dates: set[date] | None = None, progress: Progress | None = None,
               only_labels: dict[str, set[str]] | None = None, batch_size: int | None = None,
-              parallel_dates: int = 1, parallel: int = 2, cutoff: bool = True) -> CascadeResult:
+              parallel_dates: int = 1, parallel: int = 2, cutoff: bool = True,
+              settled: Sequence[str] = ()) -> CascadeResult:
     """Recompute the processors downstream of `seeds` ({processor: reloaded dates}) in DAG
     order, only for their candidate records, writing and propagating only records that really
     changed. `only_dates` bounds the dates recomputed (an affected file's dates); `only_labels`
@@ -429,7 +431,8 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
 
     Without `cutoff`, every candidate record propagates as changed, not only the ones whose
     recomputed values differ (what detect assumes): the resume of an interrupted reprocess,
-    whose committed processors compare equal to what they already wrote."""
+    whose committed processors compare equal to what they already wrote. `settled`: the run
+    ids of finished whole cascades, whose writes they propagated themselves (see `fresh`)."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(cas, seeds)
@@ -446,8 +449,9 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     # outside this cascade (a daily run of the late day, a manual backfill, an interrupted or
     # --players reprocess) breaks that: it compares equal while its readers are stale. So the
     # seeds' direct readers propagate every record of the reloaded dates, and a stored record
-    # written since the reload counts as changed (scope.write_changes' fresh_since).
-    fresh_since = cas.reloaded_at(seeds)
+    # written since the reload counts as changed (scope.write_changes' `fresh`), unless a
+    # finished whole cascade wrote it (`settled`): that cascade propagated it.
+    fresh = cas.fresh(seeds, settled)
     done = 0
     for level in levels(registry, plan):
         if progress:
@@ -466,7 +470,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             job.pending = -(-len(job.dates) // (batch_size or len(job.dates)))  # batches to commit
             job.change.recomputed, job.change.changed = _run_batches(
                 wh, job.spec, job.dates, options, params, job.scope, job.hook, batch_size, parallel_dates,
-                job.skips, con, fresh_since)
+                job.skips, con, fresh)
             job.seconds = time.perf_counter() - t
             return job
 
@@ -587,7 +591,7 @@ def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], opti
                  params: dict[str, Any], scope: dict[date, set[str]], hook: Callable[..., None],
                  batch_size: int | None, parallel_dates: int, skips: dict[date, tuple[str, str]],
                  con: duckdb.DuckDBPyConnection | None = None,
-                 fresh_since: datetime | None = None) -> tuple[int, dict[date, set[str]]]:
+                 fresh: Fresh | None = None) -> tuple[int, dict[date, set[str]]]:
     """Run `spec` over `dates` in batches (see reprocess) on `con` (default the main connection);
     `skips` are recorded, not computed. Returns (records recomputed, changed labels)."""
     size = batch_size or len(dates)
@@ -598,7 +602,7 @@ def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], opti
         preset = {d: skips[d] for d in batch if d in skips}
         return run_processor(wh, spec, batch, options, dict(params), cur, preset=preset or None, scope=part,
                              on_commit=hook, have_work=True,  # the dates come from Cascade.ran_on
-                             fresh_since=fresh_since)
+                             fresh=fresh)
 
     if parallel_dates > 1 and len(batches) > 1:
         cursors = [(con or wh.con).cursor() for _ in range(min(parallel_dates, len(batches)))]

@@ -18,7 +18,7 @@ import duckdb
 
 from fullcourt.engine import ledger
 from fullcourt.engine.ledger import LedgerRow
-from fullcourt.engine.scope import Scope, set_run_labels, write_changes
+from fullcourt.engine.scope import Fresh, Scope, set_run_labels, write_changes
 from fullcourt.engine.spec import ComputeContext, Computed, ProcessorSpec
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 from fullcourt.errors import FullcourtError
@@ -130,7 +130,7 @@ def run_processor(
     on_commit: OnCommit | None = None,
     scope: Scope | None = None,
     have_work: bool = False,
-    fresh_since: datetime | None = None,
+    fresh: Fresh | None = None,
 ) -> ProcessorResult:
     """Run `spec` for `dates` (those with work), writing partitions and ledger atomically.
 
@@ -146,7 +146,7 @@ def run_processor(
     from the stored ones; `result.changed` names them and the ledger rows count the whole
     partitions after the write. A spec without `label_column` ignores the labels (whole dates).
     `have_work`: the caller already kept only the dates `spec` has work on (no second query).
-    `fresh_since` (scoped runs): see scope.write_changes.
+    `fresh` (scoped runs): see scope.write_changes.
     """
     c = con or wh.con
     t0 = time.perf_counter()
@@ -226,7 +226,7 @@ def run_processor(
     written = sorted(set(ok) | (computed.extra_dates if computed and not crash else set()))
     try:
         with _COMMIT_LOCK:  # computes may run in parallel; commits are serialised
-            _commit(wh, c, spec, computed, written, run_id, rows, options, on_commit, scope, result, fresh_since)
+            _commit(wh, c, spec, computed, written, run_id, rows, options, on_commit, scope, result, fresh)
     except duckdb.Error as exc:
         result.recomputed, result.changed = 0, {}  # rolled back: nothing was written
         message = f"PROCESSING_ERROR: write failed: {str(exc).splitlines()[0]}"
@@ -275,7 +275,7 @@ def _commit(
     on_commit: OnCommit | None = None,
     scope: Scope | None = None,
     result: ProcessorResult | None = None,
-    fresh_since: datetime | None = None,
+    fresh: Fresh | None = None,
 ) -> None:
     out = check_identifier(spec.output_table)
     col = check_identifier(spec.date_column)
@@ -284,7 +284,7 @@ def _commit(
         if computed and ok and scope is not None:
             set_run_dates(con, ok, "ok_dates")
             written = write_changes(con, spec, computed.stage, computed.failures_stage, failures_table, run_id, ok,
-                                    fresh_since)
+                                    fresh)
             if result is not None:
                 result.recomputed, result.changed = written.recomputed, written.changed
             _recount(con, spec, failures_table, ok, rows)

@@ -86,6 +86,15 @@ def in_scope_sql(date_expr: str, label_expr: str) -> str:
             f"OR ({date_expr}, ({label_expr})::VARCHAR) IN (SELECT d, label FROM run_labels))")
 
 
+@dataclass(frozen=True)
+class Fresh:
+    """Stored rows written at or after `since` by a run not among `settled` (the runs of finished
+    whole cascades, which propagated what they wrote) count as changed: see write_changes."""
+
+    since: datetime
+    settled: tuple[str, ...] = ()
+
+
 @dataclass
 class Changes:
     """What a change-only write did: in-scope rows computed, and the labels whose records or
@@ -112,16 +121,17 @@ def _bounds(dates: Sequence[date]) -> tuple[str, str]:
 
 def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: str, failures_stage: str | None,
                   failures_table: str, run_id: str, dates: Sequence[date],
-                  fresh_since: datetime | None = None) -> Changes:
+                  fresh: Fresh | None = None) -> Changes:
     """Inside the caller's transaction: for `dates` (also in temp table `ok_dates`), replace the
     in-scope stored records and tracked failures of `spec` that differ from `stage` /
     `failures_stage`. Keys are (date column, entity key) and (analysis_date, entity_id).
 
-    `fresh_since`: a stored record or failure written at or after that time counts as changed
-    (it is reported and propagates) even when it equals the recomputed one, though it is not
-    rewritten. A cascade passes the time its dates were reloaded: such a record was computed
-    from the new data outside the cascade (a manual backfill, an interrupted run), so the records
-    that read it may still hold the old values and must not be cut off."""
+    `fresh`: a stored record or failure written at or after `fresh.since` by a run not among
+    `fresh.settled` counts as changed (it is reported and propagates) even when it equals the
+    recomputed one, though it is not rewritten. A cascade passes the time its dates were
+    reloaded: such a record was computed from the new data by something other than a finished
+    whole cascade (a daily run, a manual backfill, a --players or range repair, an interrupted
+    cascade), so the records that read it may still hold the old values and must not be cut off."""
     out = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)
     stage = check_identifier(stage)
@@ -133,8 +143,8 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     scoped = f"{within} AND {in_scope_sql(dc, label_sql(spec))}"
     result = Changes()
     result.recomputed = _diff(con, "write_keys", f"SELECT {col_list} FROM {stage} WHERE {scoped}",
-                              f"SELECT {col_list}, processed_at AS _written FROM {out} WHERE {scoped}", keys, cols,
-                              (label_sql(spec, "n"), label_sql(spec, "o")), [], result, fresh_since)
+                              f"SELECT {col_list}, processed_at AS _written, run_id AS _run FROM {out} WHERE {scoped}",
+                              keys, cols, (label_sql(spec, "n"), label_sql(spec, "o")), [], result, fresh)
     changed = f"SELECT {', '.join(keys)} FROM write_keys WHERE changed"
     key_list = ", ".join(keys)
     con.execute(f"DELETE FROM {out} WHERE {within} AND ({key_list}) IN ({changed})")
@@ -146,20 +156,21 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
         "?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
         f"FROM {stage} s JOIN (SELECT DISTINCT {key_list} FROM write_keys WHERE changed AND computed) w ON {on} "
         f"WHERE {in_scope_sql(f's.{dc}', label_sql(spec, 's'))}", [run_id])
-    _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result, fresh_since)
+    _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result, fresh)
     for t in ("write_keys", "write_fkeys"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return result
 
 
 def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: Sequence[str], cols: Sequence[str],
-          labels: tuple[str, str], params: list[Any], result: Changes, fresh_since: datetime | None = None) -> int:
+          labels: tuple[str, str], params: list[Any], result: Changes, fresh: Fresh | None = None) -> int:
     """Create temp table `name` (keys, label, computed, changed, fresh) from one hash join of the
     `new` and `old` rows on `keys`: a row per pair, `computed` when the new side exists, `changed`
     when a side is missing or a column of `cols` differs (a duplicated key compares every pair,
     so any difference replaces it), `fresh` when the old row was written (its `_written`
-    column) at or after `fresh_since`. Adds the changed and fresh labels to `result.changed`;
-    returns the number of new rows (records recomputed)."""
+    column) at or after `fresh.since` by a run (`_run`) not among `fresh.settled`. Adds the
+    changed and fresh labels to `result.changed`; returns the number of new rows (records
+    recomputed)."""
     differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
     first = keys[0]
     # each new row is numbered (`stage_row`): a key stored twice pairs it twice, and is counted once
@@ -168,9 +179,11 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
             SELECT {', '.join(f'coalesce(n.{k}, o.{k}) AS {k}' for k in keys)},
                    coalesce({labels[0]}, {labels[1]}) AS label, n.{first} IS NOT NULL AS computed,
                    n.{first} IS NULL OR o.{first} IS NULL OR {differs} AS changed,
-                   coalesce(o._written >= ?::TIMESTAMP, false) AS fresh, n.stage_row
+                   coalesce(o._written >= ?::TIMESTAMP AND o._run NOT IN (SELECT unnest(?::VARCHAR[])), false)
+                       AS fresh, n.stage_row
             FROM (SELECT *, row_number() OVER () AS stage_row FROM ({new})) n FULL JOIN ({old}) o
-              ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""", [fresh_since, *params])
+              ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""",
+        [fresh.since if fresh else None, list(fresh.settled) if fresh else [], *params])
     recomputed = 0
     # one query: the changed (date, label) pairs, and a last row (NULL date) with the count
     for d, lab, n in con.execute(
@@ -184,7 +197,7 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
 
 
 def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failures_stage: str | None, ft: str,
-                    run_id: str, lo: str, hi: str, result: Changes, fresh_since: datetime | None = None) -> None:
+                    run_id: str, lo: str, hi: str, result: Changes, fresh: Fresh | None = None) -> None:
     """write_changes' second half: the tracked failures, keyed (analysis_date, entity_id)."""
     f_cols = ", ".join(FAILURE_COLUMNS)
     f_within = f"analysis_date BETWEEN {lo} AND {hi} AND analysis_date IN (SELECT d FROM ok_dates)"
@@ -198,9 +211,9 @@ def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failure
     keys = ("analysis_date", "entity_id")
     # as for records: one hash join on the key, a key changed when a side is missing or a value differs
     result.recomputed += _diff(con, "write_fkeys", f"SELECT {f_cols} FROM {fs} WHERE {f_scoped}",
-                               f"SELECT {f_cols}, created_at AS _written FROM {ft} "
+                               f"SELECT {f_cols}, created_at AS _written, run_id AS _run FROM {ft} "
                                f"WHERE processor_name = ? AND {f_scoped}", keys,
-                               FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name], result, fresh_since)
+                               FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name], result, fresh)
     changed = "SELECT analysis_date, entity_id FROM write_fkeys WHERE changed"
     con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND {f_within} "
                 f"AND (analysis_date, entity_id) IN ({changed})", [spec.name])
