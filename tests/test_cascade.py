@@ -323,6 +323,9 @@ def test_an_interrupted_reprocess_keeps_its_flags_and_its_rerun_equals_a_rebuild
                                  "WHERE kind = 'reprocess' AND finished_at IS NULL").fetchall()
     assert flags.get(True, 0) > 0 and flags.get(False, 0) == 0  # cleared only where the batch committed
     assert len(pending) == 1
+    # the unfinished run's row has its range: a close of another range does not report it
+    other = cascade_api.cascade_close(db, START, START, tmp_path / "reports")
+    assert other.backfill_dates == [] and other.first_detected is None
 
     rerun = cascade_api.cascade_reprocess(db, gapped, late)
     assert rerun.resumed == [pending[0][0]] and rerun.to_dict()["resumed"] == rerun.resumed

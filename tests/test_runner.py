@@ -199,3 +199,21 @@ def test_a_payload_that_cannot_be_read_fails_its_date_by_name(wh, landing):
     assert result.dates_with("failed") == [D1]
     assert f"{bad}: cannot read (Is a directory)" in result.rows[0].errors, result.rows[0].errors
     assert wh.con.execute(f"SELECT status FROM {LEDGER} WHERE run_id = ?", [result.run_id]).fetchall() == [("failed",)]
+
+
+@pytest.mark.parametrize("interrupt", [RuntimeError("Query interrupted"), KeyboardInterrupt()])
+def test_an_interrupted_compute_stops_the_command(wh, landing, interrupt):
+    """Ctrl-C during a query reaches Python as DuckDB's RuntimeError (or KeyboardInterrupt): it
+    is not a failed date, the command stops and writes nothing."""
+    import dataclasses
+
+    run_processor(wh, registry().get("NbacScheduleProcessor"), [D1], RunOptions(), {"landing": landing})
+    spec = registry().get("NbacPlayerBoxscoreProcessor")
+    before = wh.con.execute(f"SELECT count(*) FROM {LEDGER}").fetchall()
+
+    def stopped(ctx):
+        raise interrupt
+
+    with pytest.raises(type(interrupt)):
+        run_processor(wh, dataclasses.replace(spec, compute=stopped), [D1], RunOptions(), {"landing": landing})
+    assert wh.con.execute(f"SELECT count(*) FROM {LEDGER}").fetchall() == before

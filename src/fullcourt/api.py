@@ -124,6 +124,8 @@ def backfill(
     """
     request = backfill_request(dates, phase, processor, policy, order, resume, trigger_downstream, parallel,
                                chunk_days)
+    if cascade and any(s.phase != min(x.phase for x in registry().order) for s in request.specs):
+        raise UsageError("--cascade follows a phase 2 backfill", remedy="use it with --phase 2")  # before any work
     request.explicit, request.skip_preflight, request.cascade = explicit_dates, skip_preflight, cascade
     options = RunOptions(backfill_mode=True, strict_mode=False, skip_downstream_trigger=not trigger_downstream,
                          triggered_by="backfill")

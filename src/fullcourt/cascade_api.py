@@ -346,10 +346,14 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
         interrupted = wh.con.execute(
             f"SELECT cascade_id, backfill_dates FROM {CASCADE_RUNS} WHERE kind = 'reprocess' "
             "AND finished_at IS NULL AND summary IS NULL ORDER BY started_at").fetchall()
-        seeds_dates = sorted(set(seeds_dates) | {d for _, ds in interrupted for d in ds or []})
+        whole = bound is None and players is None  # a repair of some dates or players finishes nothing
+        if whole:
+            seeds_dates = sorted(set(seeds_dates) | {d for _, ds in interrupted for d in ds or []})
+        end = wh.catalog.period_end(max(seeds_dates)) if wh.catalog.period_end else max(seeds_dates)
         with wh.transaction() as con:  # running: a run that never finishes is resumed by the next one
-            con.execute(f"INSERT INTO {CASCADE_RUNS} (cascade_id, kind, started_at, backfill_dates) "
-                        "VALUES (?, 'reprocess', ?, ?)", [report.cascade_id, started, seeds_dates])
+            con.execute(f"INSERT INTO {CASCADE_RUNS} (cascade_id, kind, started_at, backfill_dates, cascade_start, "
+                        "cascade_end) VALUES (?, 'reprocess', ?, ?, ?, ?)",
+                        [report.cascade_id, started, seeds_dates, min(seeds_dates), end])
         seeds = {s.name: seeds_dates for s in seed_specs()}
         # the runs of finished whole cascades (not --players or range repairs, which leave others'
         # records that read theirs stale): what they wrote, they propagated
@@ -362,7 +366,6 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
                                   only_labels, batch_size, parallel_dates, parallel, cutoff=not interrupted,
                                   settled=settled)
         result = report.result
-        whole = bound is None and players is None  # a repair of some dates or players finishes nothing
         report.resumed = [c for c, _ in interrupted] if whole else []
         with wh.transaction() as con:
             con.execute(f"DELETE FROM {CASCADE_RUNS} WHERE cascade_id = ? AND kind = 'reprocess'", [report.cascade_id])
@@ -495,8 +498,8 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
             runs = con.execute(
                 f"SELECT kind, started_at, backfill_dates, summary FROM {CASCADE_RUNS} "
                 f"WHERE kind IN ('detect', 'reprocess') AND {overlaps} AND started_at > coalesce("
-                f"(SELECT max(started_at) FROM {CASCADE_RUNS} WHERE kind = 'close' AND cascade_start <= ? "
-                "AND cascade_end >= ?), '-infinity') "
+                f"(SELECT max(started_at) FROM {CASCADE_RUNS} WHERE kind = 'close' AND (cascade_start IS NULL "
+                "OR cascade_start <= ? AND cascade_end >= ?)), '-infinity') "  # a range-less close: before ranges
                 "ORDER BY started_at", [start, end, end, start]).fetchall()
             first = runs[0][1] if runs else None
             backfill = sorted({d for _, _, ds, _ in runs for d in (ds or [])})

@@ -180,8 +180,6 @@ def backfill(
                 raise UsageError(f"{', '.join(unused)} do{'es' if len(unused) == 1 else ''} not apply to --phase 5 "
                                  "(predictions over the range, no checkpoint)",
                                  remedy="drop them; see what was predicted with: fullcourt grade --start-date D --end-date D")
-        if cascade and any(s.phase != 2 for s in api.select_specs(phase, processor)):  # before any work
-            raise UsageError("--cascade follows a phase 2 backfill", remedy="use it with --phase 2")
         if show_status:
             progress_ = api.backfill_status(db, days, phase, processor, order)
             if as_json:

@@ -29,7 +29,6 @@ record changes, so it lists a superset of what `reprocess` changes.
 from __future__ import annotations
 
 import queue
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -330,18 +329,22 @@ class Cascade:
         return list(self._not_succeeded[since].get(spec.name, []))
 
     def fresh(self, seeds: dict[str, list[date]], settled: Sequence[str]) -> Fresh | None:
-        """When the seeds' dates were last (re)loaded (the earliest of the seed processors' latest
-        successful runs on them), with the `settled` runs; None when none succeeded."""
+        """The runs since the seeds' dates were last (re)loaded (the earliest of the seed
+        processors' latest successful runs on them), but the `settled` ones: the ledger's own
+        times and run ids, no clock compared with the records'. None when no seed succeeded."""
         names, ds = sorted(seeds), sorted({d for v in seeds.values() for d in v})
         if not names or not ds:
             return None
-        since = self.wh.con.execute(
-            f"""SELECT min(t) FROM (
-                    SELECT max(started_at) FILTER (WHERE status = 'success') AS t
-                    FROM {check_identifier(self.wh.catalog.ledger_table)}
+        table = check_identifier(self.wh.catalog.ledger_table)
+        runs = self.wh.con.execute(
+            f"""WITH t AS (SELECT min(t) AS since FROM (
+                    SELECT max(started_at) FILTER (WHERE status = 'success') AS t FROM {table}
                     WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
-                    GROUP BY processor_name, data_date)""", [names, ds]).fetchall()[0][0]
-        return Fresh(since, tuple(settled)) if since else None
+                    GROUP BY processor_name, data_date))
+                SELECT list(DISTINCT l.run_id) FROM {table} l, t
+                WHERE l.started_at >= t.since AND l.run_id NOT IN (SELECT unnest(?::VARCHAR[]))""",
+            [names, ds, list(settled)]).fetchall()[0][0]
+        return Fresh(tuple(runs)) if runs else None
 
     def never_ran(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` with no ledger row at all for `spec`."""
@@ -461,13 +464,12 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
         jobs = [_job(cas, spec, changes, result.seed_dates, only_dates, only_labels) for spec in level]
         runnable = [j for j in jobs if j.dates]
         for job in jobs:
-            if not job.dates and job.clear:
+            if not job.dates and job.clear:  # no candidate: every date proved current (but those left)
                 with wh.transaction() as con:
-                    con.execute(*job.clear)
+                    job.hook(con, "", [])
 
         def run(job: _Job, con: duckdb.DuckDBPyConnection | None) -> _Job:
             t = time.perf_counter()
-            job.pending = -(-len(job.dates) // (batch_size or len(job.dates)))  # batches to commit
             job.change.recomputed, job.change.changed = _run_batches(
                 wh, job.spec, job.dates, options, params, job.scope, job.hook, batch_size, parallel_dates,
                 job.skips, con, fresh)
@@ -520,26 +522,21 @@ class _Job:
     clear: tuple[str, list[Any]] | None
     skips: dict[date, tuple[str, str]]
     cand: dict[date, set[str] | None] = field(default_factory=dict)
+    left: list[date] = field(default_factory=list)
     prepare: float = 0.0
     seconds: float = 0.0
-    pending: int = 0
-    """Batches not committed yet (set when the job runs)."""
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hook(self, con: duckdb.DuckDBPyConnection, run_id: str, rows: Sequence[Any]) -> None:
         """Inside each batch's write transaction: clear the flags on the dates it recomputed
-        successfully and, with the last batch, on the dates without a candidate (their inputs
-        did not change). A failed or skipped date keeps its flags, and so does every date of a
-        batch an interruption stopped."""
-        with self._lock:
-            self.pending -= 1
-            last = self.pending <= 0
-        ok = [r.data_date for r in rows if r.status == "success"]
-        if self.clear and (ok or last):
-            sql, params = self.clear
-            dc = check_identifier(self.spec.date_column)
-            con.execute(f"{sql} AND ({dc} IN (SELECT unnest(?::DATE[])) "
-                        f"OR (? AND {dc} NOT IN (SELECT unnest(?::DATE[]))))", [*params, ok, last, self.dates])
+        successfully, and on the dates without a candidate (their inputs did not change; their
+        parents finished before this processor started, so any batch may clear them). A failed
+        or skipped date keeps its flags, and so does every date a batch did not reach."""
+        if not self.clear:
+            return
+        sql, params = self.clear
+        dc = check_identifier(self.spec.date_column)
+        con.execute(f"{sql} AND ({dc} IN (SELECT unnest(?::DATE[])) OR {dc} NOT IN (SELECT unnest(?::DATE[])))",
+                    [*params, [r.data_date for r in rows if r.status == "success"], [*self.dates, *self.left]])
 
 
 def _job(cas: Cascade, spec: ProcessorSpec, changes: dict[str, Changes], seed_dates: Sequence[date],
@@ -563,7 +560,7 @@ def _job(cas: Cascade, spec: ProcessorSpec, changes: dict[str, Changes], seed_da
     # a date whose upstream still did not succeed (another gap still open) is skipped,
     # exactly as a rebuild's skip-deps backfill leaves it
     skips = upstream_skips(cas.wh, cas.registry, spec, dates) if dates else {}
-    return _Job(spec, ProcessorChange(spec.name, dates, left=left), dates, scope, clear, skips, cand,
+    return _Job(spec, ProcessorChange(spec.name, dates, left=left), dates, scope, clear, skips, cand, left,
                 prepare=time.perf_counter() - t)
 
 

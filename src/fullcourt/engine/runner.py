@@ -175,9 +175,11 @@ def run_processor(
         ctx = ComputeContext(con=c, dates=compute_dates, run_id=run_id, params=params or {}, stage=stage)
         try:
             computed = spec.compute(ctx) if spec.compute else _compute_sql(spec, ctx)
-        except FullcourtError:  # the command's input is wrong (e.g. no schedule): the user's to fix
+        except (FullcourtError, duckdb.InterruptException):  # the user's input is wrong, or Ctrl-C
             raise
-        except Exception as exc:  # the dates fail and the ledger says why, as for a query error
+        except (duckdb.Error, OSError, ValueError, LookupError, TypeError, AttributeError, ArithmeticError) as exc:
+            # the dates fail and the ledger says why (DuckDB reports Ctrl-C in a query as a
+            # RuntimeError: not caught, so the command stops)
             crash = f"PROCESSING_ERROR: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
     finished = datetime.now()
     rows: list[LedgerRow] = [
@@ -227,6 +229,8 @@ def run_processor(
     try:
         with _COMMIT_LOCK:  # computes may run in parallel; commits are serialised
             _commit(wh, c, spec, computed, written, run_id, rows, options, on_commit, scope, result, fresh)
+    except duckdb.InterruptException:  # Ctrl-C: rolled back, the command stops
+        raise
     except duckdb.Error as exc:
         result.recomputed, result.changed = 0, {}  # rolled back: nothing was written
         message = f"PROCESSING_ERROR: write failed: {str(exc).splitlines()[0]}"

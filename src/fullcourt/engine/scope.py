@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
 import duckdb
@@ -88,11 +88,9 @@ def in_scope_sql(date_expr: str, label_expr: str) -> str:
 
 @dataclass(frozen=True)
 class Fresh:
-    """Stored rows written at or after `since` by a run not among `settled` (the runs of finished
-    whole cascades, which propagated what they wrote) count as changed: see write_changes."""
+    """Stored rows written by one of `runs` (run ids) count as changed: see write_changes."""
 
-    since: datetime
-    settled: tuple[str, ...] = ()
+    runs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -126,12 +124,12 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     in-scope stored records and tracked failures of `spec` that differ from `stage` /
     `failures_stage`. Keys are (date column, entity key) and (analysis_date, entity_id).
 
-    `fresh`: a stored record or failure written at or after `fresh.since` by a run not among
-    `fresh.settled` counts as changed (it is reported and propagates) even when it equals the
-    recomputed one, though it is not rewritten. A cascade passes the time its dates were
-    reloaded: such a record was computed from the new data by something other than a finished
-    whole cascade (a daily run, a manual backfill, a --players or range repair, an interrupted
-    cascade), so the records that read it may still hold the old values and must not be cut off."""
+    `fresh`: a stored record or failure written by one of `fresh.runs` counts as changed (it is
+    reported and propagates) even when it equals the recomputed one, though it is not
+    rewritten. A cascade passes the runs since its dates were reloaded, but those of finished
+    whole cascades: such a record was computed from the new data by something else (a daily
+    run, a manual backfill, a --players or range repair, an interrupted cascade), so the
+    records that read it may still hold the old values and must not be cut off."""
     out = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)
     stage = check_identifier(stage)
@@ -143,7 +141,7 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     scoped = f"{within} AND {in_scope_sql(dc, label_sql(spec))}"
     result = Changes()
     result.recomputed = _diff(con, "write_keys", f"SELECT {col_list} FROM {stage} WHERE {scoped}",
-                              f"SELECT {col_list}, processed_at AS _written, run_id AS _run FROM {out} WHERE {scoped}",
+                              f"SELECT {col_list}, run_id AS _run FROM {out} WHERE {scoped}",
                               keys, cols, (label_sql(spec, "n"), label_sql(spec, "o")), [], result, fresh)
     changed = f"SELECT {', '.join(keys)} FROM write_keys WHERE changed"
     key_list = ", ".join(keys)
@@ -167,10 +165,9 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
     """Create temp table `name` (keys, label, computed, changed, fresh) from one hash join of the
     `new` and `old` rows on `keys`: a row per pair, `computed` when the new side exists, `changed`
     when a side is missing or a column of `cols` differs (a duplicated key compares every pair,
-    so any difference replaces it), `fresh` when the old row was written (its `_written`
-    column) at or after `fresh.since` by a run (`_run`) not among `fresh.settled`. Adds the
-    changed and fresh labels to `result.changed`; returns the number of new rows (records
-    recomputed)."""
+    so any difference replaces it), `fresh` when the old row was written by a run (its `_run`
+    column) among `fresh.runs`. Adds the changed and fresh labels to `result.changed`; returns
+    the number of new rows (records recomputed)."""
     differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
     first = keys[0]
     # each new row is numbered (`stage_row`): a key stored twice pairs it twice, and is counted once
@@ -179,11 +176,10 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
             SELECT {', '.join(f'coalesce(n.{k}, o.{k}) AS {k}' for k in keys)},
                    coalesce({labels[0]}, {labels[1]}) AS label, n.{first} IS NOT NULL AS computed,
                    n.{first} IS NULL OR o.{first} IS NULL OR {differs} AS changed,
-                   coalesce(o._written >= ?::TIMESTAMP AND o._run NOT IN (SELECT unnest(?::VARCHAR[])), false)
-                       AS fresh, n.stage_row
+                   coalesce(o._run IN (SELECT unnest(?::VARCHAR[])), false) AS fresh, n.stage_row
             FROM (SELECT *, row_number() OVER () AS stage_row FROM ({new})) n FULL JOIN ({old}) o
               ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""",
-        [fresh.since if fresh else None, list(fresh.settled) if fresh else [], *params])
+        [list(fresh.runs) if fresh else [], *params])
     recomputed = 0
     # one query: the changed (date, label) pairs, and a last row (NULL date) with the count
     for d, lab, n in con.execute(
@@ -211,7 +207,7 @@ def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failure
     keys = ("analysis_date", "entity_id")
     # as for records: one hash join on the key, a key changed when a side is missing or a value differs
     result.recomputed += _diff(con, "write_fkeys", f"SELECT {f_cols} FROM {fs} WHERE {f_scoped}",
-                               f"SELECT {f_cols}, created_at AS _written, run_id AS _run FROM {ft} "
+                               f"SELECT {f_cols}, run_id AS _run FROM {ft} "
                                f"WHERE processor_name = ? AND {f_scoped}", keys,
                                FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name], result, fresh)
     changed = "SELECT analysis_date, entity_id FROM write_fkeys WHERE changed"

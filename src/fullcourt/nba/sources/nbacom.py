@@ -393,7 +393,7 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
     if blocked:
         raise InputError(f"{blocked[0]} is a file where the import writes a folder",
                          remedy=f"move it out of {landing}, or import into another --landing")
-    (landing / "schedule").mkdir(parents=True, exist_ok=True)
+    _mkdir(landing / "schedule")
     by_season: dict[str, dict[date, list[tuple]]] = defaultdict(lambda: defaultdict(list))
     for g in games:
         by_season[g[2]][g[1]].append(g)
@@ -411,7 +411,7 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Path, start: date | N
         by_date[g[1]].append(g)
     for d, day in sorted(by_date.items()):
         folder = landing / d.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
+        _mkdir(folder)
         _write(folder / "schedule.json", {"scoreboard": {"gameDate": d.isoformat(), "leagueId": "00", "games": [
             {"gameId": g[0], "gameStatus": 3, "gameStatusText": "Final",
              "homeTeam": {"teamId": g[3], "teamTricode": g[4], "score": g[7]},
@@ -498,6 +498,14 @@ def shots_text(gid: str, d: date, rows: Sequence[tuple], shot_detail: bool) -> s
     detail = "" if shot_detail else '\n  "shotDetail": "none",'
     return (f'{{\n "shotchart": {{\n  "gameDate": {j(d.isoformat())},\n  "gameId": {j(gid)},{detail}'
             f'\n  "shots": {body}\n }}\n}}')
+
+
+def _mkdir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create {folder} ({err.strerror or err}): the landing folder is partly updated",
+                         remedy="fix the folder (space, permissions) and run the same import again") from None
 
 
 def _write(path: Path, payload: dict[str, Any] | str) -> None:
