@@ -326,6 +326,10 @@ def test_an_interrupted_reprocess_keeps_its_flags_and_its_rerun_equals_a_rebuild
     # the unfinished run's row has its range: a close of another range does not report it
     other = cascade_api.cascade_close(db, START, START, tmp_path / "reports")
     assert other.backfill_dates == [] and other.first_detected is None
+    from fullcourt.errors import InputError
+
+    with pytest.raises(InputError, match=f"the reprocess {pending[0][0]} .* did not finish"):
+        cascade_api.cascade_close(db, START, END, tmp_path / "reports")  # a close would hide the stale records
 
     rerun = cascade_api.cascade_reprocess(db, gapped, late)
     assert rerun.resumed == [pending[0][0]] and rerun.to_dict()["resumed"] == rerun.resumed
@@ -339,7 +343,7 @@ def test_an_interrupted_reprocess_keeps_its_flags_and_its_rerun_equals_a_rebuild
 
 
 @pytest.mark.parametrize("before", ["phase 3 by hand, then a reload", "phase 3 and PSZA by hand", "--players",
-                                    "a range repair"])
+                                    "a range repair", "phase 3 and TDZA by hand, then a reload"])
 def test_a_cascade_after_work_done_outside_it_equals_a_rebuild(tmp_path, two_gaps, before):
     """Early cutoff compares with the stored records. When some of them were already recomputed
     from the late data outside the cascade (a daily run or the blocked-run alert's backfills of
@@ -352,6 +356,10 @@ def test_a_cascade_after_work_done_outside_it_equals_a_rebuild(tmp_path, two_gap
     late = detected.result.seed_dates
     if before == "phase 3 by hand, then a reload":
         assert api.backfill(db, gapped, late, phase=3, skip_preflight=True).ok
+        assert api.backfill(db, gapped, late, phase=2, skip_preflight=True, resume=False).ok
+    elif before == "phase 3 and TDZA by hand, then a reload":  # the reload time alone would miss TDZA's work
+        assert api.backfill(db, gapped, late, phase=3, skip_preflight=True).ok
+        api.backfill(db, gapped, DAYS, processor="TeamDefenseZoneAnalysisProcessor", skip_preflight=True)
         assert api.backfill(db, gapped, late, phase=2, skip_preflight=True, resume=False).ok
     elif before == "phase 3 and PSZA by hand":
         assert api.backfill(db, gapped, late, phase=3, skip_preflight=True).ok
@@ -571,4 +579,33 @@ def test_a_second_reprocess_after_a_finished_cascade_changes_nothing(tmp_path, t
     shutil.copy(cascaded, db)
     again = cascade_api.cascade_reprocess(db, cascaded.parent / "gapped", detected.result.seed_dates)
     assert again.to_dict()["records_changed"] == 0 and again.to_dict()["records_recomputed"] > 0
+    assert_equal_stores(truth, db)
+
+
+def test_a_reprocess_with_a_failed_date_exits_1_and_names_it(tmp_path, two_gaps, monkeypatch):
+    """A date whose recomputation fails is in the ledger, the report and the exit code; the same
+    command run again recomputes it."""
+    from fullcourt.engine import runner
+
+    truth, cascaded, detected, _, _, _ = two_gaps
+    db = tmp_path / "failed.duckdb"
+    shutil.copy(cascaded.parent / "loaded.duckdb", db)
+    affected = tmp_path / "affected.json"
+    affected.write_text(json.dumps(detected.to_dict()))
+    args = ["cascade", "reprocess", "--affected-file", str(affected), "--db", str(db), "--landing",
+            str(cascaded.parent / "gapped")]
+
+    def full_disk(spec, dates):
+        if spec.name == "PlayerCompositeFactorsProcessor":
+            import duckdb
+            raise duckdb.IOException("No space left on device")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(runner, "_before_commit", full_disk)
+        r = CliRunner().invoke(app, args + ["--json"])
+    assert r.exit_code == 1, r.output
+    failed = {p["processor"]: p.get("failed") for p in json.loads(r.stdout)["processors"]}
+    assert failed["PlayerCompositeFactorsProcessor"] and not failed["PlayerShotZoneAnalysisProcessor"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0 and "Failed" not in r.stdout, r.output
     assert_equal_stores(truth, db)

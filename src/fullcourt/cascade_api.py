@@ -18,7 +18,7 @@ from fullcourt.api import open_warehouse, resolve_landing
 from fullcourt.dates import format_dates, parse_date, runs_of
 from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, reprocess
 from fullcourt.engine.runner import work_dates
-from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS as STORED, flag_tables, labels_table
+from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS as STORED, Fresh, flag_tables, labels_table
 from fullcourt.engine.warehouse import Warehouse, check_identifier
 from fullcourt.errors import FullcourtError, InputError, UsageError
 from fullcourt.nba.pipeline import registry
@@ -279,6 +279,11 @@ class ReprocessReport:
     resumed: list[str] = field(default_factory=list)
     """Interrupted reprocess runs this one finished (their dates added, early cutoff off)."""
 
+    @property
+    def ok(self) -> bool:
+        """No date failed to recompute."""
+        return not any(p.failed for p in self.result.processors)
+
     def to_dict(self) -> dict[str, Any]:
         changed = sum(p.changed_count for p in self.result.processors)
         recomputed = sum(p.recomputed for p in self.result.processors)
@@ -355,16 +360,9 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
                         "cascade_end) VALUES (?, 'reprocess', ?, ?, ?, ?)",
                         [report.cascade_id, started, seeds_dates, min(seeds_dates), end])
         seeds = {s.name: seeds_dates for s in seed_specs()}
-        # the runs of finished whole cascades (not --players or range repairs, which leave others'
-        # records that read theirs stale): what they wrote, they propagated
-        settled = [r for (r,) in wh.con.execute(
-            f"""SELECT DISTINCT l.run_id FROM {check_identifier(wh.catalog.ledger_table)} l JOIN {CASCADE_RUNS} c
-                  ON l.started_at BETWEEN c.started_at AND c.finished_at
-                WHERE l.triggered_by = 'cascade' AND c.kind = 'reprocess' AND c.summary->>'players' IS NULL
-                  AND coalesce(c.summary->>'range_only', 'false') = 'false'""").fetchall()]
         report.result = reprocess(wh, registry(), seeds, {"landing": resolve_landing(landing)}, bound, progress,
                                   only_labels, batch_size, parallel_dates, parallel, cutoff=not interrupted,
-                                  settled=settled)
+                                  fresh=_fresh(wh, list(seeds), seeds_dates))
         result = report.result
         report.resumed = [c for c, _ in interrupted] if whole else []
         with wh.transaction() as con:
@@ -386,6 +384,41 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
             api.predict(db, start, end, force_rerun=True)
         report.predicted_dates = changed
     return report
+
+
+WHOLE_CASCADES = (f"SELECT * FROM {CASCADE_RUNS} WHERE kind = 'reprocess' AND finished_at IS NOT NULL "
+                  "AND summary->>'players' IS NULL AND coalesce(summary->>'range_only', 'false') = 'false'")
+"""Finished reprocess runs that were whole cascades (not --players or range repairs, which leave
+the readers of what they wrote stale)."""
+
+
+def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> Fresh | None:
+    """The runs whose rows a cascade of `dates` must propagate even when they compare equal
+    (engine.scope.write_changes): every run since the new data of those dates arrived, but the
+    runs of finished whole cascades (they propagated what they wrote).
+
+    The new data of a date arrived with the first successful seed run after the last whole
+    cascade of that date, or after its last failed seed run: a second reload of the same data
+    (a daily run, `backfill --cascade` again) does not move it, so work done by hand between
+    two reloads still counts. Without either, the first load counts: everything since
+    propagates (a first correction of a date that loaded well cascades without early cutoff).
+    The ledger's own times and run ids decide, no clock is compared with the records'."""
+    ledger = check_identifier(wh.catalog.ledger_table)
+    runs = wh.con.execute(
+        f"""WITH seed AS (SELECT data_date AS d, started_at, status FROM {ledger}
+                          WHERE processor_name IN (SELECT unnest(?::VARCHAR[]))
+                            AND data_date IN (SELECT unnest(?::DATE[]))),
+                covered AS (SELECT u.d, max(c.finished_at) AS t FROM ({WHOLE_CASCADES}) c,
+                                   unnest(c.backfill_dates) AS u(d) GROUP BY u.d),
+                bad AS (SELECT d, max(started_at) AS t FROM seed WHERE status <> 'success' GROUP BY d),
+                since AS (SELECT min(s.started_at) AS t FROM seed s LEFT JOIN covered c USING (d) LEFT JOIN bad b USING (d)
+                          WHERE s.status = 'success' AND s.started_at > coalesce(greatest(c.t, b.t), '-infinity')),
+                settled AS (SELECT DISTINCT l.run_id FROM {ledger} l JOIN ({WHOLE_CASCADES}) c
+                              ON l.started_at BETWEEN c.started_at AND c.finished_at WHERE l.triggered_by = 'cascade')
+            SELECT list(DISTINCT l.run_id) FROM {ledger} l, since
+            WHERE l.started_at >= since.t AND l.run_id NOT IN (SELECT run_id FROM settled)""",
+        [list(seed_names), list(dates)]).fetchall()[0][0]
+    return Fresh(tuple(runs)) if runs else None
 
 
 def _player_scope(wh: Warehouse, players: Sequence[str]) -> dict[str, set[str]]:
@@ -468,6 +501,15 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
     _check_output_folder(folder, "--report-dir")
     reg = registry()
     with open_warehouse(db, create=False) as wh:
+        unfinished = wh.con.execute(
+            f"SELECT cascade_id, backfill_dates FROM {CASCADE_RUNS} WHERE kind = 'reprocess' AND finished_at IS NULL "
+            "AND summary IS NULL AND cascade_start <= ? AND cascade_end >= ? ORDER BY started_at", [end, start]).fetchall()
+        if unfinished:  # its later processors were never recomputed: clearing their flags would hide them
+            cascade_id, dates = unfinished[0]
+            raise InputError(f"the reprocess {cascade_id} of {format_dates(dates)} did not finish: records in "
+                             f"{start}..{end} may not be recomputed yet",
+                             remedy=f"run a cascade reprocess of those dates again (it resumes {cascade_id}), "
+                                    "then close")
         cleared = 0
         incomplete: list[dict[str, Any]] = []
         total = 0

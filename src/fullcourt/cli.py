@@ -80,6 +80,11 @@ def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
     except KeyboardInterrupt:  # Typer would exit 130 without a word
         sys.stderr.write(INTERRUPTED)
         raise typer.Exit(130) from None
+    except RuntimeError as err:  # DuckDB reports Ctrl-C during a query this way
+        if "Query interrupted" not in str(err):
+            raise
+        sys.stderr.write(INTERRUPTED)
+        raise typer.Exit(130) from None
     finally:  # the options belong to this command only
         context.forget()
     raise typer.Exit(code)
@@ -218,7 +223,7 @@ def backfill(
                 render.backfill(result)
                 render.cascade_detect(detected)
                 render.cascade_reprocess(reprocessed)
-            return 0 if result.ok else 1
+            return 0 if result.ok and reprocessed.ok else 1
         _emit(as_json, result, render.backfill)
         return 0 if result.ok else 1
 
@@ -378,7 +383,7 @@ def cascade_reprocess(
                                                        players=names, batch_size=batch_size,
                                                        parallel_dates=parallel_dates, parallel=parallel)
         _emit(as_json, result, render.cascade_reprocess)
-        return 0
+        return 0 if result.ok else 1
 
     _run(body, as_json)
 

@@ -287,6 +287,10 @@ def cascade_reprocess(report: Any) -> None:
     console.print(table)
     console.print(f"{data['records_changed']:,} records changed of {data['records_recomputed']:,} recomputed in "
                   f"{data['seconds']:.2f}s ({data['records_per_second']} records/s)", highlight=False)
+    failed = [f"{p['processor']} {', '.join(p['failed'])}" for p in data["processors"] if p.get("failed")]
+    if failed:
+        console.print(f"[red]Failed[/] (the ledger says why; fix it and run the same command again): "
+                      f"{escape('; '.join(failed))}.", highlight=False, soft_wrap=True)
     left = [f"{p['processor']} {', '.join(p['left_for_a_full_cascade'])}" for p in data["processors"]
             if p.get("left_for_a_full_cascade")]
     if left:

@@ -81,6 +81,8 @@ class ProcessorChange:
     """detect: dates whose every stored record is listed (marked by date, not by name)."""
     left: list[date] = field(default_factory=list)
     """reprocess --players: dates it left for a full cascade (their latest run did not succeed)."""
+    failed: list[date] = field(default_factory=list)
+    """reprocess: dates whose recomputation failed (the ledger says why)."""
 
     @property
     def changed_count(self) -> int:
@@ -95,6 +97,7 @@ class ProcessorChange:
             "records_unchanged": max(self.recomputed - self.changed_count, 0),
             "seconds": round(self.seconds, 3),
             **({"left_for_a_full_cascade": [d.isoformat() for d in self.left]} if self.left else {}),
+            **({"failed": [d.isoformat() for d in self.failed]} if self.failed else {}),
         }
 
 
@@ -328,24 +331,6 @@ class Cascade:
             self._not_succeeded[since] = found
         return list(self._not_succeeded[since].get(spec.name, []))
 
-    def fresh(self, seeds: dict[str, list[date]], settled: Sequence[str]) -> Fresh | None:
-        """The runs since the seeds' dates were last (re)loaded (the earliest of the seed
-        processors' latest successful runs on them), but the `settled` ones: the ledger's own
-        times and run ids, no clock compared with the records'. None when no seed succeeded."""
-        names, ds = sorted(seeds), sorted({d for v in seeds.values() for d in v})
-        if not names or not ds:
-            return None
-        table = check_identifier(self.wh.catalog.ledger_table)
-        runs = self.wh.con.execute(
-            f"""WITH t AS (SELECT min(t) AS since FROM (
-                    SELECT max(started_at) FILTER (WHERE status = 'success') AS t FROM {table}
-                    WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND data_date IN (SELECT unnest(?::DATE[]))
-                    GROUP BY processor_name, data_date))
-                SELECT list(DISTINCT l.run_id) FROM {table} l, t
-                WHERE l.started_at >= t.since AND l.run_id NOT IN (SELECT unnest(?::VARCHAR[]))""",
-            [names, ds, list(settled)]).fetchall()[0][0]
-        return Fresh(tuple(runs)) if runs else None
-
     def never_ran(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` with no ledger row at all for `spec`."""
         if not dates:
@@ -419,7 +404,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
               only_dates: set[date] | None = None, progress: Progress | None = None,
               only_labels: dict[str, set[str]] | None = None, batch_size: int | None = None,
               parallel_dates: int = 1, parallel: int = 2, cutoff: bool = True,
-              settled: Sequence[str] = ()) -> CascadeResult:
+              fresh: Fresh | None = None) -> CascadeResult:
     """Recompute the processors downstream of `seeds` ({processor: reloaded dates}) in DAG
     order, only for their candidate records, writing and propagating only records that really
     changed. `only_dates` bounds the dates recomputed (an affected file's dates); `only_labels`
@@ -434,8 +419,8 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
 
     Without `cutoff`, every candidate record propagates as changed, not only the ones whose
     recomputed values differ (what detect assumes): the resume of an interrupted reprocess,
-    whose committed processors compare equal to what they already wrote. `settled`: the run
-    ids of finished whole cascades, whose writes they propagated themselves (see `fresh`)."""
+    whose committed processors compare equal to what they already wrote. `fresh`: the runs
+    whose stored rows propagate even when they compare equal (scope.write_changes)."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(cas, seeds)
@@ -451,10 +436,8 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     # records that read it were computed from it. A record recomputed from the reloaded data
     # outside this cascade (a daily run of the late day, a manual backfill, an interrupted or
     # --players reprocess) breaks that: it compares equal while its readers are stale. So the
-    # seeds' direct readers propagate every record of the reloaded dates, and a stored record
-    # written since the reload counts as changed (scope.write_changes' `fresh`), unless a
-    # finished whole cascade wrote it (`settled`): that cascade propagated it.
-    fresh = cas.fresh(seeds, settled)
+    # seeds' direct readers propagate every record of the reloaded dates, and the rows of the
+    # `fresh` runs propagate too (the caller names them).
     done = 0
     for level in levels(registry, plan):
         if progress:
@@ -470,7 +453,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
 
         def run(job: _Job, con: duckdb.DuckDBPyConnection | None) -> _Job:
             t = time.perf_counter()
-            job.change.recomputed, job.change.changed = _run_batches(
+            job.change.recomputed, job.change.changed, job.fresh, job.change.failed = _run_batches(
                 wh, job.spec, job.dates, options, params, job.scope, job.hook, batch_size, parallel_dates,
                 job.skips, con, fresh)
             job.seconds = time.perf_counter() - t
@@ -489,6 +472,8 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
                 run(job, None)
         for job in jobs:
             moved: Changes = {d: set(es) for d, es in job.change.changed.items()}
+            for d, es in job.fresh.items():  # written since the reload outside a whole cascade
+                moved.setdefault(d, set()).update(es)  # type: ignore[union-attr]
             if not cutoff:  # every candidate, as detect lists it (None: the whole date)
                 for d in job.dates:
                     wanted = job.cand.get(d)
@@ -523,6 +508,7 @@ class _Job:
     skips: dict[date, tuple[str, str]]
     cand: dict[date, set[str] | None] = field(default_factory=dict)
     left: list[date] = field(default_factory=list)
+    fresh: dict[date, set[str]] = field(default_factory=dict)
     prepare: float = 0.0
     seconds: float = 0.0
 
@@ -588,9 +574,11 @@ def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], opti
                  params: dict[str, Any], scope: dict[date, set[str]], hook: Callable[..., None],
                  batch_size: int | None, parallel_dates: int, skips: dict[date, tuple[str, str]],
                  con: duckdb.DuckDBPyConnection | None = None,
-                 fresh: Fresh | None = None) -> tuple[int, dict[date, set[str]]]:
+                 fresh: Fresh | None = None
+                 ) -> tuple[int, dict[date, set[str]], dict[date, set[str]], list[date]]:
     """Run `spec` over `dates` in batches (see reprocess) on `con` (default the main connection);
-    `skips` are recorded, not computed. Returns (records recomputed, changed labels)."""
+    `skips` are recorded, not computed. Returns (records recomputed, changed labels, fresh
+    labels, failed dates)."""
     size = batch_size or len(dates)
     batches = [list(dates[i:i + size]) for i in range(0, len(dates), size)]
 
@@ -623,10 +611,12 @@ def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], opti
     else:
         runs = [one(batch, con) for batch in batches]
     changed: dict[date, set[str]] = {}
+    fresh: dict[date, set[str]] = {}
     for run in runs:
-        for d, labels in run.changed.items():
-            changed.setdefault(d, set()).update(labels)
-    return sum(run.recomputed for run in runs), changed
+        for out, got in ((changed, run.changed), (fresh, run.fresh)):
+            for d, labels in got.items():
+                out.setdefault(d, set()).update(labels)
+    return sum(run.recomputed for run in runs), changed, fresh, sorted(d for run in runs for d in run.failed)
 
 
 def _scope(cas: Cascade, spec: ProcessorSpec, cand: dict[date, set[str] | None], dates: Sequence[date]

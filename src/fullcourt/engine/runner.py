@@ -62,6 +62,8 @@ class ProcessorResult:
     """Scoped runs: in-scope records and tracked failures computed."""
     changed: dict[date, set[str]] = field(default_factory=dict)
     """Scoped runs: labels whose records or tracked failures changed, per date."""
+    fresh: dict[date, set[str]] = field(default_factory=dict)
+    """Scoped runs: labels unchanged but written by a `fresh` run (they propagate), per date."""
 
     def dates_with(self, status: str) -> list[date]:
         return sorted(r.data_date for r in self.rows if r.status == status)
@@ -232,7 +234,7 @@ def run_processor(
     except duckdb.InterruptException:  # Ctrl-C: rolled back, the command stops
         raise
     except duckdb.Error as exc:
-        result.recomputed, result.changed = 0, {}  # rolled back: nothing was written
+        result.recomputed, result.changed, result.fresh = 0, {}, {}  # rolled back: nothing was written
         message = f"PROCESSING_ERROR: write failed: {str(exc).splitlines()[0]}"
         for r in rows:
             if r.status == "success":
@@ -290,7 +292,7 @@ def _commit(
             written = write_changes(con, spec, computed.stage, computed.failures_stage, failures_table, run_id, ok,
                                     fresh)
             if result is not None:
-                result.recomputed, result.changed = written.recomputed, written.changed
+                result.recomputed, result.changed, result.fresh = written.recomputed, written.changed, written.fresh
             _recount(con, spec, failures_table, ok, rows)
         elif computed and ok:
             set_run_dates(con, ok, "ok_dates")

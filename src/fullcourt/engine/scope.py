@@ -100,6 +100,8 @@ class Changes:
 
     recomputed: int = 0
     changed: dict[date, set[str]] = field(default_factory=dict)
+    fresh: dict[date, set[str]] = field(default_factory=dict)
+    """Labels whose stored rows equal the recomputed ones but were written by a `Fresh` run."""
 
 
 def label_sql(spec: ProcessorSpec, alias: str = "") -> str:
@@ -124,9 +126,9 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     in-scope stored records and tracked failures of `spec` that differ from `stage` /
     `failures_stage`. Keys are (date column, entity key) and (analysis_date, entity_id).
 
-    `fresh`: a stored record or failure written by one of `fresh.runs` counts as changed (it is
-    reported and propagates) even when it equals the recomputed one, though it is not
-    rewritten. A cascade passes the runs since its dates were reloaded, but those of finished
+    `fresh`: a stored record or failure written by one of `fresh.runs` propagates like a changed
+    one (`Changes.fresh`) even when it equals the recomputed one; it is not rewritten, nor
+    reported as changed. A cascade passes the runs since its dates were reloaded, but those of finished
     whole cascades: such a record was computed from the new data by something else (a daily
     run, a manual backfill, a --players or range repair, an interrupted cascade), so the
     records that read it may still hold the old values and must not be cut off."""
@@ -166,8 +168,9 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
     `new` and `old` rows on `keys`: a row per pair, `computed` when the new side exists, `changed`
     when a side is missing or a column of `cols` differs (a duplicated key compares every pair,
     so any difference replaces it), `fresh` when the old row was written by a run (its `_run`
-    column) among `fresh.runs`. Adds the changed and fresh labels to `result.changed`; returns
-    the number of new rows (records recomputed)."""
+    column) among `fresh.runs`. Adds the changed labels to `result.changed`, and the fresh
+    ones that did not change to `result.fresh`; returns the number of new rows (records
+    recomputed)."""
     differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
     first = keys[0]
     # each new row is numbered (`stage_row`): a key stored twice pairs it twice, and is counted once
@@ -181,14 +184,15 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
               ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""",
         [list(fresh.runs) if fresh else [], *params])
     recomputed = 0
-    # one query: the changed (date, label) pairs, and a last row (NULL date) with the count
-    for d, lab, n in con.execute(
-            f"SELECT DISTINCT {first}, label, NULL::BIGINT FROM {name} WHERE changed OR fresh "
-            f"UNION ALL SELECT NULL, NULL, count(DISTINCT stage_row) FROM {name}").fetchall():
+    # one query: the changed (date, label) pairs (and the fresh ones, `changed` false), and a
+    # last row (NULL date) with the count
+    for d, lab, changed, n in con.execute(
+            f"SELECT DISTINCT {first}, label, changed, NULL::BIGINT FROM {name} WHERE changed OR fresh "
+            f"UNION ALL SELECT NULL, NULL, NULL, count(DISTINCT stage_row) FROM {name}").fetchall():
         if d is None:
             recomputed = n
         else:
-            result.changed.setdefault(d, set()).add(lab)
+            (result.changed if changed else result.fresh).setdefault(d, set()).add(lab)
     return recomputed
 
 
