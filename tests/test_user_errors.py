@@ -177,11 +177,11 @@ def test_lines_import_errors(tmp_path):
     assert not db.exists()  # the failed first import left no store behind
 
 
-@pytest.mark.parametrize("interrupt", [KeyboardInterrupt(), RuntimeError("Query interrupted")])
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, lambda: RuntimeError("Query interrupted")])
 def test_interrupt_says_committed_work_is_kept(monkeypatch, interrupt):
     """Ctrl-C reaches Python as KeyboardInterrupt, or inside a DuckDB query as its RuntimeError."""
     def interrupted(*args, **kwargs):
-        raise interrupt
+        raise interrupt()
 
     monkeypatch.setattr(api, "status", interrupted)
     r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02")
