@@ -577,8 +577,9 @@ def test_a_second_reprocess_after_a_finished_cascade_changes_nothing(tmp_path, t
     truth, cascaded, detected, _, _, _ = two_gaps
     db = tmp_path / "again.duckdb"
     shutil.copy(cascaded, db)
-    again = cascade_api.cascade_reprocess(db, cascaded.parent / "gapped", detected.result.seed_dates)
-    assert again.to_dict()["records_changed"] == 0 and again.to_dict()["records_recomputed"] > 0
+    again = cascade_api.cascade_reprocess(db, cascaded.parent / "gapped", detected.result.seed_dates).to_dict()
+    assert again["records_changed"] == 0 and again["records_recomputed"] > 0
+    assert again["records_propagated_unchanged"] == 0  # early cutoff: nothing propagated past phase 3's readers
     assert_equal_stores(truth, db)
 
 
@@ -609,3 +610,42 @@ def test_a_reprocess_with_a_failed_date_exits_1_and_names_it(tmp_path, two_gaps,
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0 and "Failed" not in r.stdout, r.output
     assert_equal_stores(truth, db)
+
+
+@pytest.mark.parametrize("failed_reload", [False, True])
+def test_work_by_hand_between_two_reloads_of_a_corrected_day_still_propagates(tmp_path, monkeypatch, failed_reload):
+    """A day a whole cascade already covered is corrected late: its new data arrives with the
+    first reload after that cascade. Work done by hand after it (phase 3, TDZA) and a second
+    reload (or one that fails: it writes nothing) must not hide that work from the cascade."""
+    from fullcourt.engine import runner
+
+    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
+    truth, gapped, pristine = tmp_path / "truth", tmp_path / "gapped", tmp_path / "pristine"
+    scrape_synthetic(pristine, START, END, config)
+    day = game_dates(pristine)[18]
+    scrape_synthetic(truth, START, END, config)
+    correct(truth, day)
+    scrape_synthetic(gapped, START, END, config, frozenset({day}))
+    build(tmp_path / "truth.duckdb", truth)
+    db = tmp_path / "store.duckdb"
+    build(db, gapped)
+    shutil.copytree(pristine / day.isoformat(), gapped / day.isoformat())  # the day arrives, uncorrected
+    assert api.backfill(db, gapped, [day], phase=2, skip_preflight=True).ok
+    cascade_api.cascade_reprocess(db, gapped, [day])  # a whole cascade covers it
+    shutil.rmtree(gapped / day.isoformat())
+    shutil.copytree(truth / day.isoformat(), gapped / day.isoformat())  # the correction
+    assert api.backfill(db, gapped, [day], phase=2, skip_preflight=True, resume=False).ok
+    assert api.backfill(db, gapped, [day], phase=3, skip_preflight=True, resume=False).ok
+    api.backfill(db, gapped, DAYS, processor="TeamDefenseZoneAnalysisProcessor", skip_preflight=True, resume=False)
+    if failed_reload:
+        def fails(spec, dates):
+            import duckdb
+            raise duckdb.IOException("disk full")
+
+        with monkeypatch.context() as mp:
+            mp.setattr(runner, "_before_commit", fails)
+            assert not api.backfill(db, gapped, [day], phase=2, skip_preflight=True, resume=False).ok
+    assert api.backfill(db, gapped, [day], phase=2, skip_preflight=True, resume=False).ok
+    report = cascade_api.cascade_reprocess(db, gapped, [day]).to_dict()
+    assert report["records_propagated_unchanged"] > 0  # phase 3 and TDZA's work, by hand
+    assert_equal_stores(tmp_path / "truth.duckdb", db)

@@ -293,7 +293,9 @@ class ReprocessReport:
             "players": self.players,
             "range_only": self.range_only,
             "resumed": self.resumed,
+            "ok": self.ok,
             "records_recomputed": recomputed,
+            "records_propagated_unchanged": sum(p.fresh_count for p in self.result.processors),
             "records_changed": changed,
             "records_unchanged": max(recomputed - changed, 0),
             "records_per_second": round(recomputed / self.result.seconds, 1) if self.result.seconds else None,
@@ -387,9 +389,10 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
 
 
 WHOLE_CASCADES = (f"SELECT * FROM {CASCADE_RUNS} WHERE kind = 'reprocess' AND finished_at IS NOT NULL "
-                  "AND summary->>'players' IS NULL AND coalesce(summary->>'range_only', 'false') = 'false'")
-"""Finished reprocess runs that were whole cascades (not --players or range repairs, which leave
-the readers of what they wrote stale)."""
+                  "AND summary->>'players' IS NULL AND coalesce(summary->>'range_only', 'false') = 'false' "
+                  "AND coalesce(summary->>'ok', 'true') = 'true'")
+"""Finished reprocess runs that were whole cascades with no failed date (not --players or range
+repairs, which leave the readers of what they wrote stale)."""
 
 
 def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> Fresh | None:
@@ -398,11 +401,12 @@ def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> F
     runs of finished whole cascades (they propagated what they wrote).
 
     The new data of a date arrived with the first successful seed run after the last whole
-    cascade of that date, or after its last failed seed run: a second reload of the same data
-    (a daily run, `backfill --cascade` again) does not move it, so work done by hand between
-    two reloads still counts. Without either, the first load counts: everything since
-    propagates (a first correction of a date that loaded well cascades without early cutoff).
-    The ledger's own times and run ids decide, no clock is compared with the records'."""
+    cascade of that date (a failed run writes nothing, so it marks nothing): a second reload of
+    the same data (a daily run, `backfill --cascade` again, or one that failed) does not move
+    it, so work done by hand between two reloads still counts. A date no whole cascade covered
+    counts from its first load: everything since propagates (a first correction of a date that
+    loaded well cascades without early cutoff). The ledger's own times and run ids decide:
+    the records' times are not compared with them."""
     ledger = check_identifier(wh.catalog.ledger_table)
     runs = wh.con.execute(
         f"""WITH seed AS (SELECT data_date AS d, started_at, status FROM {ledger}
@@ -410,9 +414,8 @@ def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> F
                             AND data_date IN (SELECT unnest(?::DATE[]))),
                 covered AS (SELECT u.d, max(c.finished_at) AS t FROM ({WHOLE_CASCADES}) c,
                                    unnest(c.backfill_dates) AS u(d) GROUP BY u.d),
-                bad AS (SELECT d, max(started_at) AS t FROM seed WHERE status <> 'success' GROUP BY d),
-                since AS (SELECT min(s.started_at) AS t FROM seed s LEFT JOIN covered c USING (d) LEFT JOIN bad b USING (d)
-                          WHERE s.status = 'success' AND s.started_at > coalesce(greatest(c.t, b.t), '-infinity')),
+                since AS (SELECT min(s.started_at) AS t FROM seed s LEFT JOIN covered c USING (d)
+                          WHERE s.status = 'success' AND s.started_at > coalesce(c.t, '-infinity')),
                 settled AS (SELECT DISTINCT l.run_id FROM {ledger} l JOIN ({WHOLE_CASCADES}) c
                               ON l.started_at BETWEEN c.started_at AND c.finished_at WHERE l.triggered_by = 'cascade')
             SELECT list(DISTINCT l.run_id) FROM {ledger} l, since
@@ -503,13 +506,17 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
     with open_warehouse(db, create=False) as wh:
         unfinished = wh.con.execute(
             f"SELECT cascade_id, backfill_dates FROM {CASCADE_RUNS} WHERE kind = 'reprocess' AND finished_at IS NULL "
-            "AND summary IS NULL AND cascade_start <= ? AND cascade_end >= ? ORDER BY started_at", [end, start]).fetchall()
+            "AND summary IS NULL AND (cascade_start IS NULL OR cascade_start <= ? AND cascade_end >= ?) "
+            "ORDER BY started_at", [end, start]).fetchall()
         if unfinished:  # its later processors were never recomputed: clearing their flags would hide them
             cascade_id, dates = unfinished[0]
-            raise InputError(f"the reprocess {cascade_id} of {format_dates(dates)} did not finish: records in "
+            ds = sorted(dates or [])
+            raise InputError(f"the reprocess {cascade_id} of {format_dates(ds)} did not finish: records in "
                              f"{start}..{end} may not be recomputed yet",
-                             remedy=f"run a cascade reprocess of those dates again (it resumes {cascade_id}), "
-                                    "then close")
+                             remedy=f"run a whole cascade of those dates (it resumes {cascade_id}): fullcourt cascade "
+                                    f"detect --backfill-start {ds[0] if ds else start} --backfill-end "
+                                    f"{ds[-1] if ds else end} --output affected.json, then fullcourt cascade "
+                                    "reprocess --affected-file affected.json; then close")
         cleared = 0
         incomplete: list[dict[str, Any]] = []
         total = 0

@@ -296,13 +296,16 @@ def cascade_reprocess(report: Any) -> None:
     if left:
         console.print(f"Left for a full cascade (these dates never succeeded, so some players' records cannot "
                       f"finish them): {'; '.join(left)}.", highlight=False, soft_wrap=True)
+    if data.get("records_propagated_unchanged"):
+        console.print(f"{data['records_propagated_unchanged']:,} unchanged records were written since the reload "
+                      "outside a whole cascade: their readers were recomputed too.", highlight=False, soft_wrap=True)
     if data.get("resumed"):
         console.print(f"Resumed the interrupted reprocess {', '.join(data['resumed'])}: its dates were added and "
                       "every candidate recomputed (no early cutoff).", highlight=False, soft_wrap=True)
     reached = {p["processor"] for p in data["processors"] if p["dates"]}
     if not data["records_recomputed"]:
         console.print("Nothing to recompute: no record downstream of these dates reads them.", highlight=False)
-    elif not data["records_changed"]:
+    elif not data["records_changed"] and not data.get("records_propagated_unchanged"):
         console.print("Nothing changed: every recomputed record equals the stored one; early cutoff "
                       "stopped the cascade there.", highlight=False)
     elif len(reached) < len(data["processors"]):

@@ -83,6 +83,8 @@ class ProcessorChange:
     """reprocess --players: dates it left for a full cascade (their latest run did not succeed)."""
     failed: list[date] = field(default_factory=list)
     """reprocess: dates whose recomputation failed (the ledger says why)."""
+    fresh_count: int = 0
+    """reprocess: unchanged records written since the reload outside a whole cascade (propagated)."""
 
     @property
     def changed_count(self) -> int:
@@ -95,6 +97,7 @@ class ProcessorChange:
             "records_recomputed": self.recomputed,
             "records_changed": self.changed_count,
             "records_unchanged": max(self.recomputed - self.changed_count, 0),
+            **({"records_propagated_unchanged": self.fresh_count} if self.fresh_count else {}),
             "seconds": round(self.seconds, 3),
             **({"left_for_a_full_cascade": [d.isoformat() for d in self.left]} if self.left else {}),
             **({"failed": [d.isoformat() for d in self.failed]} if self.failed else {}),
@@ -474,6 +477,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             moved: Changes = {d: set(es) for d, es in job.change.changed.items()}
             for d, es in job.fresh.items():  # written since the reload outside a whole cascade
                 moved.setdefault(d, set()).update(es)  # type: ignore[union-attr]
+            job.change.fresh_count = sum(len(es) for es in job.fresh.values())
             if not cutoff:  # every candidate, as detect lists it (None: the whole date)
                 for d in job.dates:
                     wanted = job.cand.get(d)

@@ -179,9 +179,9 @@ def run_processor(
             computed = spec.compute(ctx) if spec.compute else _compute_sql(spec, ctx)
         except (FullcourtError, duckdb.InterruptException):  # the user's input is wrong, or Ctrl-C
             raise
-        except (duckdb.Error, OSError, ValueError, LookupError, TypeError, AttributeError, ArithmeticError) as exc:
-            # the dates fail and the ledger says why (DuckDB reports Ctrl-C in a query as a
-            # RuntimeError: not caught, so the command stops)
+        except Exception as exc:  # the dates fail and the ledger says why
+            if isinstance(exc, RuntimeError) and "Query interrupted" in str(exc):
+                raise  # DuckDB reports Ctrl-C during a query this way: the command stops
             crash = f"PROCESSING_ERROR: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
     finished = datetime.now()
     rows: list[LedgerRow] = [
