@@ -649,3 +649,43 @@ def test_work_by_hand_between_two_reloads_of_a_corrected_day_still_propagates(tm
     report = cascade_api.cascade_reprocess(db, gapped, [day]).to_dict()
     assert report["records_propagated_unchanged"] > 0  # phase 3 and TDZA's work, by hand
     assert_equal_stores(tmp_path / "truth.duckdb", db)
+
+
+def test_an_interrupted_range_reload_with_cascade_rerun_cascades_every_loaded_date(tmp_path):
+    """`backfill --phase 2 <range> --cascade` stopped after its first chunk committed: the rerun
+    resumes the load (it skips that chunk) and must still cascade the chunk's dates."""
+    import datetime
+
+    from fullcourt.engine import backfill as bf
+
+    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
+    landing, truth_landing = tmp_path / "landing", tmp_path / "truth"
+    scrape_synthetic(landing, START, END, config)
+    scrape_synthetic(truth_landing, START, END, config)
+    db = tmp_path / "store.duckdb"
+    build(db, landing)
+    late = game_dates(landing)[12]  # in the first 31-day chunk
+    correct(landing, late)
+    correct(truth_landing, late)
+    build(tmp_path / "truth.duckdb", truth_landing)
+    lo, hi = START + datetime.timedelta(days=3), START + datetime.timedelta(days=42)
+    args = ["backfill", "--phase", "2", "--start-date", str(lo), "--end-date", str(hi), "--cascade", "--parallel",
+            "1", "--skip-preflight", "--db", str(db), "--landing", str(landing), "--json"]
+    real, calls = bf.run_processor, []
+
+    def ctrl_c(wh, spec, dates, *args_, **kwargs):  # Ctrl-C in the last phase 2 processor's second chunk
+        if spec.name == "OddsPlayerPropsProcessor":
+            calls.append(dates)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+        return real(wh, spec, dates, *args_, **kwargs)
+
+    bf.run_processor = ctrl_c
+    try:
+        assert CliRunner().invoke(app, args).exit_code == 130
+    finally:
+        bf.run_processor = real
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert late.isoformat() in json.loads(r.stdout)["reprocess"]["backfill_dates"]
+    assert_equal_stores(tmp_path / "truth.duckdb", db)

@@ -424,6 +424,22 @@ def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> F
     return Fresh(tuple(runs)) if runs else None
 
 
+def pending_dates(db: str | Path | None, dates: Sequence[date]) -> list[date]:
+    """The dates among `dates` whose data was (re)loaded (a successful seed run) after their last
+    whole cascade, or ever when none covered them: what a cascade of them still has to do."""
+    with open_warehouse(db, create=False) as wh:
+        return [d for (d,) in wh.con.execute(
+            f"""WITH seed AS (SELECT data_date AS d, max(started_at) FILTER (WHERE status = 'success') AS t
+                              FROM {check_identifier(wh.catalog.ledger_table)}
+                              WHERE processor_name IN (SELECT unnest(?::VARCHAR[]))
+                                AND data_date IN (SELECT unnest(?::DATE[])) GROUP BY 1),
+                    covered AS (SELECT u.d, max(c.finished_at) AS t FROM ({WHOLE_CASCADES}) c,
+                                       unnest(c.backfill_dates) AS u(d) GROUP BY u.d)
+                SELECT s.d FROM seed s LEFT JOIN covered c USING (d)
+                WHERE s.t > coalesce(c.t, '-infinity') ORDER BY 1""",
+            [[s.name for s in seed_specs()], list(dates)]).fetchall()]
+
+
 def _player_scope(wh: Warehouse, players: Sequence[str]) -> dict[str, set[str]]:
     """{processor: the players} for the phase 4 player processors; UsageError naming the
     players that are not a player_lookup of the store."""

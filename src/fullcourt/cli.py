@@ -203,7 +203,9 @@ def backfill(
                 progress=progress, explicit_dates=dates is not None, cascade=cascade,
             )
         if cascade:
-            loaded = sorted({r.data_date for p in result.runs for r in p.rows if r.status == "success"})
+            # the dates of the range loaded since their last whole cascade: this run's, and those
+            # an interrupted run of the same backfill loaded (its resume skips them)
+            loaded = cascade_api.pending_dates(db, days)
             if not loaded:
                 nothing = UsageError("--cascade: this backfill loaded no date, so there is nothing to cascade",
                                      remedy="reload the dates: add --no-resume, or name them with --dates")
