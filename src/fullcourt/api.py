@@ -124,12 +124,12 @@ def backfill(
     """
     request = backfill_request(dates, phase, processor, policy, order, resume, trigger_downstream, parallel,
                                chunk_days)
-    if cascade and any(s.phase != min(x.phase for x in registry().order) for s in request.specs):
+    first = min(s.phase for s in registry().order)
+    if cascade and any(s.phase != first for s in request.specs):
         raise UsageError("--cascade follows a phase 2 backfill", remedy="use it with --phase 2")  # before any work
     request.explicit, request.skip_preflight, request.cascade = explicit_dates, skip_preflight, cascade
     options = RunOptions(backfill_mode=True, strict_mode=False, skip_downstream_trigger=not trigger_downstream,
                          triggered_by="backfill")
-    first = min(s.phase for s in registry().order)
     reads_landing = any(s.phase == first for s in request.specs)
     params = {"landing": resolve_landing(landing, must_exist=reads_landing)}
     with open_warehouse(db, create=reads_landing) as wh:
@@ -613,7 +613,7 @@ def import_bundle(db: str | Path | None, landing: str | Path | None, fmt: str, p
     if not folder.is_dir():
         raise UsageError(f"--path {folder} is not a folder", remedy=f"point --path at the {fmt} bundle's folder")
     target = resolve_landing(landing)
-    _check_league(target, REAL)  # also refuses a --landing that is a file  # refused before anything is written
+    _check_league(target, REAL)  # before anything is written; also refuses a --landing that is a file
     started = datetime.now()
     with _removed_if_new_and_failed(db), open_warehouse(db) as wh:  # the store first: a locked store refuses
         con = duckdb.connect()                                       # before any file is written

@@ -350,9 +350,7 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
         # An interrupted reprocess committed some processors and not their descendants; compared
         # with what it wrote, its reloaded dates look unchanged. Its dates join this run, and
         # every candidate propagates (no early cutoff), as detect lists them.
-        interrupted = wh.con.execute(
-            f"SELECT cascade_id, backfill_dates FROM {CASCADE_RUNS} WHERE kind = 'reprocess' "
-            "AND finished_at IS NULL AND summary IS NULL ORDER BY started_at").fetchall()
+        interrupted = wh.con.execute(f"{UNFINISHED} ORDER BY started_at").fetchall()
         whole = bound is None and players is None  # a repair of some dates or players finishes nothing
         if whole:
             seeds_dates = sorted(set(seeds_dates) | {d for _, ds in interrupted for d in ds or []})
@@ -388,11 +386,17 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
     return report
 
 
+UNFINISHED = (f"SELECT cascade_id, backfill_dates FROM {CASCADE_RUNS} WHERE kind = 'reprocess' "
+              "AND finished_at IS NULL AND summary IS NULL")
+"""Reprocess runs that started and never finished nor were resumed (killed or interrupted)."""
 WHOLE_CASCADES = (f"SELECT * FROM {CASCADE_RUNS} WHERE kind = 'reprocess' AND finished_at IS NOT NULL "
                   "AND summary->>'players' IS NULL AND coalesce(summary->>'range_only', 'false') = 'false' "
                   "AND coalesce(summary->>'ok', 'true') = 'true'")
 """Finished reprocess runs that were whole cascades with no failed date (not --players or range
 repairs, which leave the readers of what they wrote stale)."""
+COVERED = (f"SELECT u.d, max(c.finished_at) AS t FROM ({WHOLE_CASCADES}) c, unnest(c.backfill_dates) AS u(d) "
+           "GROUP BY u.d")
+"""(d, t): when the last whole cascade covering date d finished."""
 
 
 def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> Fresh | None:
@@ -412,8 +416,7 @@ def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> F
         f"""WITH seed AS (SELECT data_date AS d, started_at, status FROM {ledger}
                           WHERE processor_name IN (SELECT unnest(?::VARCHAR[]))
                             AND data_date IN (SELECT unnest(?::DATE[]))),
-                covered AS (SELECT u.d, max(c.finished_at) AS t FROM ({WHOLE_CASCADES}) c,
-                                   unnest(c.backfill_dates) AS u(d) GROUP BY u.d),
+                covered AS ({COVERED}),
                 since AS (SELECT min(s.started_at) AS t FROM seed s LEFT JOIN covered c USING (d)
                           WHERE s.status = 'success' AND s.started_at > coalesce(c.t, '-infinity')),
                 settled AS (SELECT DISTINCT l.run_id FROM {ledger} l JOIN ({WHOLE_CASCADES}) c
@@ -433,8 +436,7 @@ def pending_dates(db: str | Path | None, dates: Sequence[date]) -> list[date]:
                               FROM {check_identifier(wh.catalog.ledger_table)}
                               WHERE processor_name IN (SELECT unnest(?::VARCHAR[]))
                                 AND data_date IN (SELECT unnest(?::DATE[])) GROUP BY 1),
-                    covered AS (SELECT u.d, max(c.finished_at) AS t FROM ({WHOLE_CASCADES}) c,
-                                       unnest(c.backfill_dates) AS u(d) GROUP BY u.d)
+                    covered AS ({COVERED})
                 SELECT s.d FROM seed s LEFT JOIN covered c USING (d)
                 WHERE s.t > coalesce(c.t, '-infinity') ORDER BY 1""",
             [[s.name for s in seed_specs()], list(dates)]).fetchall()]
@@ -521,9 +523,8 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
     reg = registry()
     with open_warehouse(db, create=False) as wh:
         unfinished = wh.con.execute(
-            f"SELECT cascade_id, backfill_dates FROM {CASCADE_RUNS} WHERE kind = 'reprocess' AND finished_at IS NULL "
-            "AND summary IS NULL AND (cascade_start IS NULL OR cascade_start <= ? AND cascade_end >= ?) "
-            "ORDER BY started_at", [end, start]).fetchall()
+            f"{UNFINISHED} AND (cascade_start IS NULL OR cascade_start <= ? AND cascade_end >= ?) ORDER BY started_at",
+            [end, start]).fetchall()
         if unfinished:  # its later processors were never recomputed: clearing their flags would hide them
             cascade_id, dates = unfinished[0]
             ds = sorted(dates or [])

@@ -474,21 +474,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             for job in runnable:
                 run(job, None)
         for job in jobs:
-            moved: Changes = {d: set(es) for d, es in job.change.changed.items()}
-            for d, es in job.fresh.items():  # written since the reload outside a whole cascade
-                moved.setdefault(d, set()).update(es)  # type: ignore[union-attr]
-            job.change.fresh_count = sum(len(es) for es in job.fresh.values())
-            if not cutoff:  # every candidate, as detect lists it (None: the whole date)
-                for d in job.dates:
-                    wanted = job.cand.get(d)
-                    moved[d] = None if wanted is None else moved.get(d, set()) | wanted | job.scope.get(d, set())
-            reloaded = sorted({d for dep in job.spec.dependencies for p in [registry.by_table.get(dep.table)]
-                               if p and p.name in seeds for d in seeds[p.name]} & set(job.dates))
-            if reloaded:  # a direct reader of the reloaded data: every record of those dates, by name
-                stored = cas.labels_on(job.spec, reloaded) if job.spec.label_column else {}
-                for d in reloaded:
-                    labels = moved.get(d, set())
-                    moved[d] = None if not job.spec.label_column or labels is None else labels | stored.get(d, set())
+            moved = _propagated(cas, job, seeds, cutoff)
             if moved:
                 changes[job.spec.name] = moved
             job.change.seconds = job.prepare + job.seconds
@@ -498,6 +484,29 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
         progress("", len(plan), len(plan))
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _propagated(cas: Cascade, job: _Job, seeds: dict[str, list[date]], cutoff: bool) -> Changes:
+    """What `job`'s processor passes on to its readers: the labels that changed, those written
+    since the reload outside a whole cascade (`job.fresh`), every candidate without `cutoff`
+    (None: the whole date), and on the seeds' dates, when it reads a seed directly, every
+    record stored there."""
+    moved: Changes = {d: set(es) for d, es in job.change.changed.items()}
+    for d, es in job.fresh.items():
+        moved[d] = (moved.get(d) or set()) | es
+    job.change.fresh_count = sum(len(es) for es in job.fresh.values())
+    if not cutoff:
+        for d in job.dates:
+            wanted = job.cand.get(d)
+            moved[d] = None if wanted is None else (moved.get(d) or set()) | wanted | job.scope.get(d, set())
+    parents = {p.name for p in (cas.registry.by_table.get(dep.table) for dep in job.spec.dependencies) if p}
+    reloaded = sorted({d for name in parents & set(seeds) for d in seeds[name]} & set(job.dates))
+    if reloaded:
+        stored = cas.labels_on(job.spec, reloaded) if job.spec.label_column else {}
+        for d in reloaded:
+            labels = moved.get(d, set())
+            moved[d] = None if not job.spec.label_column or labels is None else labels | stored.get(d, set())
+    return moved
 
 
 @dataclass
@@ -558,8 +567,8 @@ def _clear_flags(cas: Cascade, spec: ProcessorSpec, lo: date, hi: date, only_dat
                  labels: set[str] | None) -> tuple[str, list[Any]] | None:
     """The UPDATE (SQL, parameters) clearing needs_reprocessing on `spec`'s records in [lo, hi]
     (inclusive), within `only_dates` and `labels` when given: the cascade recomputed the ones
-    whose inputs changed and proved the others current. Run as is when the processor has no
-    candidate date; otherwise each batch narrows it (`_Job.hook`). None when `spec` has no flag."""
+    whose inputs changed and proved the others current. `_Job.hook` narrows it to the dates a
+    batch recomputed and the dates without a candidate. None when `spec` has no flag."""
     if not cas.has_flag(spec):
         return None
     t = check_identifier(spec.output_table)
@@ -615,12 +624,12 @@ def _run_batches(wh: Warehouse, spec: ProcessorSpec, dates: Sequence[date], opti
     else:
         runs = [one(batch, con) for batch in batches]
     changed: dict[date, set[str]] = {}
-    fresh: dict[date, set[str]] = {}
+    equal_but_fresh: dict[date, set[str]] = {}
     for run in runs:
-        for out, got in ((changed, run.changed), (fresh, run.fresh)):
+        for out, got in ((changed, run.changed), (equal_but_fresh, run.fresh)):
             for d, labels in got.items():
                 out.setdefault(d, set()).update(labels)
-    return sum(run.recomputed for run in runs), changed, fresh, sorted(d for run in runs for d in run.failed)
+    return sum(run.recomputed for run in runs), changed, equal_but_fresh, sorted(d for run in runs for d in run.failed)
 
 
 def _scope(cas: Cascade, spec: ProcessorSpec, cand: dict[date, set[str] | None], dates: Sequence[date]
