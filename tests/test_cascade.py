@@ -513,6 +513,20 @@ def test_a_correction_detects_team_records_by_team_code_only(one_correction):
         assert not any(labels & league for labels in change.changed.values()), change.processor
 
 
+def test_a_correction_of_a_store_built_in_order_stops_where_nothing_changed(one_correction):
+    """The store was built phase by phase, so every downstream record was computed after the
+    rows it reads: no record is newer than its readers, nothing propagates unchanged, and early
+    cutoff stops at records that compare equal. (It used to propagate everything written since
+    the date's first load: a one-player correction recomputed as much as a lost day.)"""
+    truth, cascaded, detected, reprocessed, _ = one_correction
+    assert_equal_stores(truth, cascaded)
+    summary = reprocessed.to_dict()
+    assert summary["records_propagated_unchanged"] == 0
+    assert all("records_propagated_unchanged" not in p for p in summary["processors"])
+    # cut off: fewer records recomputed than detect lists (it assumes every candidate changes)
+    assert summary["records_recomputed"] < detected.result.count
+
+
 def test_close_that_cannot_write_its_report_clears_nothing(tmp_path, two_gaps, monkeypatch):
     from fullcourt.errors import InputError
 

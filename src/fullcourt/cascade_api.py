@@ -16,7 +16,7 @@ import duckdb
 
 from fullcourt.api import open_warehouse, resolve_landing
 from fullcourt.dates import format_dates, parse_date, runs_of
-from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, reprocess
+from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, reprocess, stale_readers
 from fullcourt.engine.runner import work_dates
 from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS as STORED, Fresh, flag_tables, labels_table
 from fullcourt.engine.warehouse import Warehouse, check_identifier
@@ -400,17 +400,17 @@ COVERED = (f"SELECT u.d, max(c.finished_at) AS t FROM ({WHOLE_CASCADES}) c, unne
 
 
 def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> Fresh | None:
-    """The runs whose rows a cascade of `dates` must propagate even when they compare equal
-    (engine.scope.write_changes): every run since the new data of those dates arrived, but the
-    runs of finished whole cascades (they propagated what they wrote).
+    """The stored rows a cascade of `dates` must propagate even when they compare equal
+    (engine.scope.write_changes): of the rows written by every run since the new data of those
+    dates arrived, but the runs of finished whole cascades (they propagated what they wrote),
+    those that some downstream record predates (engine.cascade.stale_readers).
 
     The new data of a date arrived with the first successful seed run after the last whole
     cascade of that date (a failed run writes nothing, so it marks nothing): a second reload of
     the same data (a daily run, `backfill --cascade` again, or one that failed) does not move
     it, so work done by hand between two reloads still counts. A date no whole cascade covered
-    counts from its first load: everything since propagates (a first correction of a date that
-    loaded well cascades without early cutoff). The ledger's own times and run ids decide:
-    the records' times are not compared with them."""
+    counts from its first load. The ledger's own times and run ids decide: the records' times
+    are not compared with them."""
     ledger = check_identifier(wh.catalog.ledger_table)
     runs = wh.con.execute(
         f"""WITH seed AS (SELECT data_date AS d, started_at, status FROM {ledger}
@@ -424,7 +424,7 @@ def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> F
             SELECT list(DISTINCT l.run_id) FROM {ledger} l, since
             WHERE l.started_at >= since.t AND l.run_id NOT IN (SELECT run_id FROM settled)""",
         [list(seed_names), list(dates)]).fetchall()[0][0]
-    return Fresh(tuple(runs)) if runs else None
+    return stale_readers(wh, registry(), runs, dates) if runs else None
 
 
 def pending_dates(db: str | Path | None, dates: Sequence[date]) -> list[date]:

@@ -28,6 +28,7 @@ record changes, so it lists a superset of what `reprocess` changes.
 """
 from __future__ import annotations
 
+import bisect
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -387,6 +388,83 @@ class Cascade:
         return [s for s in self.registry.order if s.name in names]
 
 
+def stale_readers(wh: Warehouse, registry: Registry, runs: Sequence[str], dates: Sequence[date]) -> Fresh | None:
+    """Of the rows that `runs` wrote (the runs since `dates` were reloaded, outside finished whole
+    cascades), those that must propagate even when they compare equal: a row of processor P on
+    date d whose readers may predate it. Its readers live in P's descendants on the dates from d
+    to the end of d's period (windows read earlier dates or the same one); if any record or
+    tracked failure there was written by a run that started before this run finished, that
+    reader may hold what the row's old value gave, so the row propagates. A row that every
+    downstream record was computed after (a from-scratch build, the daily flow going forward)
+    is consistent with its readers, and early cutoff may stop there.
+
+    Why this is enough: a stale reader X read some upstream row Y before Y was last rewritten.
+    If Y's run is one of `runs`, X predates it on a date this rule scans, so Y propagates and X
+    is recomputed. The ledger's times are compared with the ledger's times only (record run ids
+    name their runs); a record whose run is not in the ledger counts as the oldest."""
+    if not runs or not dates:
+        return None
+    cas = Cascade(wh, registry)
+    lo, hi = min(dates), max(cas.period_end(d) for d in dates)
+    con = wh.con
+    ledger = check_identifier(wh.catalog.ledger_table)
+    written = [(p, d, r, t) for p, d, r, t in con.execute(
+        f"SELECT processor_name, data_date, run_id, max(finished_at) FROM {ledger} "
+        "WHERE run_id IN (SELECT unnest(?::VARCHAR[])) AND status = 'success' AND data_date BETWEEN ? AND ? "
+        "GROUP BY ALL", [list(runs), lo, hi]).fetchall() if p in registry.by_name]
+    readers = {p: [q.name for q in registry.descendants(registry.by_name[p]) if q.name != p]
+               for p in {p for p, *_ in written}}
+    tables = sorted({q for qs in readers.values() for q in qs})
+    if not tables:
+        return None
+    parts, params = [], []
+    for name in tables:
+        q = registry.by_name[name]
+        dc = check_identifier(q.date_column)
+        parts.append(f"SELECT DISTINCT ?::VARCHAR AS p, {dc} AS d, run_id FROM {check_identifier(q.output_table)} "
+                     f"WHERE {dc} BETWEEN ? AND ?")
+        params += [name, lo, hi]
+    parts.append(f"SELECT DISTINCT processor_name, analysis_date, run_id FROM {check_identifier(wh.catalog.failures_table)} "
+                 "WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND analysis_date BETWEEN ? AND ?")
+    params += [tables, lo, hi]
+    # per reader processor and date, when the run of its oldest record there started
+    oldest: dict[str, dict[date, Any]] = {}
+    for q, d, t in con.execute(
+            f"""SELECT x.p, x.d, min(coalesce(s.t, '-infinity'::TIMESTAMP))
+                FROM ({' UNION ALL '.join(parts)}) x
+                LEFT JOIN (SELECT run_id, min(started_at) AS t FROM {ledger} GROUP BY run_id) s USING (run_id)
+                GROUP BY 1, 2""", params).fetchall():
+        oldest.setdefault(q, {})[d] = t
+    since = {q: _suffix_min(by_date, cas.period_end) for q, by_date in oldest.items()}
+    out: dict[str, list[tuple[str, date]]] = {}
+    for p, d, run, finished in written:
+        first = [since[q](d) for q in readers[p] if q in since]
+        if any(t is not None and t < finished for t in first):
+            out.setdefault(p, []).append((run, d))
+    return Fresh({p: tuple(pairs) for p, pairs in out.items()}) if out else None
+
+
+def _suffix_min(values: dict[date, Any], period_end: Callable[[date], date]) -> Callable[[date], Any]:
+    """f(d): the least of `values` on the dates from d to the end of d's period (None if none)."""
+    ends: dict[date, list[tuple[date, Any]]] = {}
+    for d in sorted(values):
+        ends.setdefault(period_end(d), []).append((d, values[d]))
+    tails: dict[date, tuple[list[date], list[Any]]] = {}
+    for end, items in ends.items():
+        least: list[Any] = []
+        for _, v in reversed(items):
+            least.append(v if not least or v < least[-1] else least[-1])
+        tails[end] = ([d for d, _ in items], least[::-1])
+
+    def f(d: date) -> Any:
+        found = tails.get(period_end(d))
+        if not found:
+            return None
+        i = bisect.bisect_left(found[0], d)
+        return found[1][i] if i < len(found[0]) else None
+    return f
+
+
 def _by_date(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[date, set[str]]:
     """{date: labels} from a query of (date, label) rows, grouped in SQL: one list per date
     crosses into Python instead of one tuple per row (thousands of labels per query)."""
@@ -422,8 +500,8 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
 
     Without `cutoff`, every candidate record propagates as changed, not only the ones whose
     recomputed values differ (what detect assumes): the resume of an interrupted reprocess,
-    whose committed processors compare equal to what they already wrote. `fresh`: the runs
-    whose stored rows propagate even when they compare equal (scope.write_changes)."""
+    whose committed processors compare equal to what they already wrote. `fresh`: the stored
+    rows that propagate even when they compare equal (stale_readers, scope.write_changes)."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(cas, seeds)
@@ -438,9 +516,8 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     # Early cutoff compares a recomputed record with the stored one, which is right only if the
     # records that read it were computed from it. A record recomputed from the reloaded data
     # outside this cascade (a daily run of the late day, a manual backfill, an interrupted or
-    # --players reprocess) breaks that: it compares equal while its readers are stale. So the
-    # seeds' direct readers propagate every record of the reloaded dates, and the rows of the
-    # `fresh` runs propagate too (the caller names them).
+    # --players reprocess) breaks that: it compares equal while its readers are stale. Such
+    # rows are `fresh` (the caller finds them with stale_readers) and propagate too.
     done = 0
     for level in levels(registry, plan):
         if progress:
@@ -474,7 +551,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             for job in runnable:
                 run(job, None)
         for job in jobs:
-            moved = _propagated(cas, job, seeds, cutoff)
+            moved = _propagated(job, cutoff)
             if moved:
                 changes[job.spec.name] = moved
             job.change.seconds = job.prepare + job.seconds
@@ -486,11 +563,10 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     return result
 
 
-def _propagated(cas: Cascade, job: _Job, seeds: dict[str, list[date]], cutoff: bool) -> Changes:
-    """What `job`'s processor passes on to its readers: the labels that changed, those written
-    since the reload outside a whole cascade (`job.fresh`), every candidate without `cutoff`
-    (None: the whole date), and on the seeds' dates, when it reads a seed directly, every
-    record stored there."""
+def _propagated(job: _Job, cutoff: bool) -> Changes:
+    """What `job`'s processor passes on to its readers: the labels that changed, those whose
+    stored rows may be newer than their readers (`job.fresh`, see stale_readers), and every
+    candidate without `cutoff` (None: the whole date)."""
     moved: Changes = {d: set(es) for d, es in job.change.changed.items()}
     for d, es in job.fresh.items():
         moved[d] = (moved.get(d) or set()) | es
@@ -499,13 +575,6 @@ def _propagated(cas: Cascade, job: _Job, seeds: dict[str, list[date]], cutoff: b
         for d in job.dates:
             wanted = job.cand.get(d)
             moved[d] = None if wanted is None else (moved.get(d) or set()) | wanted | job.scope.get(d, set())
-    parents = {p.name for p in (cas.registry.by_table.get(dep.table) for dep in job.spec.dependencies) if p}
-    reloaded = sorted({d for name in parents & set(seeds) for d in seeds[name]} & set(job.dates))
-    if reloaded:
-        stored = cas.labels_on(job.spec, reloaded) if job.spec.label_column else {}
-        for d in reloaded:
-            labels = moved.get(d, set())
-            moved[d] = None if not job.spec.label_column or labels is None else labels | stored.get(d, set())
     return moved
 
 

@@ -88,9 +88,18 @@ def in_scope_sql(date_expr: str, label_expr: str) -> str:
 
 @dataclass(frozen=True)
 class Fresh:
-    """Stored rows written by one of `runs` (run ids) count as changed: see write_changes."""
+    """Stored rows that propagate even when they compare equal (see write_changes): per processor
+    name, the (run id, date) pairs whose rows on that date may have readers computed before them."""
 
-    runs: tuple[str, ...] = ()
+    rows: Mapping[str, tuple[tuple[str, date], ...]] = field(default_factory=dict)
+
+    def of(self, processor: str) -> tuple[list[str], list[date]]:
+        """`processor`'s pairs as two parallel lists (run ids, dates), for binding."""
+        pairs = self.rows.get(processor, ())
+        return [r for r, _ in pairs], [d for _, d in pairs]
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.rows.values())
 
 
 @dataclass
@@ -126,12 +135,13 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     in-scope stored records and tracked failures of `spec` that differ from `stage` /
     `failures_stage`. Keys are (date column, entity key) and (analysis_date, entity_id).
 
-    `fresh`: a stored record or failure written by one of `fresh.runs` propagates like a changed
-    one (`Changes.fresh`) even when it equals the recomputed one; it is not rewritten, nor
-    reported as changed. A cascade passes the runs since its dates were reloaded, but those of finished
-    whole cascades: such a record was computed from the new data by something else (a daily
-    run, a manual backfill, a --players or range repair, an interrupted cascade), so the
-    records that read it may still hold the old values and must not be cut off."""
+    `fresh`: a stored record or failure written on a date by a run that `fresh` pairs with that
+    date propagates like a changed one (`Changes.fresh`) even when it equals the recomputed one;
+    it is not rewritten, nor reported as changed. A cascade passes the rows written since its
+    dates were reloaded, outside finished whole cascades, that some downstream record predates
+    (cascade.stale_readers): such a record was computed from the new data by something else (a
+    daily run, a manual backfill, a --players or range repair, an interrupted cascade) after
+    records that read it, so those may still hold the old values and must not be cut off."""
     out = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)
     stage = check_identifier(stage)
@@ -142,9 +152,10 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     within = f"{dc} BETWEEN {lo} AND {hi} AND {dc} IN (SELECT d FROM ok_dates)"  # bounds prune row groups
     scoped = f"{within} AND {in_scope_sql(dc, label_sql(spec))}"
     result = Changes()
+    stale = (fresh or Fresh()).of(spec.name)
     result.recomputed = _diff(con, "write_keys", f"SELECT {col_list} FROM {stage} WHERE {scoped}",
                               f"SELECT {col_list}, run_id AS _run FROM {out} WHERE {scoped}",
-                              keys, cols, (label_sql(spec, "n"), label_sql(spec, "o")), [], result, fresh)
+                              keys, cols, (label_sql(spec, "n"), label_sql(spec, "o")), [], result, stale)
     changed = f"SELECT {', '.join(keys)} FROM write_keys WHERE changed"
     key_list = ", ".join(keys)
     con.execute(f"DELETE FROM {out} WHERE {within} AND ({key_list}) IN ({changed})")
@@ -156,21 +167,22 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
         "?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
         f"FROM {stage} s JOIN (SELECT DISTINCT {key_list} FROM write_keys WHERE changed AND computed) w ON {on} "
         f"WHERE {in_scope_sql(f's.{dc}', label_sql(spec, 's'))}", [run_id])
-    _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result, fresh)
+    _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result, stale)
     for t in ("write_keys", "write_fkeys"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return result
 
 
 def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: Sequence[str], cols: Sequence[str],
-          labels: tuple[str, str], params: list[Any], result: Changes, fresh: Fresh | None = None) -> int:
+          labels: tuple[str, str], params: list[Any], result: Changes,
+          stale: tuple[list[str], list[date]] = ([], [])) -> int:
     """Create temp table `name` (keys, label, computed, changed, fresh) from one hash join of the
     `new` and `old` rows on `keys`: a row per pair, `computed` when the new side exists, `changed`
     when a side is missing or a column of `cols` differs (a duplicated key compares every pair,
-    so any difference replaces it), `fresh` when the old row was written by a run (its `_run`
-    column) among `fresh.runs`. Adds the changed labels to `result.changed`, and the fresh
-    ones that did not change to `result.fresh`; returns the number of new rows (records
-    recomputed)."""
+    so any difference replaces it), `fresh` when the old row's (run, date) (its `_run` column
+    and first key) is among the `stale` pairs (run ids, dates). Adds the changed labels to
+    `result.changed`, and the fresh ones that did not change to `result.fresh`; returns the
+    number of new rows (records recomputed)."""
     differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
     first = keys[0]
     # each new row is numbered (`stage_row`): a key stored twice pairs it twice, and is counted once
@@ -179,10 +191,11 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
             SELECT {', '.join(f'coalesce(n.{k}, o.{k}) AS {k}' for k in keys)},
                    coalesce({labels[0]}, {labels[1]}) AS label, n.{first} IS NOT NULL AS computed,
                    n.{first} IS NULL OR o.{first} IS NULL OR {differs} AS changed,
-                   coalesce(o._run IN (SELECT unnest(?::VARCHAR[])), false) AS fresh, n.stage_row
+                   coalesce((o._run, o.{first}) IN (SELECT unnest(?::VARCHAR[]), unnest(?::DATE[])), false) AS fresh,
+                   n.stage_row
             FROM (SELECT *, row_number() OVER () AS stage_row FROM ({new})) n FULL JOIN ({old}) o
               ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""",
-        [list(fresh.runs) if fresh else [], *params])
+        [stale[0], stale[1], *params])
     recomputed = 0
     # one query: the changed (date, label) pairs (and the fresh ones, `changed` false), and a
     # last row (NULL date) with the count
@@ -197,7 +210,8 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
 
 
 def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failures_stage: str | None, ft: str,
-                    run_id: str, lo: str, hi: str, result: Changes, fresh: Fresh | None = None) -> None:
+                    run_id: str, lo: str, hi: str, result: Changes,
+                    stale: tuple[list[str], list[date]] = ([], [])) -> None:
     """write_changes' second half: the tracked failures, keyed (analysis_date, entity_id)."""
     f_cols = ", ".join(FAILURE_COLUMNS)
     f_within = f"analysis_date BETWEEN {lo} AND {hi} AND analysis_date IN (SELECT d FROM ok_dates)"
@@ -213,7 +227,7 @@ def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failure
     result.recomputed += _diff(con, "write_fkeys", f"SELECT {f_cols} FROM {fs} WHERE {f_scoped}",
                                f"SELECT {f_cols}, run_id AS _run FROM {ft} "
                                f"WHERE processor_name = ? AND {f_scoped}", keys,
-                               FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name], result, fresh)
+                               FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name], result, stale)
     changed = "SELECT analysis_date, entity_id FROM write_fkeys WHERE changed"
     con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND {f_within} "
                 f"AND (analysis_date, entity_id) IN ({changed})", [spec.name])
