@@ -2,7 +2,8 @@
 
 Builds one 4-season store with four outages (1, 5, 14 and 30 consecutive days, the rows of
 seed 000's timing table) at different points of the seasons, plus a 1-season store with the
-same 1-day outage. Then, for each outage: the late files arrive, phase 2 reloads them, and
+same 1-day outage; after the outages, a late correction of one player's line on a day that
+loaded well (early cutoff's case: few records really change). Then, for each outage: the late files arrive, phase 2 reloads them, and
 `detect` + `reprocess` run; the bench reports seconds, records recomputed, changed, records per
 second and detection precision, and the 1-season vs 4-season ratio for the 1-day cascade.
 
@@ -40,6 +41,8 @@ OUTAGES = {  # name: (first day, days)
     "14 days": (date(2024, 1, 8), 14),
     "30 days": (date(2022, 12, 5), 30),
 }
+CORRECTION = date(2025, 2, 10)
+"""A day that loaded well, corrected late (one player's free throws)."""
 
 
 def build(db: Path, landing: Path, seasons) -> float:
@@ -91,6 +94,21 @@ def cascade(db: Path, gapped: Path, truth: Path, days: list[date]) -> dict:
     }
 
 
+def correct(landing: Path, truth: Path, day: date) -> None:
+    """A late box-score correction of `day`: the first home player of its first game gets two more
+    free throws (in the player's line and the team's), in both landing folders."""
+    for folder in (landing, truth):
+        path = sorted((folder / day.isoformat()).glob("boxscore_*.json"))[0]
+        box = json.loads(path.read_text())
+        team = box["game"]["homeTeam"]
+        for stats in (team["players"][0]["statistics"], team["statistics"]):
+            stats["freeThrowsMade"] += 2
+            stats["freeThrowsAttempted"] += 2
+            stats["points"] += 2
+        team["score"] += 2
+        path.write_text(json.dumps(box))
+
+
 def repeated(db: Path, gapped: Path, truth: Path, days: list[date], n: int) -> dict:
     """`cascade` run `n` times, all but the last on fresh copies of the store and landing (the
     last leaves `db` cascaded, as later outages expect): the run with the median total, and
@@ -125,6 +143,9 @@ def main() -> None:
             days = outage_days(first, n)
             out[name] = (repeated(root / "four.duckdb", gapped, truth, days, repeat) if n == 1
                          else cascade(root / "four.duckdb", gapped, truth, days))
+        # a late correction of one player's line on a day that loaded well: 2 points more
+        correct(gapped, truth, CORRECTION)
+        out["1-player correction"] = cascade(root / "four.duckdb", gapped, truth, [CORRECTION])
         one = root / "one_gapped"
         scrape_synthetic(one, SEASONS[3].start, SEASONS[3].end, CONFIG, frozenset(fail))
         out["build_1_season_s"] = round(build(root / "one.duckdb", one, SEASONS[3:]), 1)

@@ -298,7 +298,8 @@ def cascade_reprocess(report: Any) -> None:
                       f"finish them): {'; '.join(left)}.", highlight=False, soft_wrap=True)
     if data.get("records_propagated_unchanged"):
         console.print(f"{data['records_propagated_unchanged']:,} unchanged records were written since the reload "
-                      "outside a whole cascade: their readers were recomputed too.", highlight=False, soft_wrap=True)
+                      "outside a whole cascade, after records that read them: those readers were recomputed too.",
+                      highlight=False, soft_wrap=True)
     if data.get("resumed"):
         console.print(f"Resumed the interrupted reprocess {', '.join(data['resumed'])}: its dates were added and "
                       "every candidate recomputed (no early cutoff).", highlight=False, soft_wrap=True)

@@ -85,7 +85,7 @@ class ProcessorChange:
     failed: list[date] = field(default_factory=list)
     """reprocess: dates whose recomputation failed (the ledger says why)."""
     fresh_count: int = 0
-    """reprocess: unchanged records written since the reload outside a whole cascade (propagated)."""
+    """reprocess: unchanged records propagated because records that read them are older (stale_readers)."""
 
     @property
     def changed_count(self) -> int:
