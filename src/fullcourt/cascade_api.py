@@ -175,7 +175,7 @@ def _mark(con: duckdb.DuckDBPyConnection, result: CascadeResult) -> int:
     by date where every record of the date is listed (or the wildcard names them all), by name
     elsewhere."""
     reg = registry()
-    flagged = flag_tables(con)
+    flagged = flag_tables(con, [reg.by_name[c.processor].output_table for c in result.processors])
     total = 0
     for change in result.processors:
         spec = reg.by_name[change.processor]
@@ -540,7 +540,7 @@ def cascade_close(db: str | Path | None, start: date, end: date, report_dir: str
         # one transaction: the flags, the report files (written under temporary names) and the
         # close row; the files take their names after the commit. A failed write clears nothing.
         with wh.transaction() as con:
-            flagged = flag_tables(con)
+            flagged = flag_tables(con, [s.output_table for s in reg.order if s.label_column])
             for spec in reg.order:
                 t, dc = check_identifier(spec.output_table), check_identifier(spec.date_column)
                 if not spec.label_column or t not in flagged:
@@ -636,7 +636,7 @@ def completeness_verify(db: str | Path | None, start: date, end: date) -> Verify
     by: dict[str, dict[str, int]] = {}
     missing: set[date] = set()
     with open_warehouse(db, create=False) as wh:
-        flagged = flag_tables(wh.con)
+        flagged = flag_tables(wh.con, [s.output_table for s in registry().order if s.label_column])
         for spec in registry().order:
             if spec.output_table not in flagged:
                 continue

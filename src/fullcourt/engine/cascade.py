@@ -143,7 +143,7 @@ class Cascade:
         self.registry = registry
         end = wh.catalog.period_end
         self.period_end: Callable[[date], date] = end if end else (lambda d: d + timedelta(days=366))
-        self._flagged: set[str] | None = None
+        self._flagged: dict[str, bool] = {}
         # Ledger facts, read once for every processor (one query each instead of one per
         # processor): a processor's own ledger rows are read before it runs, and only its own
         # run changes them, so they stay valid for the cascade.
@@ -298,9 +298,9 @@ class Cascade:
 
     def has_flag(self, spec: ProcessorSpec) -> bool:
         """`spec`'s table has the needs_reprocessing flag (and the stored completeness STRUCT)."""
-        if self._flagged is None:  # one catalog query for every table
-            self._flagged = flag_tables(self.wh.con)
-        return spec.output_table in self._flagged
+        if spec.output_table not in self._flagged:
+            self._flagged[spec.output_table] = bool(flag_tables(self.wh.con, [spec.output_table]))
+        return self._flagged[spec.output_table]
 
     # -- stored labels ----------------------------------------------------------------------
 
