@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from fullcourt.cli import app
+from fullcourt.engine.warehouse import Warehouse
+from fullcourt.nba.pipeline import catalog
 from remedies import bare, no_traceback  # noqa: E402
 
 runner = CliRunner()
@@ -317,6 +319,20 @@ def test_checks_with_nothing_to_check_do_not_pass(store):
     r = run("completeness", "verify", "--start-date", "2021-08-01", "--end-date", "2021-08-10", "--expect-complete",
             "--db", str(db))
     assert r.exit_code == 1 and "Nothing to verify" in r.stdout
+
+
+def test_gaps_on_off_days_inside_a_loaded_season_pass(store):
+    """A day without games between two game days of the loaded schedule (Thanksgiving, the
+    All-Star break) is not a missing schedule: a daily `gaps` check of it passes."""
+    db, _ = store
+    with Warehouse(db, catalog()) as wh:
+        days = [d for (d,) in wh.con.execute("SELECT DISTINCT game_date FROM nba_raw.nbac_schedule ORDER BY 1")
+                .fetchall()]
+    off = next(a + timedelta(days=1) for a, b in zip(days, days[1:]) if (b - a).days > 1)
+    r = run("gaps", "--start-date", str(off), "--end-date", str(off), "--db", str(db))
+    assert r.exit_code == 0 and "no game is scheduled on these dates" in r.stdout, r.output
+    r = run("gaps", "--start-date", str(off), "--end-date", str(off), "--db", str(db), "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["off_days"] is True
 
 
 def test_scrape_refuses_an_outage_outside_its_range(tmp_path):

@@ -359,6 +359,9 @@ class GapsResult:
     end: date
     scheduled_games: int
     tables: list[Any]
+    off_days: bool = False
+    """No game is scheduled in the range, which lies inside a season whose schedule is loaded
+    (games before and after it): off days, not a missing schedule."""
 
     @property
     def missing_dates(self) -> list[date]:
@@ -366,14 +369,16 @@ class GapsResult:
 
     @property
     def ok(self) -> bool:
-        """Every scheduled game is present, and there was at least one to check."""
-        return bool(self.scheduled_games) and not self.missing_dates
+        """Every scheduled game is present, and there was at least one to check (or the range is
+        off days inside a loaded season)."""
+        return (bool(self.scheduled_games) or self.off_days) and not self.missing_dates
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "scheduled_games": self.scheduled_games,
+            "off_days": self.off_days,
             "ok": self.ok,
             "missing_dates": [d.isoformat() for d in self.missing_dates],
             "tables": [t.to_dict() for t in self.tables],
@@ -399,12 +404,14 @@ def gaps(db: str | Path | None, start: date, end: date, phase: int | None = None
         raise UsageError(f"gaps checks phases {', '.join(map(str, phases))}, not {phase}",
                          remedy=f"use --phase {' or --phase '.join(map(str, phases))}, or drop --phase")
     with open_warehouse(db, create=False) as wh:
-        scheduled = wh.con.execute(
-            "SELECT count(*) FROM nba_raw.nbac_schedule WHERE game_date BETWEEN ? AND ?", [start, end]
-        ).fetchone()[0]
+        scheduled, inside = wh.con.execute(
+            """SELECT (SELECT count(*) FROM nba_raw.nbac_schedule WHERE game_date BETWEEN $start AND $end),
+                      EXISTS (SELECT 1 FROM (SELECT min(game_date) AS first, max(game_date) AS last
+                                             FROM nba_raw.nbac_schedule GROUP BY season)
+                              WHERE first < $start AND last > $end)""", {"start": start, "end": end}).fetchone()
         found = [find_gaps(wh.con, wh.catalog.expected_keys_sql, s.output_table, s.date_column, s.complete_on,
                            start, end) for s in candidates]
-    return GapsResult(start, end, scheduled, found)
+    return GapsResult(start, end, scheduled, found, off_days=not scheduled and bool(inside))
 
 
 def scrape(

@@ -203,7 +203,10 @@ def gaps(result: Any) -> None:
         dates = ", ".join(d.isoformat() for d in t.missing_dates[:8]) + (" …" if len(t.missing_dates) > 8 else "")
         table.add_row(t.table, str(t.expected), _red(t.missing_count), dates)
     console.print(table)
-    if not result.scheduled_games:
+    if result.off_days:
+        console.print("[green]OK: no game is scheduled on these dates[/] (off days inside a loaded season's "
+                      "schedule): nothing can be missing.", highlight=False)
+    elif not result.scheduled_games:
         console.print("[red]Nothing to check:[/] no scheduled game in this range (if games are expected, load "
                       "the schedule: fullcourt backfill --phase 2 ...)", highlight=False)
     elif result.ok:
