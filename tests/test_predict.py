@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from fullcourt.engine.ledger import LedgerRow, write_rows
 from fullcourt.engine.warehouse import Warehouse
 from fullcourt.errors import FullcourtError, InputError
 from fullcourt.nba import predict as P
@@ -296,6 +297,29 @@ def test_predict_reports_scheduled_dates_without_features(pwh):
     result = P.predict(pwh, D, D)
     assert result.dates == [] and result.dates_without_features == [D]
     assert result.rows_written == {"moving_average": 0, "gradient_boosting": 0}
+    assert not result.ok and result.by_design == []  # phase 4 never ran there: a failure
+
+
+def test_predict_dates_without_features_by_design_are_not_failures(pwh):
+    """Phase 4 skips a season's first days on purpose (its ledger says `bootstrap`), and a run
+    where every player is a tracked failure succeeds with no rows: no features there is
+    expected. A later run of phase 4 that failed is not."""
+    pwh.con.execute("INSERT INTO nba_raw.nbac_schedule (game_date, game_id, season, home_team_abbr, away_team_abbr, "
+                    "game_status) VALUES (?, 'G1', '2021-22', 'BOS', 'NYK', 3)", [D])
+    started = datetime(2021, 12, 1, 10, 0)
+    write_rows(pwh.con, "nba_reference.processor_run_history", "r1",
+               [LedgerRow(P.FEATURE_PROCESSOR, "phase_4", D, "skipped", started, started, skip_reason="bootstrap")], {})
+    result = P.predict(pwh, D, D)
+    assert result.ok and result.by_design == [D] and result.unexpected_without_features == []
+    assert result.to_dict()["ok"] is True
+    later = datetime(2021, 12, 2, 10, 0)  # the latest run decides
+    write_rows(pwh.con, "nba_reference.processor_run_history", "r2",
+               [LedgerRow(P.FEATURE_PROCESSOR, "phase_4", D, "failed", later, later)], {})
+    assert not P.predict(pwh, D, D).ok
+    latest = datetime(2021, 12, 3, 10, 0)  # every player a tracked failure: success, no rows
+    write_rows(pwh.con, "nba_reference.processor_run_history", "r3",
+               [LedgerRow(P.FEATURE_PROCESSOR, "phase_4", D, "success", latest, latest, records_failed=8)], {})
+    assert P.predict(pwh, D, D).ok
 
 
 # ---------------------------------------------------------------- lines import

@@ -273,10 +273,10 @@ def test_predict_names_the_dates_it_could_not_predict(tmp_path, league):
     db = tmp_path / "p.duckdb"
     assert api.backfill(db, landing, [date.fromisoformat(d) for d in days], phase=2, skip_preflight=True).ok
     r = run("predict", "--start-date", days[0], "--end-date", days[-1], "--db", str(db))
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # a daily job whose phase 4 did not run must not pass
     flat = " ".join(r.stdout.split())
     assert f"No feature rows on {len(days)} scheduled game dates, nothing predicted there: {', '.join(days)}" in flat
-    assert "(backfill phase 4 first)" in flat
+    assert f"fullcourt backfill --phase 4 --start-date {days[0]} --end-date {days[-1]}" in flat
 
 
 def test_status_shows_the_tracked_failures_of_a_successful_day(capsys):

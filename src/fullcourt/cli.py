@@ -195,7 +195,7 @@ def backfill(
         if phase == 5 and not processor:
             result5 = api.predict(db, days[0], days[-1], force_rerun=True)
             _emit(as_json, result5, render.predict)
-            return 0
+            return 0 if result5.ok else 1
         with render.progress(enabled=not as_json) as progress:
             result = api.backfill(
                 db, landing, days, phase, processor, policy=error_policy, order=order, resume=not no_resume,
@@ -500,15 +500,17 @@ def predict(
     db: Optional[str] = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Phase 5: predict points (moving_average and a trained model) from the ML feature store.
+    """Phase 5: predict points (moving_average and a trained model) from the ML feature store;
+    exit 1 when a scheduled game date has no feature rows because phase 4 failed or did not run.
 
     Example: fullcourt predict --start-date 2022-03-01 --end-date 2022-03-31 --force-rerun
     """
 
     def body() -> int:
         start, end = _range(start_date, end_date)
-        _emit(as_json, api.predict(db, start, end, force_rerun), render.predict)
-        return 0
+        result = api.predict(db, start, end, force_rerun)
+        _emit(as_json, result, render.predict)
+        return 0 if result.ok else 1  # a scheduled date left without features is a missing phase 4
 
     _run(body, as_json)
 

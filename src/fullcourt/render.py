@@ -228,10 +228,16 @@ def predict(result: Any) -> None:
     if any(kept.values()):
         n = max(len(v) for v in kept.values())
         console.print(f"Existing predictions kept on {n} dates (use --force-rerun to replace them).")
-    missing = data.get("dates_without_features") or []
+    by_design = set(data.get("dates_without_features_by_design") or [])
+    missing = [d for d in data.get("dates_without_features") or [] if d not in by_design]
+    if by_design:
+        console.print(f"No features by design on {len(by_design)} game dates (a season's first days, which phase 4 "
+                      "skips, or every player a tracked failure, e.g. too few games yet): nothing predicted there.",
+                      highlight=False, soft_wrap=True)
     if missing:
-        console.print(f"[yellow]No feature rows[/] on {len(missing)} scheduled game dates, nothing predicted there: "
-                      f"{', '.join(missing[:10])}{' …' if len(missing) > 10 else ''} (backfill phase 4 first)",
+        console.print(f"[red]No feature rows[/] on {len(missing)} scheduled game dates, nothing predicted there: "
+                      f"{', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}. Build them first: fullcourt "
+                      f"backfill --phase 4 --start-date {missing[0]} --end-date {missing[-1]}, then predict again.",
                       highlight=False, soft_wrap=True)
     fell_back = [t for t in data.get("trainings") or [] if t.get("fallback")]
     if fell_back:

@@ -46,12 +46,14 @@ from typing import Any
 import numpy as np
 
 from fullcourt.dates import ISO_DATE
-from fullcourt.engine.ledger import LedgerRow, new_run_id, write_rows
-from fullcourt.engine.warehouse import Migration, Warehouse
+from fullcourt.engine.ledger import LedgerRow, latest, new_run_id, write_rows
+from fullcourt.engine.warehouse import Migration, Warehouse, check_identifier
 from fullcourt.errors import FullcourtError, InputError
 from fullcourt.nba.calendar import season_of
 
 FEATURE_STORE = "nba_predictions.ml_feature_store_v2"
+FEATURE_PROCESSOR = "MLFeatureStoreProcessor"
+"""The processor that writes FEATURE_STORE (its ledger says why a date has no rows)."""
 PREDICTIONS = "nba_predictions.ml_predictions_v2"
 ACTUALS = "nba_analytics.player_game_summary"
 PROPS = "nba_raw.odds_player_props"
@@ -217,7 +219,10 @@ class PredictResult:
 
     dates: game dates with feature rows in range; rows_written: per system; dates_kept: per
     system, dates left as they were because predictions existed (no force_rerun);
-    dates_without_features: scheduled game dates in range with no feature rows.
+    dates_without_features: scheduled game dates in range with no feature rows; by_design:
+    those of them where the feature store's latest run skipped on purpose (a season's first
+    days, `bootstrap`) or succeeded with every player a tracked failure (too few games yet).
+    Any other scheduled date without features is a missing phase 4 (`ok` is False).
     """
 
     start: date
@@ -228,19 +233,31 @@ class PredictResult:
     dates_written: dict[str, list[date]] = field(default_factory=lambda: {s: [] for s in SYSTEMS})
     dates_kept: dict[str, list[date]] = field(default_factory=lambda: {s: [] for s in SYSTEMS})
     dates_without_features: list[date] = field(default_factory=list)
+    by_design: list[date] = field(default_factory=list)
     trainings: list[Training] = field(default_factory=list)
     force_rerun: bool = False
     seconds: float = 0.0
 
+    @property
+    def unexpected_without_features(self) -> list[date]:
+        """Scheduled game dates without feature rows that phase 4 did not leave empty on purpose."""
+        return [d for d in self.dates_without_features if d not in set(self.by_design)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.unexpected_without_features
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "start": _iso(self.start), "end": _iso(self.end), "run_id": self.run_id,
+            "ok": self.ok,
             "force_rerun": self.force_rerun,
             "dates": [_iso(d) for d in self.dates],
             "rows_written": dict(self.rows_written),
             "dates_written": {s: [_iso(d) for d in ds] for s, ds in self.dates_written.items()},
             "dates_kept": {s: [_iso(d) for d in ds] for s, ds in self.dates_kept.items()},
             "dates_without_features": [_iso(d) for d in self.dates_without_features],
+            "dates_without_features_by_design": [_iso(d) for d in self.by_design],
             "trainings": [t.to_dict() for t in self.trainings],
             "seconds": round(self.seconds, 3),
         }
@@ -375,6 +392,13 @@ def predict(wh: Warehouse, start: date, end: date, force_rerun: bool = False) ->
             [start, end]).fetchall()]
         have = set(result.dates)
         result.dates_without_features = [d for d in scheduled if d not in have]
+        if result.dates_without_features:  # empty on purpose: bootstrap days, or every player a failure
+            result.by_design = [d for (d,) in con.execute(
+                f"""SELECT data_date FROM (
+                        SELECT data_date, {latest("status", "skip_reason")} FROM {check_identifier(wh.catalog.ledger_table)}
+                        WHERE processor_name = ? AND data_date IN (SELECT unnest(?::DATE[])) GROUP BY 1) AS t(data_date, st, why)
+                    WHERE st = 'success' OR (st = 'skipped' AND why = 'bootstrap') ORDER BY 1""",
+                [FEATURE_PROCESSOR, result.dates_without_features]).fetchall()]
 
     existing: set[tuple[str, date]] = set()
     if not force_rerun:
