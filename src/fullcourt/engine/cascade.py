@@ -409,7 +409,7 @@ def stale_readers(wh: Warehouse, registry: Registry, runs: Sequence[str], dates:
     con = wh.con
     ledger = check_identifier(wh.catalog.ledger_table)
     written = [(p, d, r, t) for p, d, r, t in con.execute(
-        f"SELECT processor_name, data_date, run_id, max(coalesce(finished_at, started_at)) FROM {ledger} "
+        f"SELECT processor_name, data_date, run_id, max(coalesce(finished_at, localtimestamp)) FROM {ledger} "
         "WHERE run_id IN (SELECT unnest(?::VARCHAR[])) AND status = 'success' AND data_date BETWEEN ? AND ? "
         "GROUP BY ALL", [list(runs), lo, hi]).fetchall() if p in registry.by_name]
     readers = {p: [q.name for q in registry.descendants(registry.by_name[p]) if q.name != p]
