@@ -343,7 +343,9 @@ def test_an_interrupted_reprocess_keeps_its_flags_and_its_rerun_equals_a_rebuild
 
 
 @pytest.mark.parametrize("before", ["phase 3 by hand, then a reload", "phase 3 and PSZA by hand", "--players",
-                                    "a range repair", "phase 3 and TDZA by hand, then a reload"])
+                                    "a range repair", "phase 3 and TDZA by hand, then a reload",
+                                    "phases 3 and 4 by hand, phase 4 in alphabetical order",
+                                    "phases 3 and 4 by hand, PSZA last"])
 def test_a_cascade_after_work_done_outside_it_equals_a_rebuild(tmp_path, two_gaps, before):
     """Early cutoff compares with the stored records. When some of them were already recomputed
     from the late data outside the cascade (a daily run or the blocked-run alert's backfills of
@@ -364,6 +366,17 @@ def test_a_cascade_after_work_done_outside_it_equals_a_rebuild(tmp_path, two_gap
     elif before == "phase 3 and PSZA by hand":
         assert api.backfill(db, gapped, late, phase=3, skip_preflight=True).ok
         api.backfill(db, gapped, DAYS, processor="PlayerShotZoneAnalysisProcessor", skip_preflight=True)
+    elif before.startswith("phases 3 and 4 by hand"):
+        # found by an adversarial round: PCF, PDC and MLFS read the old PSZA (and TDZA), which
+        # are rewritten after them; every phase 3 row's readers are newer than it, so only the
+        # rewritten PSZA and TDZA rows can carry the change, and nothing upstream of them changed
+        rest = [d for d in DAYS if d >= min(late)]
+        assert api.backfill(db, gapped, rest, phase=3, skip_preflight=True).ok
+        names = sorted(s.name for s in registry().order if s.phase == 4)  # MLFS, PCF, PDC, PSZA, TDZA
+        if before.endswith("PSZA last"):
+            names = [n for n in names if n != "PlayerShotZoneAnalysisProcessor"] + ["PlayerShotZoneAnalysisProcessor"]
+        for name in names:
+            api.backfill(db, gapped, rest, processor=name, skip_preflight=True)
     elif before == "--players":
         with Warehouse(db, catalog()) as wh:
             player = wh.con.execute("SELECT min(player_lookup) FROM nba_raw.nbac_player_boxscore "

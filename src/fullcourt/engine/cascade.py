@@ -319,6 +319,23 @@ class Cascade:
             params = [list(dates)] + params
         return _by_date(self.wh.con, failures, params)
 
+    def fresh_labels(self, spec: ProcessorSpec, fresh: Fresh | None) -> dict[date, set[str] | None]:
+        """Per date, the labels of `spec`'s stored records and tracked failures that `fresh` names
+        (by run and date); None (the whole date) for a processor without labels."""
+        runs, ds = (fresh or Fresh()).of(spec.name)
+        if not runs:
+            return {}
+        if not spec.label_column:
+            return {d: None for d in set(ds)}
+        dc = check_identifier(spec.date_column)
+        return dict(_by_date(
+            self.wh.con,
+            f"""SELECT {dc}, {check_identifier(spec.label_column)}::VARCHAR FROM {check_identifier(spec.output_table)}
+                WHERE ({dc}, run_id) IN (SELECT unnest(?::DATE[]), unnest(?::VARCHAR[]))
+                UNION ALL SELECT analysis_date, entity_id FROM {check_identifier(self.wh.catalog.failures_table)}
+                WHERE processor_name = ? AND (analysis_date, run_id) IN (SELECT unnest(?::DATE[]), unnest(?::VARCHAR[]))""",
+            [ds, runs, spec.name, ds, runs]))
+
     def not_succeeded(self, spec: ProcessorSpec, since: date) -> list[date]:
         """Dates from `since` on where `spec`'s latest run failed, was blocked, or was skipped
         because of its upstream (read for every processor at the first call)."""
@@ -399,8 +416,9 @@ def stale_readers(wh: Warehouse, registry: Registry, runs: Sequence[str], dates:
     is consistent with its readers, and early cutoff may stop there.
 
     Why this is enough: a stale reader X read some upstream row Y before Y was last rewritten.
-    If Y's run is one of `runs`, X predates it on a date this rule scans, so Y propagates and X
-    is recomputed. The ledger's times are compared with the ledger's times only (record run ids
+    If Y's run is one of `runs`, X predates it on a date this rule scans, so Y is named here;
+    reprocess makes every named row a candidate of its processor (even when nothing upstream
+    of it changed), so Y is recomputed and propagates, and X is recomputed. The ledger's times are compared with the ledger's times only (record run ids
     name their runs); a record whose run is not in the ledger counts as the oldest."""
     if not runs or not dates:
         return None
@@ -524,7 +542,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             progress(" + ".join(s.name for s in level), done, len(plan))
         # each processor's candidates come from its parents' changes, all in earlier levels:
         # decided here, on the main connection, before the level's processors run
-        jobs = [_job(cas, spec, changes, result.seed_dates, only_dates, only_labels) for spec in level]
+        jobs = [_job(cas, spec, changes, result.seed_dates, only_dates, only_labels, fresh) for spec in level]
         runnable = [j for j in jobs if j.dates]
         for job in jobs:
             if not job.dates and job.clear:  # no candidate: every date proved current (but those left)
@@ -608,10 +626,14 @@ class _Job:
 
 
 def _job(cas: Cascade, spec: ProcessorSpec, changes: dict[str, Changes], seed_dates: Sequence[date],
-         only_dates: set[date] | None, only_labels: dict[str, set[str]] | None) -> _Job:
-    """The dates and labels `spec` recomputes given its parents' `changes`."""
+         only_dates: set[date] | None, only_labels: dict[str, set[str]] | None, fresh: Fresh | None = None) -> _Job:
+    """The dates and labels `spec` recomputes given its parents' `changes`, plus its `fresh`
+    rows: they must reach their readers even when nothing upstream of them changed (a
+    processor rewritten by hand after the records that read it)."""
     t = time.perf_counter()
     cand = cas.candidates(spec, changes, min(seed_dates), seed_dates)
+    for d, labels in cas.fresh_labels(spec, fresh).items():
+        _add(cand, d, labels)
     dates = cas.ran_on(spec, [d for d in sorted(cand) if only_dates is None or d in only_dates])
     scope = _scope(cas, spec, cand, dates)
     allowed = (only_labels or {}).get(spec.name)
