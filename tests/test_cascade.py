@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Sequence
 
@@ -24,7 +24,7 @@ from fullcourt import api, cascade_api
 from fullcourt.cli import app
 from fullcourt.dates import date_range
 from fullcourt.engine.warehouse import Warehouse
-from fullcourt.engine.cascade import WILDCARD, precision
+from fullcourt.engine.cascade import WILDCARD, precision, reprocess
 from fullcourt.nba.pipeline import catalog, registry
 from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
 from remedies import no_traceback  # noqa: E402
@@ -526,7 +526,7 @@ def test_a_correction_detects_team_records_by_team_code_only(one_correction):
         assert not any(labels & league for labels in change.changed.values()), change.processor
 
 
-def test_a_correction_of_a_store_built_in_order_stops_where_nothing_changed(one_correction):
+def test_a_correction_of_a_store_built_in_order_stops_where_nothing_changed(tmp_path, one_correction):
     """The store was built phase by phase, so every downstream record was computed after the
     rows it reads: no record is newer than its readers, nothing propagates unchanged, and early
     cutoff stops at records that compare equal. (It used to propagate everything written since
@@ -536,8 +536,15 @@ def test_a_correction_of_a_store_built_in_order_stops_where_nothing_changed(one_
     summary = reprocessed.to_dict()
     assert summary["records_propagated_unchanged"] == 0
     assert all("records_propagated_unchanged" not in p for p in summary["processors"])
-    # cut off: fewer records recomputed than detect lists (it assumes every candidate changes)
-    assert summary["records_recomputed"] < detected.result.count
+    # the same cascade without early cutoff (every candidate propagates, as the old rule made
+    # every row since the first load do) recomputes more
+    copy = tmp_path / "no-cutoff.duckdb"
+    shutil.copy(cascaded.parent / "loaded.duckdb", copy)
+    late = detected.result.seed_dates
+    with Warehouse(copy, catalog()) as wh:
+        whole = reprocess(wh, registry(), {s.name: late for s in cascade_api.seed_specs()},
+                          {"landing": cascaded.parent / "gapped"}, cutoff=False)
+    assert summary["records_recomputed"] < sum(p.recomputed for p in whole.processors)
 
 
 def test_close_that_cannot_write_its_report_clears_nothing(tmp_path, two_gaps, monkeypatch):
@@ -716,3 +723,18 @@ def test_an_interrupted_range_reload_with_cascade_rerun_cascades_every_loaded_da
     assert r.exit_code == 0, r.output
     assert late.isoformat() in json.loads(r.stdout)["reprocess"]["backfill_dates"]
     assert_equal_stores(tmp_path / "truth.duckdb", db)
+
+
+def test_least_within_takes_the_least_value_up_to_the_end_of_each_dates_period():
+    """The oldest reader of a row on d lives on a date from d to the end of d's period; periods
+    here: November and December (a catalog's seasons), or d + 366 days (no seasons)."""
+    from fullcourt.engine.cascade import least_within
+    values = {date(2021, 11, 3): 5, date(2021, 11, 20): 2, date(2021, 11, 29): 7,
+              date(2021, 12, 2): 1, date(2021, 12, 30): 9}
+    month_end = lambda d: date(2021, 11, 30) if d.month == 11 else date(2021, 12, 31)  # noqa: E731
+    f = least_within(values, month_end)
+    assert [f(d) for d in (date(2021, 11, 1), date(2021, 11, 3), date(2021, 11, 21), date(2021, 11, 30),
+                           date(2021, 12, 1), date(2021, 12, 3), date(2021, 12, 31))] == [2, 2, 7, None, 1, 9, None]
+    g = least_within(values, lambda d: d + timedelta(days=366))  # no seasons: every later date counts
+    assert [g(date(2021, 11, 1)), g(date(2021, 11, 21)), g(date(2021, 12, 3))] == [1, 1, 9]
+    assert least_within({}, month_end)(date(2021, 11, 1)) is None

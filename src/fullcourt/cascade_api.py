@@ -636,7 +636,7 @@ def completeness_verify(db: str | Path | None, start: date, end: date) -> Verify
     by: dict[str, dict[str, int]] = {}
     missing: set[date] = set()
     with open_warehouse(db, create=False) as wh:
-        flagged = flag_tables(wh.con, [s.output_table for s in registry().order if s.label_column])
+        flagged = flag_tables(wh.con, [s.output_table for s in registry().order])
         for spec in registry().order:
             if spec.output_table not in flagged:
                 continue

@@ -422,29 +422,31 @@ def stale_readers(wh: Warehouse, registry: Registry, runs: Sequence[str], dates:
     name their runs); a record whose run is not in the ledger counts as the oldest."""
     if not runs or not dates:
         return None
-    cas = Cascade(wh, registry)
-    lo, hi = min(dates), max(cas.period_end(d) for d in dates)
+    period_end = Cascade(wh, registry).period_end
+    lo, hi = min(dates), max(period_end(d) for d in dates)
+    reach = period_end(hi)  # the readers of a row on a date up to hi live up to the end of its period
     con = wh.con
     ledger = check_identifier(wh.catalog.ledger_table)
     written = [(p, d, r, t) for p, d, r, t in con.execute(
-        f"SELECT processor_name, data_date, run_id, max(coalesce(finished_at, localtimestamp)) FROM {ledger} "
+        f"SELECT processor_name, data_date, run_id, max(finished_at) FROM {ledger} "
         "WHERE run_id IN (SELECT unnest(?::VARCHAR[])) AND status = 'success' AND data_date BETWEEN ? AND ? "
         "GROUP BY ALL", [list(runs), lo, hi]).fetchall() if p in registry.by_name]
     readers = {p: [q.name for q in registry.descendants(registry.by_name[p]) if q.name != p]
                for p in {p for p, *_ in written}}
-    tables = sorted({q for qs in readers.values() for q in qs})
-    if not tables:
+    names = sorted({q for qs in readers.values() for q in qs})
+    if not names:
         return None
     parts, params = [], []
-    for name in tables:
+    for name in names:
         q = registry.by_name[name]
         dc = check_identifier(q.date_column)
         parts.append(f"SELECT DISTINCT ?::VARCHAR AS p, {dc} AS d, run_id FROM {check_identifier(q.output_table)} "
                      f"WHERE {dc} BETWEEN ? AND ?")
-        params += [name, lo, hi]
-    parts.append(f"SELECT DISTINCT processor_name, analysis_date, run_id FROM {check_identifier(wh.catalog.failures_table)} "
+        params += [name, lo, reach]
+    parts.append(f"SELECT DISTINCT processor_name, analysis_date, run_id "
+                 f"FROM {check_identifier(wh.catalog.failures_table)} "
                  "WHERE processor_name IN (SELECT unnest(?::VARCHAR[])) AND analysis_date BETWEEN ? AND ?")
-    params += [tables, lo, hi]
+    params += [names, lo, reach]
     # per reader processor and date, when the run of its oldest record there started
     oldest: dict[str, dict[date, Any]] = {}
     for q, d, t in con.execute(
@@ -453,33 +455,27 @@ def stale_readers(wh: Warehouse, registry: Registry, runs: Sequence[str], dates:
                 LEFT JOIN (SELECT run_id, min(started_at) AS t FROM {ledger} GROUP BY run_id) s USING (run_id)
                 GROUP BY 1, 2""", params).fetchall():
         oldest.setdefault(q, {})[d] = t
-    since = {q: _suffix_min(by_date, cas.period_end) for q, by_date in oldest.items()}
+    first = {q: least_within(by_date, period_end) for q, by_date in oldest.items()}
     out: dict[str, list[tuple[str, date]]] = {}
     for p, d, run, finished in written:
-        first = [since[q](d) for q in readers[p] if q in since]
-        if any(t is not None and t < finished for t in first):
+        starts = [t for t in (first[q](d) for q in readers[p] if q in first) if t is not None]
+        # a run without a finish time may have been running when any reader started
+        if starts and (finished is None or min(starts) < finished):
             out.setdefault(p, []).append((run, d))
     return Fresh({p: tuple(pairs) for p, pairs in out.items()}) if out else None
 
 
-def _suffix_min(values: dict[date, Any], period_end: Callable[[date], date]) -> Callable[[date], Any]:
-    """f(d): the least of `values` on the dates from d to the end of d's period (None if none)."""
-    ends: dict[date, list[tuple[date, Any]]] = {}
-    for d in sorted(values):
-        ends.setdefault(period_end(d), []).append((d, values[d]))
-    tails: dict[date, tuple[list[date], list[Any]]] = {}
-    for end, items in ends.items():
-        least: list[Any] = []
-        for _, v in reversed(items):
-            least.append(v if not least or v < least[-1] else least[-1])
-        tails[end] = ([d for d, _ in items], least[::-1])
+def least_within(values: dict[date, Any], last: Callable[[date], date]) -> Callable[[date], Any]:
+    """f(d): the least of `values` on the dates from d to last(d), both inclusive (None when no
+    date of `values` lies there). Pure: `last` maps a date to the end of its period."""
+    ds = sorted(values)
+    known: dict[date, Any] = {}  # callers ask for the same dates again (one per run and reader)
 
     def f(d: date) -> Any:
-        found = tails.get(period_end(d))
-        if not found:
-            return None
-        i = bisect.bisect_left(found[0], d)
-        return found[1][i] if i < len(found[0]) else None
+        if d not in known:
+            inside = [values[x] for x in ds[bisect.bisect_left(ds, d):bisect.bisect_right(ds, last(d))]]
+            known[d] = min(inside) if inside else None
+        return known[d]
     return f
 
 

@@ -43,7 +43,8 @@ record takes its default (false)."""
 def flag_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> set[str]:
     """Those of `tables` (schema.table, known names) that have the needs_reprocessing flag, read
     from each table's own columns: the catalog-wide duckdb_columns() costs ~30 ms on a new
-    connection, and the cascade reads these tables anyway."""
+    connection, and the cascade reads these tables anyway. Raises duckdb.CatalogException for a
+    table that does not exist (the migrations create every processor's table)."""
     return {t for t in tables
             if FLAG in {c[0] for c in con.execute(f"SELECT * FROM {check_identifier(t)} LIMIT 0").description}}
 
@@ -98,9 +99,6 @@ class Fresh:
         """`processor`'s pairs as two parallel lists (run ids, dates), for binding."""
         pairs = self.rows.get(processor, ())
         return [r for r, _ in pairs], [d for _, d in pairs]
-
-    def count(self) -> int:
-        return sum(len(v) for v in self.rows.values())
 
 
 @dataclass
