@@ -333,6 +333,11 @@ def test_gaps_on_off_days_inside_a_loaded_season_pass(store):
     assert r.exit_code == 0 and "no game is scheduled on these dates" in r.stdout, r.output
     r = run("gaps", "--start-date", str(off), "--end-date", str(off), "--db", str(db), "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["off_days"] is True
+    # from the last game day on to after the season: not inside a season, nothing was checked
+    after = days[-1] + timedelta(days=1)
+    r = run("gaps", "--start-date", str(after), "--end-date", str(after + timedelta(days=20)), "--db", str(db))
+    assert r.exit_code == 1 and "does not lie inside one loaded season" in " ".join(r.stdout.split())
+    assert f"runs from {days[0]} to {days[-1]}" in " ".join(r.stdout.split())
 
 
 def test_scrape_refuses_an_outage_outside_its_range(tmp_path):

@@ -320,6 +320,10 @@ def test_predict_dates_without_features_by_design_are_not_failures(pwh):
     write_rows(pwh.con, "nba_reference.processor_run_history", "r3",
                [LedgerRow(P.FEATURE_PROCESSOR, "phase_4", D, "success", latest, latest, records_failed=8)], {})
     assert P.predict(pwh, D, D).ok
+    last = datetime(2021, 12, 4, 10, 0)  # a success with no rows and no tracked failure is not "by design"
+    write_rows(pwh.con, "nba_reference.processor_run_history", "r4",
+               [LedgerRow(P.FEATURE_PROCESSOR, "phase_4", D, "success", last, last)], {})
+    assert not P.predict(pwh, D, D).ok
 
 
 # ---------------------------------------------------------------- lines import

@@ -276,7 +276,10 @@ def test_predict_names_the_dates_it_could_not_predict(tmp_path, league):
     assert r.exit_code == 1, r.output  # a daily job whose phase 4 did not run must not pass
     flat = " ".join(r.stdout.split())
     assert f"No feature rows on {len(days)} scheduled game dates, nothing predicted there: {', '.join(days)}" in flat
-    assert f"fullcourt backfill --phase 4 --start-date {days[0]} --end-date {days[-1]}" in flat
+    assert f"fullcourt status --db {db} --start-date {days[0]} --end-date {days[-1]}" in flat  # the remedy keeps --db
+    assert f"--phase 2, 3 or 4 --start-date {days[0]} --end-date {days[-1]}" in flat
+    r = run("backfill", "--phase", "5", "--start-date", days[0], "--end-date", days[-1], "--db", str(db), "--json")
+    assert r.exit_code == 1 and json.loads(r.stdout)["dates_without_features_unexpected"] == days
 
 
 def test_status_shows_the_tracked_failures_of_a_successful_day(capsys):

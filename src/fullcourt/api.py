@@ -362,6 +362,8 @@ class GapsResult:
     off_days: bool = False
     """No game is scheduled in the range, which lies inside a season whose schedule is loaded
     (games before and after it): off days, not a missing schedule."""
+    schedule_span: tuple[date, date] | None = None
+    """The first and last game dates of the loaded schedule (None: no schedule loaded)."""
 
     @property
     def missing_dates(self) -> list[date]:
@@ -379,6 +381,7 @@ class GapsResult:
             "end": self.end.isoformat(),
             "scheduled_games": self.scheduled_games,
             "off_days": self.off_days,
+            "schedule_span": [d.isoformat() for d in self.schedule_span] if self.schedule_span else None,
             "ok": self.ok,
             "missing_dates": [d.isoformat() for d in self.missing_dates],
             "tables": [t.to_dict() for t in self.tables],
@@ -387,7 +390,8 @@ class GapsResult:
 
 def gaps(db: str | Path | None, start: date, end: date, phase: int | None = None, table: str | None = None) -> GapsResult:
     """Find scheduled games missing from the tables that must hold every game (the specs that
-    declare `complete_on`), or from one of them, in [start, end] (inclusive)."""
+    declare `complete_on`), or from one of them, in [start, end] (inclusive). A range without
+    a scheduled game is `ok` only when it lies inside one loaded season (`off_days`)."""
     from fullcourt.engine.gaps import find_gaps
 
     checked = [s for s in registry().order if s.complete_on]
@@ -404,14 +408,17 @@ def gaps(db: str | Path | None, start: date, end: date, phase: int | None = None
         raise UsageError(f"gaps checks phases {', '.join(map(str, phases))}, not {phase}",
                          remedy=f"use --phase {' or --phase '.join(map(str, phases))}, or drop --phase")
     with open_warehouse(db, create=False) as wh:
-        scheduled, inside = wh.con.execute(
+        scheduled, inside, first, last = wh.con.execute(
             """SELECT (SELECT count(*) FROM nba_raw.nbac_schedule WHERE game_date BETWEEN $start AND $end),
                       EXISTS (SELECT 1 FROM (SELECT min(game_date) AS first, max(game_date) AS last
                                              FROM nba_raw.nbac_schedule GROUP BY season)
-                              WHERE first < $start AND last > $end)""", {"start": start, "end": end}).fetchone()
+                              WHERE first < $start AND last > $end),
+                      (SELECT min(game_date) FROM nba_raw.nbac_schedule),
+                      (SELECT max(game_date) FROM nba_raw.nbac_schedule)""", {"start": start, "end": end}).fetchone()
         found = [find_gaps(wh.con, wh.catalog.expected_keys_sql, s.output_table, s.date_column, s.complete_on,
                            start, end) for s in candidates]
-    return GapsResult(start, end, scheduled, found, off_days=not scheduled and bool(inside))
+    return GapsResult(start, end, scheduled, found, off_days=not scheduled and bool(inside),
+                      schedule_span=(first, last) if first else None)
 
 
 def scrape(

@@ -487,7 +487,7 @@ def gaps(
         start, end = _range(start_date, end_date)
         result = api.gaps(db, start, end, phase, table)
         _emit(as_json, result, render.gaps)
-        return 0 if result.ok else 1  # no game: nothing was checked, not ok
+        return 0 if result.ok else 1  # no game outside off days of a loaded season: nothing checked, not ok
 
     _run(body, as_json)
 

@@ -206,9 +206,14 @@ def gaps(result: Any) -> None:
     if result.off_days:
         console.print("[green]OK: no game is scheduled on these dates[/] (off days inside a loaded season's "
                       "schedule): nothing can be missing.", highlight=False)
+    elif not result.scheduled_games and result.schedule_span:
+        first, last = result.schedule_span
+        console.print(f"[red]Nothing to check:[/] no game is scheduled in this range, and it does not lie inside one "
+                      f"loaded season (the loaded schedule runs from {first} to {last}). If games are expected here, "
+                      "load their season's schedule: fullcourt backfill --phase 2 ...", highlight=False, soft_wrap=True)
     elif not result.scheduled_games:
-        console.print("[red]Nothing to check:[/] no scheduled game in this range (if games are expected, load "
-                      "the schedule: fullcourt backfill --phase 2 ...)", highlight=False)
+        console.print("[red]Nothing to check:[/] no schedule is loaded (load it: fullcourt backfill --phase 2 ...)",
+                      highlight=False, soft_wrap=True)
     elif result.ok:
         console.print("[green]OK: full coverage[/]")
     else:
@@ -236,9 +241,8 @@ def predict(result: Any) -> None:
                       highlight=False, soft_wrap=True)
     if missing:
         console.print(f"[red]No feature rows[/] on {len(missing)} scheduled game dates, nothing predicted there: "
-                      f"{', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}. Build them first: fullcourt "
-                      f"backfill --phase 4 --start-date {missing[0]} --end-date {missing[-1]}, then predict again.",
-                      highlight=False, soft_wrap=True)
+                      f"{', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}: phase 4 failed or has not run "
+                      f"there. {escape(locate(data.get('remedy')) or '')}.", highlight=False, soft_wrap=True)
     fell_back = [t for t in data.get("trainings") or [] if t.get("fallback")]
     if fell_back:
         console.print(f"[yellow]Note:[/] too little history to train the model before {fell_back[0]['cutoff']} "

@@ -241,11 +241,23 @@ class PredictResult:
     @property
     def unexpected_without_features(self) -> list[date]:
         """Scheduled game dates without feature rows that phase 4 did not leave empty on purpose."""
-        return [d for d in self.dates_without_features if d not in set(self.by_design)]
+        empty = set(self.by_design)
+        return [d for d in self.dates_without_features if d not in empty]
 
     @property
     def ok(self) -> bool:
+        """Every scheduled game date has feature rows, or phase 4 left it empty on purpose."""
         return not self.unexpected_without_features
+
+    @property
+    def remedy(self) -> str | None:
+        """The commands that find and fill the unexpected dates without features (None when ok)."""
+        missing = self.unexpected_without_features
+        if not missing:
+            return None
+        a, b = missing[0], missing[-1]
+        return (f"fullcourt status --start-date {a} --end-date {b} shows why; run what is missing there "
+                f"(fullcourt backfill --phase 2, 3 or 4 --start-date {a} --end-date {b}), then predict again")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -258,6 +270,8 @@ class PredictResult:
             "dates_kept": {s: [_iso(d) for d in ds] for s, ds in self.dates_kept.items()},
             "dates_without_features": [_iso(d) for d in self.dates_without_features],
             "dates_without_features_by_design": [_iso(d) for d in self.by_design],
+            "dates_without_features_unexpected": [_iso(d) for d in self.unexpected_without_features],
+            "remedy": self.remedy,
             "trainings": [t.to_dict() for t in self.trainings],
             "seconds": round(self.seconds, 3),
         }
@@ -395,9 +409,12 @@ def predict(wh: Warehouse, start: date, end: date, force_rerun: bool = False) ->
         if result.dates_without_features:  # empty on purpose: bootstrap days, or every player a failure
             result.by_design = [d for (d,) in con.execute(
                 f"""SELECT data_date FROM (
-                        SELECT data_date, {latest("status", "skip_reason")} FROM {check_identifier(wh.catalog.ledger_table)}
-                        WHERE processor_name = ? AND data_date IN (SELECT unnest(?::DATE[])) GROUP BY 1) AS t(data_date, st, why)
-                    WHERE st = 'success' OR (st = 'skipped' AND why = 'bootstrap') ORDER BY 1""",
+                        SELECT data_date, {latest("status", "skip_reason", "records_created", "records_failed")}
+                        FROM {check_identifier(wh.catalog.ledger_table)}
+                        WHERE processor_name = ? AND data_date IN (SELECT unnest(?::DATE[])) GROUP BY 1
+                    ) AS t(data_date, st, why, created, failed)
+                    WHERE (st = 'success' AND created = 0 AND failed > 0) OR (st = 'skipped' AND why = 'bootstrap')
+                    ORDER BY 1""",
                 [FEATURE_PROCESSOR, result.dates_without_features]).fetchall()]
 
     existing: set[tuple[str, date]] = set()
