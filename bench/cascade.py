@@ -2,10 +2,11 @@
 
 Builds one 4-season store with four outages (1, 5, 14 and 30 consecutive days, the rows of
 seed 000's timing table) at different points of the seasons, plus a 1-season store with the
-same 1-day outage; after the outages, a late correction of one player's line on a day that
-loaded well (early cutoff's case: few records really change). Then, for each outage: the late files arrive, phase 2 reloads them, and
+same 1-day outage. Then, for each outage: the late files arrive, phase 2 reloads them, and
 `detect` + `reprocess` run; the bench reports seconds, records recomputed, changed, records per
 second and detection precision, and the 1-season vs 4-season ratio for the 1-day cascade.
+After the outages, a late correction of one player's line on a day that loaded well runs the
+same way (early cutoff's case: few records really change).
 
 The 1-day cascades (4-season and 1-season stores) run `--repeat` times (default 3), all but
 the last on fresh copies of the store and landing, and the bench reports the run with the
@@ -88,6 +89,7 @@ def cascade(db: Path, gapped: Path, truth: Path, days: list[date]) -> dict:
         "records_detected": len(found),
         "records_recomputed": summary["records_recomputed"],
         "records_changed": summary["records_changed"],
+        "records_propagated_unchanged": summary["records_propagated_unchanged"],
         "records_per_second": round(summary["records_recomputed"] / reprocess_s, 0) if reprocess_s else None,
         "recall": 1.0 if not missed else round(1 - len(missed) / len(changed), 4),
         "precision": round(precise, 3),
