@@ -33,7 +33,7 @@ from fullcourt.dates import date_range
 from fullcourt.engine.cascade import precision
 from fullcourt.nba.pipeline import registry
 from fullcourt.nba.calendar import SEASONS
-from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
+from fullcourt.nba.sources.synthetic import LeagueConfig, correct_box_score, scrape_synthetic
 
 CONFIG = LeagueConfig(seed=7)
 OUTAGES = {  # name: (first day, days)
@@ -96,21 +96,6 @@ def cascade(db: Path, gapped: Path, truth: Path, days: list[date]) -> dict:
     }
 
 
-def correct(landing: Path, truth: Path, day: date) -> None:
-    """A late box-score correction of `day`: the first home player of its first game gets two more
-    free throws (in the player's line and the team's), in both landing folders."""
-    for folder in (landing, truth):
-        path = sorted((folder / day.isoformat()).glob("boxscore_*.json"))[0]
-        box = json.loads(path.read_text())
-        team = box["game"]["homeTeam"]
-        for stats in (team["players"][0]["statistics"], team["statistics"]):
-            stats["freeThrowsMade"] += 2
-            stats["freeThrowsAttempted"] += 2
-            stats["points"] += 2
-        team["score"] += 2
-        path.write_text(json.dumps(box))
-
-
 def repeated(db: Path, gapped: Path, truth: Path, days: list[date], n: int) -> dict:
     """`cascade` run `n` times, all but the last on fresh copies of the store and landing (the
     last leaves `db` cascaded, as later outages expect): the run with the median total, and
@@ -146,7 +131,8 @@ def main() -> None:
             out[name] = (repeated(root / "four.duckdb", gapped, truth, days, repeat) if n == 1
                          else cascade(root / "four.duckdb", gapped, truth, days))
         # a late correction of one player's line on a day that loaded well: 2 points more
-        correct(gapped, truth, CORRECTION)
+        for folder in (gapped, truth):
+            correct_box_score(folder, CORRECTION)
         out["1-player correction"] = cascade(root / "four.duckdb", gapped, truth, [CORRECTION])
         one = root / "one_gapped"
         scrape_synthetic(one, SEASONS[3].start, SEASONS[3].end, CONFIG, frozenset(fail))

@@ -26,7 +26,7 @@ from fullcourt.dates import date_range
 from fullcourt.engine.warehouse import Warehouse
 from fullcourt.engine.cascade import WILDCARD, precision, reprocess
 from fullcourt.nba.pipeline import catalog, registry
-from fullcourt.nba.sources.synthetic import LeagueConfig, scrape_synthetic
+from fullcourt.nba.sources.synthetic import LeagueConfig, correct_box_score, scrape_synthetic
 from remedies import no_traceback  # noqa: E402
 
 START, END = date(2021, 10, 19), date(2021, 12, 5)
@@ -59,15 +59,7 @@ def snapshot(db: Path) -> dict[str, list[str]]:
 
 def correct(landing: Path, d: date) -> None:
     """A late correction: the first home player of d's first game gets two more free throws."""
-    path = sorted((landing / d.isoformat()).glob("boxscore_*.json"))[0]
-    box = json.loads(path.read_text())
-    team = box["game"]["homeTeam"]
-    for stats in (team["players"][0]["statistics"], team["statistics"]):
-        stats["freeThrowsMade"] += 2
-        stats["freeThrowsAttempted"] += 2
-        stats["points"] += 2
-    team["score"] += 2
-    path.write_text(json.dumps(box, ensure_ascii=False, sort_keys=True, indent=1))
+    correct_box_score(landing, d)
 
 
 def scenario(root: Path, seed: int, fail_dates: set[date], fail_games: set[str], corrections: set[date]):

@@ -449,3 +449,18 @@ def test_scrape_overwrites_existing_files(tmp_path: Path):
     board.write_text("garbage")
     scrape_synthetic(tmp_path, d, d, config=TINY)
     assert board.read_bytes() == good
+
+
+def test_correct_box_score_adds_two_free_throws_to_one_line_and_its_team(tmp_path):
+    from fullcourt.nba.sources.synthetic import correct_box_score
+    day = date(2021, 10, 19)
+    scrape_synthetic(tmp_path, day, day, LeagueConfig(seed=3, teams=4, players_per_team=8))
+    before = json.loads(sorted((tmp_path / day.isoformat()).glob("boxscore_*.json"))[0].read_text())
+    path = correct_box_score(tmp_path, day)
+    after = json.loads(path.read_text())
+    b, a = before["game"]["homeTeam"], after["game"]["homeTeam"]
+    for key in ("freeThrowsMade", "freeThrowsAttempted", "points"):
+        assert a["players"][0]["statistics"][key] == b["players"][0]["statistics"][key] + 2
+        assert a["statistics"][key] == b["statistics"][key] + 2
+        assert a["players"][1]["statistics"][key] == b["players"][1]["statistics"][key]
+    assert a["score"] == b["score"] + 2 and after["game"]["awayTeam"] == before["game"]["awayTeam"]
