@@ -730,3 +730,30 @@ def test_least_within_takes_the_least_value_up_to_the_end_of_each_dates_period()
     g = least_within(values, lambda d: d + timedelta(days=366))  # no seasons: every later date counts
     assert [g(date(2021, 11, 1)), g(date(2021, 11, 21)), g(date(2021, 12, 3))] == [1, 1, 9]
     assert least_within({}, month_end)(date(2021, 11, 1)) is None
+
+
+def test_a_cascade_after_an_outage_run_by_the_daily_flow_equals_a_rebuild(tmp_path):
+    """The daily flow runs on through an outage: phase 2 fails on the outage day, every later
+    day blocks PSZA and TDZA, and PCF, PDC and MLFS never run there (no ledger row). When the
+    late day arrives, the cascade must fill those too, past their last ledger date (found by
+    an adversarial round: exit 0 with PCF, PDC and MLFS empty after the outage)."""
+    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
+    truth, gapped = tmp_path / "truth", tmp_path / "gapped"
+    scrape_synthetic(truth, START, END, config)
+    outage = game_dates(truth)[18]
+    scrape_synthetic(gapped, START, END, config, frozenset({outage}))
+    build(tmp_path / "truth.duckdb", truth)
+    db = tmp_path / "daily.duckdb"
+    before = [d for d in DAYS if d < outage]
+    for phase in (2, 3, 4):
+        assert api.backfill(db, gapped, before, phase=phase, skip_preflight=True, parallel=1).ok
+    for d in DAYS:
+        if d >= outage:
+            api.run(db, gapped, d)  # the outage day fails; later days' phase 4 is blocked
+    shutil.rmtree(gapped / outage.isoformat(), ignore_errors=True)
+    shutil.copytree(truth / outage.isoformat(), gapped / outage.isoformat())
+    assert api.backfill(db, gapped, [outage], phase=2, skip_preflight=True).ok
+    cascade_api.cascade_detect(db, [outage])
+    report = cascade_api.cascade_reprocess(db, gapped, [outage])
+    assert report.ok
+    assert_equal_stores(tmp_path / "truth.duckdb", db)

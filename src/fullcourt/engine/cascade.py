@@ -151,6 +151,7 @@ class Cascade:
         self._ran: dict[tuple[date, ...], dict[str, set[date]]] = {}
         self._history: dict[str, tuple[date, date]] | None = None
         self._work: dict[str, dict[date, bool]] = {}  # work_dates_sql -> {date: has work}
+        self._orphans: dict[tuple[str, date], set[date]] = {}
 
     # -- candidate dates and labels ------------------------------------------------------
 
@@ -174,6 +175,8 @@ class Cascade:
         carried: dict[date, set[str]] = {}
         if since is not None:
             for d in self.not_succeeded(spec, since):
+                _add(out, d, None)
+            for d in self.orphaned(spec, since, seeds):
                 _add(out, d, None)
         for d in self.never_ran(spec, seeds):
             _add(out, d, None)
@@ -367,20 +370,34 @@ class Cascade:
             self._ran[key] = ran
         return sorted(set(key) - self._ran[key].get(spec.name, set()))
 
+    def orphaned(self, spec: ProcessorSpec, since: date, seeds: Sequence[date] = ()) -> set[date]:
+        """Dates from `since` on where `spec` never ran while one of its parents did not finish
+        there (its latest run did not succeed, or it is orphaned there itself): the trigger
+        chain stopped above `spec`. The daily flow through an outage leaves them: the days
+        after it block PSZA and TDZA, and PCF, PDC and MLFS never run. Filling the parents
+        must fill these too, even past `spec`'s last ledger date (`ran_on` lets them through)."""
+        key = (spec.name, since)
+        if key not in self._orphans:
+            unfinished: set[date] = set()
+            for parent in self.registry.upstream(spec):
+                unfinished |= set(self.not_succeeded(parent, since)) | set(self.never_ran(parent, seeds))
+                unfinished |= self.orphaned(parent, since, seeds)
+            self._orphans[key] = set(self.never_ran(spec, sorted(unfinished)))
+        return self._orphans[key]
+
     def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` inside `spec`'s computed history (between the first and last
-        dates its ledger has) on which it has work: a cascade updates and fills history, it
-        does not extend it."""
+        dates its ledger has), or orphaned (`orphaned`), on which it has work: a cascade updates
+        and fills history, it does not extend it past what the runs above it reached."""
         if not dates:
             return []
         if self._history is None:
             table = check_identifier(self.wh.catalog.ledger_table)
             self._history = {name: (lo, hi) for name, lo, hi in self.wh.con.execute(
                 f"SELECT processor_name, min(data_date), max(data_date) FROM {table} GROUP BY 1").fetchall()}
-        if spec.name not in self._history:
-            return []
-        lo, hi = self._history[spec.name]
-        inside = sorted(d for d in set(dates) if lo <= d <= hi)
+        lo, hi = self._history.get(spec.name, (date.max, date.min))
+        orphans = set().union(*(o for (name, _), o in self._orphans.items() if name == spec.name))
+        inside = sorted(d for d in set(dates) if lo <= d <= hi or d in orphans)
         return self.work_dates(spec, inside)
 
     def work_dates(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
