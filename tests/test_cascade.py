@@ -757,3 +757,74 @@ def test_a_cascade_after_an_outage_run_by_the_daily_flow_equals_a_rebuild(tmp_pa
     report = cascade_api.cascade_reprocess(db, gapped, [outage])
     assert report.ok
     assert_equal_stores(tmp_path / "truth.duckdb", db)
+
+
+def remove_line(landing: Path, d: date) -> None:
+    """A late correction that removes a line credited in error: the last home player of d's
+    first game leaves the box score (his share of the team totals and his shots with him)."""
+    path = sorted((landing / d.isoformat()).glob("boxscore_*.json"))[0]
+    box = json.loads(path.read_text())
+    team = box["game"]["homeTeam"]
+    gone = team["players"].pop()
+    for key, value in gone["statistics"].items():
+        if isinstance(value, (int, float)) and key in team["statistics"] and key != "plusMinusPoints":
+            team["statistics"][key] -= value
+    team["score"] -= gone["statistics"].get("points", 0)
+    path.write_text(json.dumps(box, ensure_ascii=False, sort_keys=True, indent=1))
+    shots = landing / d.isoformat() / f"shots_{box['game']['gameId']}.json"
+    chart = json.loads(shots.read_text())
+    chart["shotchart"]["shots"] = [s for s in chart["shotchart"]["shots"] if s["personId"] != gone["personId"]]
+    shots.write_text(json.dumps(chart, ensure_ascii=False, sort_keys=True, indent=1))
+
+
+@pytest.fixture(scope="module")
+def removed_line(tmp_path_factory):
+    """A store built in order, then a late correction of one day that removes a player's line,
+    reloaded (phase 2) and not cascaded yet: (root, day). root holds truth.duckdb (the rebuild),
+    loaded.duckdb and the landing folder."""
+    root = tmp_path_factory.mktemp("removed")
+    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
+    truth, landing = root / "truth", root / "landing"
+    scrape_synthetic(truth, START, END, config)
+    scrape_synthetic(landing, START, END, config)
+    day = game_dates(truth)[12]
+    remove_line(truth, day)
+    build(root / "truth.duckdb", truth)
+    build(root / "loaded.duckdb", landing)
+    shutil.rmtree(landing / day.isoformat())
+    shutil.copytree(truth / day.isoformat(), landing / day.isoformat())
+    assert api.backfill(root / "loaded.duckdb", landing, [day], phase=2, skip_preflight=True).ok
+    return root, day
+
+
+@pytest.mark.parametrize("outside", ["nothing", "a daily run of the day", "an interrupted reprocess"])
+def test_a_removed_line_reaches_its_readers_after_work_outside_the_cascade(tmp_path, monkeypatch, removed_line,
+                                                                           outside):
+    """Work outside a cascade that deletes the removed player's records (a daily run of the
+    day, or a reprocess interrupted after phase 3) leaves no stored row to compare or to name
+    him; his later records still hold the removed game. The deletions are logged by label
+    (removed_records) and the cascade propagates them (found by an adversarial round)."""
+    root, day = removed_line
+    landing, db = root / "landing", tmp_path / "store.duckdb"
+    shutil.copy(root / "loaded.duckdb", db)
+    if outside == "a daily run of the day":
+        api.run(db, landing, day)
+    elif outside == "an interrupted reprocess":  # killed when phase 4 starts (phase 3 committed)
+        from fullcourt.engine import cascade as engine
+        real = engine.run_processor
+
+        def dies(wh, spec, *a, **k):
+            if spec.phase == 4:
+                raise KeyboardInterrupt
+            return real(wh, spec, *a, **k)
+
+        with monkeypatch.context() as mp:
+            mp.setattr(engine, "run_processor", dies)
+            with pytest.raises(KeyboardInterrupt):
+                cascade_api.cascade_reprocess(db, landing, [day], parallel=1)
+    detected = cascade_api.cascade_detect(db, [day])
+    reprocessed = cascade_api.cascade_reprocess(db, landing, [day])
+    assert reprocessed.ok
+    assert_equal_stores(root / "truth.duckdb", db)
+    if outside != "an interrupted reprocess":  # a resumed run recomputes what the first one left
+        assert not detected.result.missed(reprocessed.result.records())

@@ -21,7 +21,7 @@ def recorded(wh: Warehouse) -> list[tuple]:
 
 
 def test_migrations_are_applied_once_and_recorded(wh):
-    assert ALL_VERSIONS == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert ALL_VERSIONS == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     assert wh.applied == ALL_VERSIONS
     rows = recorded(wh)
     assert [(v, n) for v, n, _ in rows][:3] == [(1, "raw tables"), (2, "ledger and failures"), (3, "analytics tables")]
@@ -30,7 +30,7 @@ def test_migrations_are_applied_once_and_recorded(wh):
         (5, "precompute: PCF, PDC, MLFS"), (6, "predictions"), (7, "operations: triggers, checkpoints, alerts"),
         (8, "cascade runs"), (9, "real-data imports: shot detail, two-zone features, import runs"),
         (10, "TDZA, PSZA: needs_reprocessing as its own column"),
-        (11, "PCF, PDC, MLFS: needs_reprocessing as its own column")]
+        (11, "PCF, PDC, MLFS: needs_reprocessing as its own column"), (12, "removed records")]
     assert all(at is not None for _, _, at in rows)
     assert wh.table_exists("nba_analytics.player_game_summary")
     assert wh.table_exists("nba_reference.processor_run_history")
@@ -135,7 +135,7 @@ def test_the_flag_migration_keeps_every_record_and_flag(tmp_path):
                                f"run_id) VALUES (DATE '2022-01-10', {pid}, 'p{pid}', {hc % flag}, 'r')")
         before = {t: records(wh, f"SELECT * FROM {t}") for t in (psza, pdc)}
     with Warehouse(tmp_path / "v9.duckdb", full) as wh:
-        assert wh.applied == [10, 11]
+        assert wh.applied == [10, 11, 12]  # the flag columns, then the removed-records log
         for table in (psza, pdc):
             # the same records, column by column (historical_completeness is now generated)
             assert records(wh, f"SELECT * EXCLUDE (completeness, needs_reprocessing) FROM {table}") == before[table]

@@ -16,7 +16,7 @@ import duckdb
 
 from fullcourt.api import open_warehouse, resolve_landing
 from fullcourt.dates import format_dates, parse_date, runs_of
-from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, reprocess, stale_readers
+from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, removed_records, reprocess, stale_readers
 from fullcourt.engine.runner import work_dates
 from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS as STORED, Fresh, flag_tables, labels_table
 from fullcourt.engine.warehouse import Warehouse, check_identifier
@@ -91,7 +91,8 @@ def cascade_detect(db: str | Path | None, dates: Sequence[date], output: str | P
         _check_output_file(Path(output), "--output")
     with open_warehouse(db, create=False) as wh:
         seeds = {s.name: list(dates) for s in seed_specs()}
-        result = detect(wh, registry(), seeds)
+        removed = removed_records(wh, registry(), _fresh_runs(wh, list(seeds), dates), dates) if dates else {}
+        result = detect(wh, registry(), seeds, removed)
         report = DetectReport(sorted(dates), result, dry_run)
         if not result.count:
             report.why_empty = _why_empty(wh, dates)
@@ -401,9 +402,20 @@ COVERED = (f"SELECT u.d, max(c.finished_at) AS t FROM ({WHOLE_CASCADES}) c, unne
 
 def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> Fresh | None:
     """The stored rows a cascade of `dates` must propagate even when they compare equal
-    (engine.scope.write_changes): of the rows written by every run since the new data of those
-    dates arrived, but the runs of finished whole cascades (they propagated what they wrote),
-    those that some downstream record predates (engine.cascade.stale_readers).
+    (engine.scope.write_changes), from the runs of `_fresh_runs`: the rows that some downstream
+    record predates (engine.cascade.stale_readers), and the records those runs removed
+    (engine.cascade.removed_records). None when there are neither."""
+    runs = _fresh_runs(wh, seed_names, dates)
+    if not runs:
+        return None
+    stale = stale_readers(wh, registry(), runs, dates)
+    removed = removed_records(wh, registry(), runs, dates)
+    return Fresh(stale.rows if stale else {}, removed) if stale or removed else None
+
+
+def _fresh_runs(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> list[str]:
+    """Every run since the new data of `dates` arrived, but the runs of finished whole cascades
+    (they propagated what they wrote).
 
     The new data of a date arrived with the first successful seed run after the last whole
     cascade of that date (a failed run writes nothing, so it marks nothing): a second reload of
@@ -424,7 +436,7 @@ def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> F
             SELECT list(DISTINCT l.run_id) FROM {ledger} l, since
             WHERE l.started_at >= since.t AND l.run_id NOT IN (SELECT run_id FROM settled)""",
         [list(seed_names), list(dates)]).fetchall()[0][0]
-    return stale_readers(wh, registry(), runs, dates) if runs else None
+    return list(runs or [])
 
 
 def pending_dates(db: str | Path | None, dates: Sequence[date]) -> list[date]:

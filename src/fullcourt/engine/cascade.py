@@ -34,7 +34,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import duckdb
 
@@ -152,6 +152,9 @@ class Cascade:
         self._history: dict[str, tuple[date, date]] | None = None
         self._work: dict[str, dict[date, bool]] = {}  # work_dates_sql -> {date: has work}
         self._orphans: dict[tuple[str, date], set[date]] = {}
+        self.removed: Mapping[str, Mapping[date, frozenset[str]]] = {}
+        """Labels whose records a run removed before the cascade (removed_records): a whole-date
+        change of their processor names them too, since no stored row is left to."""
 
     # -- candidate dates and labels ------------------------------------------------------
 
@@ -225,10 +228,12 @@ class Cascade:
         lab = check_identifier(label)
         unknown = sorted(x for x, labels in changed.items() if labels is None)
         known = {(x, e) for x, labels in changed.items() if labels is not None for e in labels}
-        if unknown:  # labels unknown: every entity of the parent stored on x
+        if unknown:  # labels unknown: every entity of the parent stored on x, and those removed there
             known |= set(con.execute(
                 f"SELECT DISTINCT {dc}, {lab}::VARCHAR FROM {t} WHERE {dc} IN (SELECT unnest(?::DATE[]))",
                 [unknown]).fetchall())
+            gone = self.removed.get(parent.name, {})
+            known |= {(x, e) for x in unknown for e in gone.get(x, ())}
         if not known:
             return out
         xs = sorted({x for x, _ in known})
@@ -482,6 +487,26 @@ def stale_readers(wh: Warehouse, registry: Registry, runs: Sequence[str], dates:
     return Fresh({p: tuple(pairs) for p, pairs in out.items()}) if out else None
 
 
+def removed_records(wh: Warehouse, registry: Registry, runs: Sequence[str], dates: Sequence[date]
+                    ) -> dict[str, dict[date, frozenset[str]]]:
+    """Per processor and date (from the first of `dates` to the end of the last one's period),
+    the labels whose records one of `runs` removed (catalog.removed_table): a line corrected
+    away, deleted by a daily run or a repair before the cascade. No stored row is left to
+    compare or to name them, so the cascade propagates them like changed records."""
+    table = wh.catalog.removed_table
+    if not runs or not dates or not table:
+        return {}
+    period_end = Cascade(wh, registry).period_end
+    out: dict[str, dict[date, frozenset[str]]] = {}
+    for p, d, labels in wh.con.execute(
+            f"SELECT processor_name, data_date, list(DISTINCT entity_id) FROM {check_identifier(table)} "
+            "WHERE run_id IN (SELECT unnest(?::VARCHAR[])) AND data_date BETWEEN ? AND ? GROUP BY 1, 2",
+            [list(runs), min(dates), max(period_end(d) for d in dates)]).fetchall():
+        if p in registry.by_name:
+            out.setdefault(p, {})[d] = frozenset(labels)
+    return out
+
+
 def least_within(values: dict[date, Any], last: Callable[[date], date]) -> Callable[[date], Any]:
     """f(d): the least of `values` on the dates from d to last(d), both inclusive (None when no
     date of `values` lies there). Pure: `last` maps a date to the end of its period."""
@@ -535,6 +560,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     rows that propagate even when they compare equal (stale_readers, scope.write_changes)."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
+    cas.removed = fresh.removed if fresh else {}
     seeds = _with_work(cas, seeds)
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {n: {d: ALL for d in ds} for n, ds in seeds.items()}
@@ -582,7 +608,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             for job in runnable:
                 run(job, None)
         for job in jobs:
-            moved = _propagated(job, cutoff)
+            moved = _propagated(job, cutoff, fresh)
             if moved:
                 changes[job.spec.name] = moved
             job.change.seconds = job.prepare + job.seconds
@@ -594,11 +620,14 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     return result
 
 
-def _propagated(job: _Job, cutoff: bool) -> Changes:
+def _propagated(job: _Job, cutoff: bool, fresh: Fresh | None = None) -> Changes:
     """What `job`'s processor passes on to its readers: the labels that changed, those whose
-    stored rows may be newer than their readers (`job.fresh`, see stale_readers), and every
-    candidate without `cutoff` (None: the whole date)."""
+    stored rows may be newer than their readers (`job.fresh`, see stale_readers), those whose
+    records a run removed before the cascade (`fresh.removed`), and every candidate without
+    `cutoff` (None: the whole date)."""
     moved: Changes = {d: set(es) for d, es in job.change.changed.items()}
+    for d, es in (fresh.removed if fresh else {}).get(job.spec.name, {}).items():
+        moved[d] = (moved.get(d) or set()) | es
     for d, es in job.fresh.items():
         moved[d] = (moved.get(d) or set()) | es
     job.change.fresh_count = sum(len(es) for es in job.fresh.values())
@@ -745,11 +774,14 @@ def _scope(cas: Cascade, spec: ProcessorSpec, cand: dict[date, set[str] | None],
     return {d: set(cand[d] or ()) | failing.get(d, set()) for d in restricted}
 
 
-def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) -> CascadeResult:
+def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]],
+           removed: Mapping[str, Mapping[date, frozenset[str]]] | None = None) -> CascadeResult:
     """Predict, without recomputing, every record (processor, date, label) whose inputs change
     when the seeds' dates are (re)loaded: on a whole candidate date every stored record and
     tracked failure (or the wildcard when none is stored) plus the labels the reloaded
-    upstream data carries; on a restricted date its labels and its tracked failures."""
+    upstream data carries; on a restricted date its labels and its tracked failures.
+    `removed` (removed_records): labels whose records a run removed before the cascade; they
+    reach their readers like changed ones."""
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(cas, seeds)
@@ -783,6 +815,8 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]]) 
             else:
                 change.changed[d] = scope[d]
         changes[spec.name] = {d: set(v) for d, v in change.changed.items()}
+        for d, labels in (removed or {}).get(spec.name, {}).items():  # records removed before: they reach readers
+            changes[spec.name][d] = changes[spec.name].get(d, set()) | labels
         change.recomputed = change.changed_count
         result.processors.append(change)
     result.seconds = time.perf_counter() - t0

@@ -287,15 +287,23 @@ def _commit(
     col = check_identifier(spec.date_column)
     failures_table = check_identifier(wh.catalog.failures_table)
     with wh.transaction(con):
+        removed = check_identifier(wh.catalog.removed_table) if wh.catalog.removed_table and spec.label_column else ""
         if computed and ok and scope is not None:
             set_run_dates(con, ok, "ok_dates")
             written = write_changes(con, spec, computed.stage, computed.failures_stage, failures_table, run_id, ok,
-                                    fresh)
+                                    fresh, removed)
             if result is not None:
                 result.recomputed, result.changed, result.fresh = written.recomputed, written.changed, written.fresh
             _recount(con, spec, failures_table, ok, rows)
         elif computed and ok:
             set_run_dates(con, ok, "ok_dates")
+            if removed:  # the stored records whose entity the new partition no longer has
+                lab = check_identifier(spec.label_column or "")
+                con.execute(
+                    f"""INSERT INTO {removed} SELECT ?, o.{col}, o.{lab}::VARCHAR, ?, now()::TIMESTAMP FROM {out} o
+                        WHERE o.{col} IN (SELECT d FROM ok_dates) AND NOT EXISTS (
+                            SELECT 1 FROM {check_identifier(computed.stage)} s
+                            WHERE s.{col} = o.{col} AND s.{lab}::VARCHAR = o.{lab}::VARCHAR)""", [spec.name, run_id])
             con.execute(f"DELETE FROM {out} WHERE {col} IN (SELECT d FROM ok_dates)")
             con.execute(
                 f"INSERT INTO {out} BY NAME SELECT *, ?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "

@@ -94,6 +94,9 @@ class Fresh:
     name, the (run id, date) pairs whose rows on that date may have readers computed before them."""
 
     rows: Mapping[str, tuple[tuple[str, date], ...]] = field(default_factory=dict)
+    removed: Mapping[str, Mapping[date, frozenset[str]]] = field(default_factory=dict)
+    """Per processor and date, labels whose records such a run removed: they propagate like
+    changed records (no stored row is left to compare)."""
 
     def of(self, processor: str) -> tuple[list[str], list[date]]:
         """`processor`'s pairs as two parallel lists (run ids, dates), for binding."""
@@ -129,7 +132,7 @@ def _bounds(dates: Sequence[date]) -> tuple[str, str]:
 
 def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: str, failures_stage: str | None,
                   failures_table: str, run_id: str, dates: Sequence[date],
-                  fresh: Fresh | None = None) -> Changes:
+                  fresh: Fresh | None = None, removed_table: str = "") -> Changes:
     """Inside the caller's transaction: for `dates` (also in temp table `ok_dates`), replace the
     in-scope stored records and tracked failures of `spec` that differ from `stage` /
     `failures_stage`. Keys are (date column, entity key) and (analysis_date, entity_id).
@@ -140,7 +143,9 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     dates were reloaded, outside finished whole cascades, that some downstream record predates
     (cascade.stale_readers): such a record was computed from the new data by something else (a
     daily run, a manual backfill, a --players or range repair, an interrupted cascade) after
-    records that read it, so those may still hold the old values and must not be cut off."""
+    records that read it, so those may still hold the old values and must not be cut off.
+    `removed_table`: where the stored records that no recomputed one replaces are logged
+    (processor, date, label, run id)."""
     out = check_identifier(spec.output_table)
     dc = check_identifier(spec.date_column)
     stage = check_identifier(stage)
@@ -155,6 +160,9 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     result.recomputed = _diff(con, "write_keys", f"SELECT {col_list} FROM {stage} WHERE {scoped}",
                               f"SELECT {col_list}, run_id AS _run FROM {out} WHERE {scoped}",
                               keys, cols, (label_sql(spec, "n"), label_sql(spec, "o")), [], result, stale)
+    if removed_table:  # stored records with no recomputed one: logged by label (see Fresh.removed)
+        con.execute(f"INSERT INTO {check_identifier(removed_table)} SELECT DISTINCT ?, {dc}, label, ?, "
+                    "now()::TIMESTAMP FROM write_keys WHERE changed AND NOT computed", [spec.name, run_id])
     changed = f"SELECT {', '.join(keys)} FROM write_keys WHERE changed"
     key_list = ", ".join(keys)
     con.execute(f"DELETE FROM {out} WHERE {within} AND ({key_list}) IN ({changed})")

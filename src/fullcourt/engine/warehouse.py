@@ -38,7 +38,8 @@ class Catalog:
     `ledger_table` holds one row per processor, date and run; `failures_table` one row per
     expected entity that produced no record; `migrations_table` records applied migrations;
     `outbox_table` trigger messages; `checkpoints_table` backfill progress; `alerts_table`
-    alerts. `expected_keys_sql` selects (d, key) of what should exist between $start and $end
+    alerts; `removed_table` the records a run removed, by label (a cascade propagates them:
+    no stored row is left to compare). `expected_keys_sql` selects (d, key) of what should exist between $start and $end
     (e.g. scheduled games) in every output whose spec declares `complete_on`;
     `period_start(d)` is the first date a season-long window of d reads, `period_end(d)`
     the last date whose windows can read d.
@@ -52,6 +53,7 @@ class Catalog:
     outbox_table: str = ""
     checkpoints_table: str = ""
     alerts_table: str = ""
+    removed_table: str = ""
     expected_keys_sql: str = ""
     period_start: Callable[[date], date] | None = None
     period_end: Callable[[date], date] | None = None

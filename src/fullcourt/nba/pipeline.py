@@ -16,4 +16,4 @@ def registry() -> Registry:
 @lru_cache(maxsize=1)
 def catalog() -> Catalog:
     return schema.catalog(features.MIGRATIONS + predict.MIGRATIONS + (schema.OPERATIONS, schema.CASCADE, schema.IMPORTS,
-                                                                     schema.PRECOMPUTE_FLAG))
+                                                                     schema.PRECOMPUTE_FLAG, schema.REMOVED_RECORDS))

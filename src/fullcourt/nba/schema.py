@@ -213,6 +213,16 @@ ALTER TABLE nba_raw.nbac_shots ALTER COLUMN zone DROP NOT NULL;
 'three_zone' or 'two_zone': inside / three from FGA and 3PA, paint and mid-range NULL) and
 always carry the inside (2PT) figures; nba_processing.import_runs keeps every import's report."""
 
+REMOVED = "nba_processing.removed_records"
+M012_REMOVED = f"""
+CREATE TABLE {REMOVED} (
+    processor_name VARCHAR NOT NULL, data_date DATE NOT NULL, entity_id VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL, removed_at TIMESTAMP NOT NULL);
+"""
+"""A record a run removed (its entity has no row on the date any more, e.g. a line credited in
+error and corrected away): a later cascade propagates it like a changed record, since no
+stored row is left to compare (engine.cascade.removed_records)."""
+
 SCHEDULED_GAMES_SQL = (
     "SELECT game_date AS d, game_id AS key FROM nba_raw.nbac_schedule WHERE game_date BETWEEN $start AND $end"
 )
@@ -226,6 +236,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 OPERATIONS = Migration(7, "operations: triggers, checkpoints, alerts", M007_OPERATIONS)
 CASCADE = Migration(8, "cascade runs", M008_CASCADE)
 IMPORTS = Migration(9, "real-data imports: shot detail, two-zone features, import runs", M009_IMPORTS)
+REMOVED_RECORDS = Migration(12, "removed records", M012_REMOVED)
 PRECOMPUTE_FLAG = flag_column_migration(10, "TDZA, PSZA: needs_reprocessing as its own column", {
     "nba_precompute.team_defense_zone_analysis": TDZA_COLUMNS,
     "nba_precompute.player_shot_zone_analysis": PSZA_COLUMNS,
@@ -243,6 +254,7 @@ def catalog(extra_migrations: tuple[Migration, ...] = ()) -> Catalog:
         outbox_table=OUTBOX,
         checkpoints_table=CHECKPOINTS,
         alerts_table=ALERTS,
+        removed_table=REMOVED,
         expected_keys_sql=SCHEDULED_GAMES_SQL,
         period_start=_season_start,
         period_end=_season_end,
