@@ -732,17 +732,29 @@ def test_least_within_takes_the_least_value_up_to_the_end_of_each_dates_period()
     assert least_within({}, month_end)(date(2021, 11, 1)) is None
 
 
-def test_a_cascade_after_an_outage_run_by_the_daily_flow_equals_a_rebuild(tmp_path):
+@pytest.fixture(scope="module")
+def complete_season(tmp_path_factory):
+    """The complete landing folder of seed 21's small league and its store built from scratch:
+    (landing, truth.duckdb)."""
+    root = tmp_path_factory.mktemp("complete")
+    truth = root / "truth"
+    scrape_synthetic(truth, START, END, LeagueConfig(seed=21, teams=4, players_per_team=8))
+    build(root / "truth.duckdb", truth)
+    return truth, root / "truth.duckdb"
+
+
+@pytest.mark.parametrize("case", ["an outage mid-window", "an outage on the last day the flow ran",
+                                  "PSZA and TDZA run by hand while the outage is open"])
+def test_a_cascade_after_an_outage_run_by_the_daily_flow_equals_a_rebuild(tmp_path, complete_season, case):
     """The daily flow runs on through an outage: phase 2 fails on the outage day, every later
     day blocks PSZA and TDZA, and PCF, PDC and MLFS never run there (no ledger row). When the
-    late day arrives, the cascade must fill those too, past their last ledger date (found by
-    an adversarial round: exit 0 with PCF, PDC and MLFS empty after the outage)."""
-    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
-    truth, gapped = tmp_path / "truth", tmp_path / "gapped"
-    scrape_synthetic(truth, START, END, config)
-    outage = game_dates(truth)[18]
-    scrape_synthetic(gapped, START, END, config, frozenset({outage}))
-    build(tmp_path / "truth.duckdb", truth)
+    late day arrives, the cascade must fill those too, past their last ledger date; and the
+    outage day itself when it is the last day the flow ran (no phase 3 or 4 ledger row on or
+    after it). Found by two adversarial rounds: exit 0 with those records missing."""
+    truth, truth_db = complete_season
+    gapped = tmp_path / "gapped"
+    outage = game_dates(truth)[-1 if case == "an outage on the last day the flow ran" else 18]
+    scrape_synthetic(gapped, START, END, LeagueConfig(seed=21, teams=4, players_per_team=8), frozenset({outage}))
     db = tmp_path / "daily.duckdb"
     before = [d for d in DAYS if d < outage]
     for phase in (2, 3, 4):
@@ -750,13 +762,17 @@ def test_a_cascade_after_an_outage_run_by_the_daily_flow_equals_a_rebuild(tmp_pa
     for d in DAYS:
         if d >= outage:
             api.run(db, gapped, d)  # the outage day fails; later days' phase 4 is blocked
+    if case.startswith("PSZA and TDZA"):  # they succeed by hand; their readers never ran there
+        later = [d for d in DAYS if d > outage]
+        for name in ("PlayerShotZoneAnalysisProcessor", "TeamDefenseZoneAnalysisProcessor"):
+            assert api.backfill(db, gapped, later, processor=name, skip_preflight=True, parallel=1).ok
     shutil.rmtree(gapped / outage.isoformat(), ignore_errors=True)
     shutil.copytree(truth / outage.isoformat(), gapped / outage.isoformat())
     assert api.backfill(db, gapped, [outage], phase=2, skip_preflight=True).ok
     cascade_api.cascade_detect(db, [outage])
     report = cascade_api.cascade_reprocess(db, gapped, [outage])
     assert report.ok
-    assert_equal_stores(tmp_path / "truth.duckdb", db)
+    assert_equal_stores(truth_db, db)
 
 
 def remove_line(landing: Path, d: date) -> None:

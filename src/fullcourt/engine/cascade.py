@@ -391,9 +391,13 @@ class Cascade:
         return self._orphans[key]
 
     def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
-        """The dates among `dates` inside `spec`'s computed history (between the first and last
-        dates its ledger has), or orphaned (`orphaned`), on which it has work: a cascade updates
-        and fills history, it does not extend it past what the runs above it reached."""
+        """The dates among `dates` on which `spec` has work and belongs: inside its computed
+        history (between the first and last dates its ledger has), or where one of its parents
+        ran (any status) or it is orphaned (`orphaned`). A cascade updates and fills history up
+        to what the runs above it reached; it does not extend it past them. So a date at either
+        end of the history counts when its parents ran there: the daily flow's outage on its
+        last (or first) day, or parents backfilled by hand past it (adversarial rounds found
+        both left empty)."""
         if not dates:
             return []
         if self._history is None:
@@ -402,8 +406,11 @@ class Cascade:
                 f"SELECT processor_name, min(data_date), max(data_date) FROM {table} GROUP BY 1").fetchall()}
         lo, hi = self._history.get(spec.name, (date.max, date.min))
         orphans = set().union(*(o for (name, _), o in self._orphans.items() if name == spec.name))
-        inside = sorted(d for d in set(dates) if lo <= d <= hi or d in orphans)
-        return self.work_dates(spec, inside)
+        inside = {d for d in set(dates) if lo <= d <= hi or d in orphans}
+        outside = sorted(set(dates) - inside)
+        for parent in self.registry.upstream(spec) if outside else []:
+            inside |= set(outside) - set(self.never_ran(parent, outside))
+        return self.work_dates(spec, sorted(inside))
 
     def work_dates(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """runner.work_dates, remembered per work_dates_sql: processors sharing one (game dates)
