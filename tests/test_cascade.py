@@ -844,3 +844,28 @@ def test_a_removed_line_reaches_its_readers_after_work_outside_the_cascade(tmp_p
     assert_equal_stores(root / "truth.duckdb", db)
     if outside != "an interrupted reprocess":  # a resumed run recomputes what the first one left
         assert not detected.result.missed(reprocessed.result.records())
+
+
+def test_a_cascade_does_not_build_phase_4_where_it_was_never_built(tmp_path):
+    """Phases 2 and 3 over the whole window, phase 4 only over its first part; a late
+    correction inside that part. The cascade fills history, it does not extend phase 4 to
+    dates the user never built downstream (an adversarial round found half-built phase 4
+    dates, only the corrected game's players, recorded as done): the store equals a rebuild of
+    the same phases over the same dates."""
+    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
+    landing, final = tmp_path / "landing", tmp_path / "final"
+    scrape_synthetic(landing, START, END, config)
+    scrape_synthetic(final, START, END, config)
+    days = game_dates(landing)
+    correct(final, days[10])
+    ranges = [(2, DAYS), (3, DAYS), (4, [d for d in DAYS if d <= days[25]])]
+    for db, folder in ((tmp_path / "truth.duckdb", final), (tmp_path / "store.duckdb", landing)):
+        for phase, ds in ranges:
+            assert api.backfill(db, folder, ds, phase=phase, skip_preflight=True, parallel=1).ok
+    shutil.rmtree(landing / days[10].isoformat())
+    shutil.copytree(final / days[10].isoformat(), landing / days[10].isoformat())
+    db = tmp_path / "store.duckdb"
+    assert api.backfill(db, landing, [days[10]], phase=2, skip_preflight=True).ok
+    cascade_api.cascade_detect(db, [days[10]])
+    assert cascade_api.cascade_reprocess(db, landing, [days[10]]).ok
+    assert_equal_stores(tmp_path / "truth.duckdb", db)

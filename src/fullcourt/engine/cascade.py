@@ -152,6 +152,9 @@ class Cascade:
         self._history: dict[str, tuple[date, date]] | None = None
         self._work: dict[str, dict[date, bool]] = {}  # work_dates_sql -> {date: has work}
         self._orphans: dict[tuple[str, date], set[date]] = {}
+        self._ever: dict[date, dict[str, list[date]]] = {}
+        self.reloaded: set[date] = set()
+        """The cascade's reloaded (seed) dates: ran_on lets a processor's never-run ones through."""
         self.removed: Mapping[str, Mapping[date, frozenset[str]]] = {}
         """Labels whose records a run removed before the cascade (removed_records): a whole-date
         change of their processor names them too, since no stored row is left to."""
@@ -375,29 +378,42 @@ class Cascade:
             self._ran[key] = ran
         return sorted(set(key) - self._ran[key].get(spec.name, set()))
 
+    def ever_unfinished(self, spec: ProcessorSpec, since: date) -> list[date]:
+        """Dates from `since` on where some run of `spec` failed, was blocked, or was skipped
+        because of its upstream (not only the latest: a parent run by hand later still left
+        its readers unrun there)."""
+        if since not in self._ever:
+            table = check_identifier(self.wh.catalog.ledger_table)
+            found: dict[str, list[date]] = {}
+            for name, d in self.wh.con.execute(
+                    f"SELECT DISTINCT processor_name, data_date FROM {table} WHERE data_date >= ? "
+                    "AND (status IN ('failed', 'blocked') OR (status = 'skipped' AND skip_reason LIKE 'upstream%')) "
+                    "ORDER BY 1, 2", [since]).fetchall():
+                found.setdefault(name, []).append(d)
+            self._ever[since] = found
+        return list(self._ever[since].get(spec.name, []))
+
     def orphaned(self, spec: ProcessorSpec, since: date, seeds: Sequence[date] = ()) -> set[date]:
         """Dates from `since` on where `spec` never ran while one of its parents did not finish
-        there (its latest run did not succeed, or it is orphaned there itself): the trigger
-        chain stopped above `spec`. The daily flow through an outage leaves them: the days
+        there at some point (a run that failed, was blocked or skipped upstream, or it is
+        orphaned there itself): the trigger chain stopped above `spec`. The daily flow through an outage leaves them: the days
         after it block PSZA and TDZA, and PCF, PDC and MLFS never run. Filling the parents
         must fill these too, even past `spec`'s last ledger date (`ran_on` lets them through)."""
         key = (spec.name, since)
         if key not in self._orphans:
             unfinished: set[date] = set()
             for parent in self.registry.upstream(spec):
-                unfinished |= set(self.not_succeeded(parent, since)) | set(self.never_ran(parent, seeds))
+                unfinished |= set(self.ever_unfinished(parent, since)) | set(self.never_ran(parent, seeds))
                 unfinished |= self.orphaned(parent, since, seeds)
             self._orphans[key] = set(self.never_ran(spec, sorted(unfinished)))
         return self._orphans[key]
 
     def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` on which `spec` has work and belongs: inside its computed
-        history (between the first and last dates its ledger has), or where one of its parents
-        ran (any status) or it is orphaned (`orphaned`). A cascade updates and fills history up
-        to what the runs above it reached; it does not extend it past them. So a date at either
-        end of the history counts when its parents ran there: the daily flow's outage on its
-        last (or first) day, or parents backfilled by hand past it (adversarial rounds found
-        both left empty)."""
+        history (between the first and last dates its ledger has), orphaned (`orphaned`), or a
+        reloaded date it never ran on while it has a history (the daily flow's outage on its
+        last or first day: phase 2 failed there, so nothing below ran). A cascade fills history;
+        it does not extend it to dates the user never built downstream."""
         if not dates:
             return []
         if self._history is None:
@@ -407,9 +423,8 @@ class Cascade:
         lo, hi = self._history.get(spec.name, (date.max, date.min))
         orphans = set().union(*(o for (name, _), o in self._orphans.items() if name == spec.name))
         inside = {d for d in set(dates) if lo <= d <= hi or d in orphans}
-        outside = sorted(set(dates) - inside)
-        for parent in self.registry.upstream(spec) if outside else []:
-            inside |= set(outside) - set(self.never_ran(parent, outside))
+        if spec.name in self._history:
+            inside |= set(self.never_ran(spec, sorted((set(dates) - inside) & self.reloaded)))
         return self.work_dates(spec, sorted(inside))
 
     def work_dates(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
@@ -569,6 +584,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     cas = Cascade(wh, registry)
     cas.removed = fresh.removed if fresh else {}
     seeds = _with_work(cas, seeds)
+    cas.reloaded = {d for ds in seeds.values() for d in ds}
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {n: {d: ALL for d in ds} for n, ds in seeds.items()}
     result = CascadeResult(sorted({d for ds in seeds.values() for d in ds}))
@@ -792,6 +808,7 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]],
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(cas, seeds)
+    cas.reloaded = {d for ds in seeds.values() for d in ds}
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {}
     if not any(seeds.values()):
