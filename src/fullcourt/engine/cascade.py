@@ -147,12 +147,11 @@ class Cascade:
         # Ledger facts, read once for every processor (one query each instead of one per
         # processor): a processor's own ledger rows are read before it runs, and only its own
         # run changes them, so they stay valid for the cascade.
-        self._not_succeeded: dict[date, dict[str, list[date]]] = {}
+        self._not_succeeded: dict[date, tuple[dict[str, list[date]], dict[str, list[date]]]] = {}
         self._ran: dict[tuple[date, ...], dict[str, set[date]]] = {}
         self._history: dict[str, tuple[date, date]] | None = None
         self._work: dict[str, dict[date, bool]] = {}  # work_dates_sql -> {date: has work}
         self._orphans: dict[tuple[str, date], set[date]] = {}
-        self._ever: dict[date, dict[str, list[date]]] = {}
         self.reloaded: set[date] = set()
         """The cascade's reloaded (seed) dates: ran_on lets a processor's never-run ones through."""
         self.removed: Mapping[str, Mapping[date, frozenset[str]]] = {}
@@ -350,18 +349,32 @@ class Cascade:
     def not_succeeded(self, spec: ProcessorSpec, since: date) -> list[date]:
         """Dates from `since` on where `spec`'s latest run failed, was blocked, or was skipped
         because of its upstream (read for every processor at the first call)."""
+        return list(self._unfinished(since)[0].get(spec.name, []))
+
+    def ever_unfinished(self, spec: ProcessorSpec, since: date) -> list[date]:
+        """Dates from `since` on where some run of `spec` (not only the latest) failed, was
+        blocked, or was skipped because of its upstream: a parent run by hand later still left
+        its readers unrun there."""
+        return list(self._unfinished(since)[1].get(spec.name, []))
+
+    def _unfinished(self, since: date) -> tuple[dict[str, list[date]], dict[str, list[date]]]:
+        """(latest run unfinished, some run unfinished): per processor, the dates from `since`
+        on, from one ledger query for both."""
         if since not in self._not_succeeded:
             table = check_identifier(self.wh.catalog.ledger_table)
-            found: dict[str, list[date]] = {}
-            for name, d in self.wh.con.execute(
-                f"""SELECT processor_name, data_date FROM (
-                        SELECT processor_name, data_date, {ledger.latest("status")} AS st, {ledger.latest("skip_reason")} AS why
-                        FROM {table} WHERE data_date >= ? GROUP BY 1, 2)
-                    WHERE st IN ('failed', 'blocked') OR (st = 'skipped' AND why LIKE 'upstream%')
-                    ORDER BY 1, 2""", [since]).fetchall():
-                found.setdefault(name, []).append(d)
-            self._not_succeeded[since] = found
-        return list(self._not_succeeded[since].get(spec.name, []))
+            latest: dict[str, list[date]] = {}
+            ever: dict[str, list[date]] = {}
+            bad = "(status IN ('failed', 'blocked') OR (status = 'skipped' AND skip_reason LIKE 'upstream%'))"
+            for name, d, now, why, _ in self.wh.con.execute(
+                    f"""SELECT processor_name, data_date, {ledger.latest("status")} AS st,
+                               {ledger.latest("skip_reason")} AS why, true
+                        FROM {table} WHERE data_date >= ? GROUP BY 1, 2 HAVING bool_or({bad}) ORDER BY 1, 2""",
+                    [since]).fetchall():
+                if now in ('failed', 'blocked') or (now == 'skipped' and (why or '').startswith('upstream')):
+                    latest.setdefault(name, []).append(d)
+                ever.setdefault(name, []).append(d)
+            self._not_succeeded[since] = (latest, ever)
+        return self._not_succeeded[since]
 
     def never_ran(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` with no ledger row at all for `spec`."""
@@ -378,27 +391,13 @@ class Cascade:
             self._ran[key] = ran
         return sorted(set(key) - self._ran[key].get(spec.name, set()))
 
-    def ever_unfinished(self, spec: ProcessorSpec, since: date) -> list[date]:
-        """Dates from `since` on where some run of `spec` failed, was blocked, or was skipped
-        because of its upstream (not only the latest: a parent run by hand later still left
-        its readers unrun there)."""
-        if since not in self._ever:
-            table = check_identifier(self.wh.catalog.ledger_table)
-            found: dict[str, list[date]] = {}
-            for name, d in self.wh.con.execute(
-                    f"SELECT DISTINCT processor_name, data_date FROM {table} WHERE data_date >= ? "
-                    "AND (status IN ('failed', 'blocked') OR (status = 'skipped' AND skip_reason LIKE 'upstream%')) "
-                    "ORDER BY 1, 2", [since]).fetchall():
-                found.setdefault(name, []).append(d)
-            self._ever[since] = found
-        return list(self._ever[since].get(spec.name, []))
-
     def orphaned(self, spec: ProcessorSpec, since: date, seeds: Sequence[date] = ()) -> set[date]:
         """Dates from `since` on where `spec` never ran while one of its parents did not finish
         there at some point (a run that failed, was blocked or skipped upstream, or it is
-        orphaned there itself): the trigger chain stopped above `spec`. The daily flow through an outage leaves them: the days
-        after it block PSZA and TDZA, and PCF, PDC and MLFS never run. Filling the parents
-        must fill these too, even past `spec`'s last ledger date (`ran_on` lets them through)."""
+        orphaned there itself): the trigger chain stopped above `spec`. The daily flow through an
+        outage leaves them: the days after it block PSZA and TDZA, and PCF, PDC and MLFS never
+        run. Filling the parents must fill these too, even past `spec`'s last ledger date
+        (`ran_on` lets them through)."""
         key = (spec.name, since)
         if key not in self._orphans:
             unfinished: set[date] = set()
@@ -462,8 +461,8 @@ def stale_readers(wh: Warehouse, registry: Registry, runs: Sequence[str], dates:
     Why this is enough: a stale reader X read some upstream row Y before Y was last rewritten.
     If Y's run is one of `runs`, X predates it on a date this rule scans, so Y is named here;
     reprocess makes every named row a candidate of its processor (even when nothing upstream
-    of it changed), so Y is recomputed and propagates, and X is recomputed. The ledger's times are compared with the ledger's times only (record run ids
-    name their runs); a record whose run is not in the ledger counts as the oldest."""
+    of it changed), so Y is recomputed and propagates, and X is recomputed. The ledger's times
+    are compared with the ledger's times only (record run ids name their runs); a record whose run is not in the ledger counts as the oldest."""
     if not runs or not dates:
         return None
     period_end = Cascade(wh, registry).period_end
