@@ -542,11 +542,22 @@ def least_within(values: dict[date, Any], last: Callable[[date], date]) -> Calla
     return f
 
 
+_SEP = "\x1f"
+"""The unit separator: joins a date's labels into one string (_by_date)."""
+
+
 def _by_date(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[date, set[str]]:
-    """{date: labels} from a query of (date, label) rows, grouped in SQL: one list per date
-    crosses into Python instead of one tuple per row (thousands of labels per query)."""
-    return {d: set(es) for d, es in con.execute(
-        f"SELECT d, list(e) FROM ({sql}) AS t(d, e) GROUP BY d", params).fetchall()}
+    """{date: labels} from a query of (date, label) rows, grouped in SQL: one string per date
+    crosses into Python, split there (a LIST of thousands of strings converts about twice as
+    slowly: 10 ms against 5 ms for 15,000 labels). A date with a NULL label or one holding the
+    separator is read again as a list."""
+    rows = con.execute(
+        f"SELECT d, string_agg(e, '{_SEP}'), bool_or(e IS NULL OR contains(e, '{_SEP}')) "
+        f"FROM ({sql}) AS t(d, e) GROUP BY d", params).fetchall()
+    if any(odd for _, _, odd in rows):
+        return {d: set(es) for d, es in con.execute(
+            f"SELECT d, list(e) FROM ({sql}) AS t(d, e) GROUP BY d", params).fetchall()}
+    return {d: set(joined.split(_SEP)) for d, joined, _ in rows}
 
 
 def _add(out: dict[date, set[str] | None], d: date, labels: set[str] | None) -> None:
