@@ -732,6 +732,23 @@ def test_least_within_takes_the_least_value_up_to_the_end_of_each_dates_period()
     assert least_within({}, month_end)(date(2021, 11, 1)) is None
 
 
+
+def test_labels_grouped_by_date_keep_every_label_as_stored():
+    """Labels cross from DuckDB as one joined string per date; a label holding the separator,
+    an empty label or a NULL one comes back as stored (the list fallback), and so do plain ones."""
+    import duckdb
+    from fullcourt.engine.cascade import _by_date
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (d DATE, e VARCHAR)")
+    d1, d2, d3 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)
+    plain = [(d1, "lebronjames"), (d1, "(203507, LAL)"), (d1, ""), (d2, "ATL")]
+    con.executemany("INSERT INTO t VALUES (?, ?)", plain)
+    assert _by_date(con, "SELECT d, e FROM t WHERE d >= ?", [d1]) == {
+        d1: {"lebronjames", "(203507, LAL)", ""}, d2: {"ATL"}}
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(d2, "a\x1fb"), (d3, None)])
+    assert _by_date(con, "SELECT d, e FROM t", []) == {
+        d1: {"lebronjames", "(203507, LAL)", ""}, d2: {"ATL", "a\x1fb"}, d3: {None}}
+
 @pytest.fixture(scope="module")
 def complete_season(tmp_path_factory):
     """The complete landing folder of seed 21's small league and its store built from scratch:

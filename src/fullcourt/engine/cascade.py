@@ -243,18 +243,18 @@ class Cascade:
         # each entity's rows are numbered once; an ASOF join gives (x, e) the number k0 of its
         # last row on or before x, and its n-th next row is number k0 + n (capped at x's period
         # end), instead of ranking every later row for every (x, e)
-        rows = con.execute(
+        rows = _grouped(
+            con,
             f"""WITH k AS (SELECT unnest(?::DATE[]) AS x, unnest(?::VARCHAR[]) AS e),
                 bound AS (SELECT unnest(?::DATE[]) AS x, unnest(?::DATE[]) AS last),
                 u AS (SELECT DISTINCT {dc} AS d, {lab}::VARCHAR AS e FROM {t}
                       WHERE {dc} > ? AND {dc} <= ? AND {lab}::VARCHAR IN (SELECT e FROM k)),
                 s AS (SELECT d, e, row_number() OVER (PARTITION BY e ORDER BY d) AS seq FROM u),
                 k0 AS (SELECT k.x, k.e, coalesce(s.seq, 0) AS k0 FROM k ASOF LEFT JOIN s ON s.e = k.e AND s.d <= k.x)
-                SELECT k0.x, b.last, coalesce(least(s.d, b.last), b.last) AS reach, list(k0.e)
+                SELECT k0.x, b.last, coalesce(least(s.d, b.last), b.last) AS reach, {{labels}}
                 FROM k0 JOIN bound b ON b.x = k0.x LEFT JOIN s ON s.e = k0.e AND s.seq = k0.k0 + {int(n)}
                 GROUP BY 1, 2, 3""",
-            [[x for x, _ in known], [e for _, e in known], xs, ends, min(xs), max(ends)],
-        ).fetchall()
+            "k0.e", [[x for x, _ in known], [e for _, e in known], xs, ends, min(xs), max(ends)])
         for x, _, last, labels in rows:  # one set update per (x, reach, day), not one add per label
             for i in range(1, (last - x).days + 1):
                 out.setdefault(x + timedelta(days=i), set()).update(labels)
@@ -543,21 +543,27 @@ def least_within(values: dict[date, Any], last: Callable[[date], date]) -> Calla
 
 
 _SEP = "\x1f"
-"""The unit separator: joins a date's labels into one string (_by_date)."""
+"""The unit separator: joins a group's labels into one string (_grouped)."""
 
 
 def _by_date(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[date, set[str]]:
-    """{date: labels} from a query of (date, label) rows, grouped in SQL: one string per date
-    crosses into Python, split there (a LIST of thousands of strings converts about twice as
-    slowly: 10 ms against 5 ms for 15,000 labels). A date with a NULL label or one holding the
-    separator is read again as a list."""
-    rows = con.execute(
-        f"SELECT d, string_agg(e, '{_SEP}'), bool_or(e IS NULL OR contains(e, '{_SEP}')) "
-        f"FROM ({sql}) AS t(d, e) GROUP BY d", params).fetchall()
-    if any(odd for _, _, odd in rows):
-        return {d: set(es) for d, es in con.execute(
-            f"SELECT d, list(e) FROM ({sql}) AS t(d, e) GROUP BY d", params).fetchall()}
-    return {d: set(joined.split(_SEP)) for d, joined, _ in rows}
+    """{date: labels} from a query of (date, label) rows, grouped in SQL (see _grouped)."""
+    return {d: labels for d, labels in _grouped(
+        con, f"SELECT d, {{labels}} FROM ({sql}) AS t(d, e) GROUP BY d", "e", params)}
+
+
+def _grouped(con: duckdb.DuckDBPyConnection, template: str, label: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `template` (a grouped query whose last column is `{labels}`, the aggregate of
+    the `label` expression), that column as a set. The labels cross into Python as one joined
+    string per group, split there: a LIST of thousands of strings converts about twice as
+    slowly (10 ms against 5 ms for 15,000 labels). When a group has a NULL label or one holding
+    the separator, the query runs again with a LIST."""
+    joined = f"string_agg({label}, '{_SEP}'), bool_or({label} IS NULL OR contains({label}, '{_SEP}'))"
+    rows = con.execute(template.replace("{labels}", joined), params).fetchall()
+    if any(row[-1] for row in rows):
+        return [(*row[:-1], set(row[-1])) for row in
+                con.execute(template.replace("{labels}", f"list({label})"), params).fetchall()]
+    return [(*row[:-2], set(row[-2].split(_SEP))) for row in rows]
 
 
 def _add(out: dict[date, set[str] | None], d: date, labels: set[str] | None) -> None:
