@@ -157,39 +157,52 @@ def write_changes(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, stage: st
     scoped = f"{within} AND {in_scope_sql(dc, label_sql(spec))}"
     result = Changes()
     stale = (fresh or Fresh()).of(spec.name)
-    result.recomputed = _diff(con, "write_keys", f"SELECT {col_list} FROM {stage} WHERE {scoped}",
-                              f"SELECT {col_list}, run_id AS _run FROM {out} WHERE {scoped}",
-                              keys, cols, (label_sql(spec, "n"), label_sql(spec, "o")), [], result, stale)
-    if removed_table:  # stored records with no recomputed one: logged by label (see Fresh.removed)
+    diff = _diff(con, "write_keys", f"SELECT {col_list} FROM {stage} WHERE {scoped}",
+                 f"SELECT {col_list}, run_id AS _run FROM {out} WHERE {scoped}",
+                 keys, cols, (label_sql(spec, "n"), label_sql(spec, "o")), [], result, stale)
+    result.recomputed = diff.recomputed
+    if removed_table and diff.gone:  # stored records with no recomputed one: logged by label (see Fresh.removed)
         con.execute(f"INSERT INTO {check_identifier(removed_table)} SELECT DISTINCT ?, {dc}, label, ?, "
                     "now()::TIMESTAMP FROM write_keys WHERE changed AND NOT computed", [spec.name, run_id])
     changed = f"SELECT {', '.join(keys)} FROM write_keys WHERE changed"
     key_list = ", ".join(keys)
-    con.execute(f"DELETE FROM {out} WHERE {within} AND ({key_list}) IN ({changed})")
+    if diff.changed:  # nothing changed (early cutoff's common case): no statement to run
+        con.execute(f"DELETE FROM {out} WHERE {within} AND ({key_list}) IN ({changed})")
     # the new records straight from the stage (no copy of the in-scope rows is made first): its
     # in-scope rows whose key is a computed changed one (every row of a duplicated key, as deleted)
     on = " AND ".join(f"s.{k} = w.{k}" for k in keys)
-    con.execute(
-        f"INSERT INTO {out} BY NAME SELECT {', '.join(f's.{check_identifier(c)}' for c in cols)}, "
-        "?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
-        f"FROM {stage} s JOIN (SELECT DISTINCT {key_list} FROM write_keys WHERE changed AND computed) w ON {on} "
-        f"WHERE {in_scope_sql(f's.{dc}', label_sql(spec, 's'))}", [run_id])
+    if diff.changed > diff.gone:
+        con.execute(
+            f"INSERT INTO {out} BY NAME SELECT {', '.join(f's.{check_identifier(c)}' for c in cols)}, "
+            "?::VARCHAR AS run_id, now()::TIMESTAMP AS processed_at "
+            f"FROM {stage} s JOIN (SELECT DISTINCT {key_list} FROM write_keys WHERE changed AND computed) w ON {on} "
+            f"WHERE {in_scope_sql(f's.{dc}', label_sql(spec, 's'))}", [run_id])
     _write_failures(con, spec, failures_stage, check_identifier(failures_table), run_id, lo, hi, result, stale)
     for t in ("write_keys", "write_fkeys"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return result
 
 
+@dataclass(frozen=True)
+class _Diff:
+    """What _diff found: new rows (records recomputed), changed pairs, and changed pairs with no
+    new row (stored rows that go)."""
+
+    recomputed: int
+    changed: int
+    gone: int
+
+
 def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: Sequence[str], cols: Sequence[str],
           labels: tuple[str, str], params: list[Any], result: Changes,
-          stale: tuple[list[str], list[date]] = ([], [])) -> int:
+          stale: tuple[list[str], list[date]] = ([], [])) -> _Diff:
     """Create temp table `name` (keys, label, computed, changed, fresh) from one hash join of the
     `new` and `old` rows on `keys`: a row per pair, `computed` when the new side exists, `changed`
     when a side is missing or a column of `cols` differs (a duplicated key compares every pair,
     so any difference replaces it), `fresh` when the old row's (run, date) (its `_run` column
     and first key) is among the `stale` pairs (run ids, dates). Adds the changed labels to
     `result.changed`, and the fresh ones that did not change to `result.fresh`; returns the
-    number of new rows (records recomputed)."""
+    counts (the writes skip what has nothing to do)."""
     differs = " OR ".join(f"n.{check_identifier(c)} IS DISTINCT FROM o.{check_identifier(c)}" for c in cols)
     first = keys[0]
     # each new row is numbered (`stage_row`): a key stored twice pairs it twice, and is counted once
@@ -203,17 +216,19 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
             FROM (SELECT *, row_number() OVER () AS stage_row FROM ({new})) n FULL JOIN ({old}) o
               ON {' AND '.join(f'n.{k} = o.{k}' for k in keys)}""",
         [stale[0], stale[1], *params])
-    recomputed = 0
+    counts = _Diff(0, 0, 0)
     # one query: the changed (date, label) pairs (and the fresh ones, `changed` false), and a
-    # last row (NULL date) with the count
-    for d, lab, changed, n in con.execute(
-            f"SELECT DISTINCT {first}, label, changed, NULL::BIGINT FROM {name} WHERE changed OR fresh "
-            f"UNION ALL SELECT NULL, NULL, NULL, count(DISTINCT stage_row) FROM {name}").fetchall():
+    # last row (NULL date) with the counts
+    for d, lab, changed, n, n_changed, n_gone in con.execute(
+            f"SELECT DISTINCT {first}, label, changed, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT FROM {name} "
+            f"WHERE changed OR fresh UNION ALL SELECT NULL, NULL, NULL, count(DISTINCT stage_row), "
+            f"count(*) FILTER (WHERE changed), count(*) FILTER (WHERE changed AND NOT computed) FROM {name}"
+            ).fetchall():
         if d is None:
-            recomputed = n
+            counts = _Diff(n, n_changed, n_gone)
         else:
             (result.changed if changed else result.fresh).setdefault(d, set()).add(lab)
-    return recomputed
+    return counts
 
 
 def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failures_stage: str | None, ft: str,
@@ -231,15 +246,18 @@ def _write_failures(con: duckdb.DuckDBPyConnection, spec: ProcessorSpec, failure
     fs = check_identifier(failures_stage)
     keys = ("analysis_date", "entity_id")
     # as for records: one hash join on the key, a key changed when a side is missing or a value differs
-    result.recomputed += _diff(con, "write_fkeys", f"SELECT {f_cols} FROM {fs} WHERE {f_scoped}",
-                               f"SELECT {f_cols}, run_id AS _run FROM {ft} "
-                               f"WHERE processor_name = ? AND {f_scoped}", keys,
-                               FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name], result, stale)
+    diff = _diff(con, "write_fkeys", f"SELECT {f_cols} FROM {fs} WHERE {f_scoped}",
+                 f"SELECT {f_cols}, run_id AS _run FROM {ft} "
+                 f"WHERE processor_name = ? AND {f_scoped}", keys,
+                 FAILURE_COLUMNS[2:], ("n.entity_id", "o.entity_id"), [spec.name], result, stale)
+    result.recomputed += diff.recomputed
     changed = "SELECT analysis_date, entity_id FROM write_fkeys WHERE changed"
-    con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND {f_within} "
-                f"AND (analysis_date, entity_id) IN ({changed})", [spec.name])
-    con.execute(
-        f"""INSERT INTO {ft} BY NAME
-            SELECT ?::VARCHAR AS processor_name, {f_cols}, ?::VARCHAR AS run_id, now()::TIMESTAMP AS created_at
-            FROM {fs} WHERE (analysis_date, entity_id) IN ({changed} AND computed)""",
-        [spec.name, run_id])
+    if diff.changed:
+        con.execute(f"DELETE FROM {ft} WHERE processor_name = ? AND {f_within} "
+                    f"AND (analysis_date, entity_id) IN ({changed})", [spec.name])
+    if diff.changed > diff.gone:
+        con.execute(
+            f"""INSERT INTO {ft} BY NAME
+                SELECT ?::VARCHAR AS processor_name, {f_cols}, ?::VARCHAR AS run_id, now()::TIMESTAMP AS created_at
+                FROM {fs} WHERE (analysis_date, entity_id) IN ({changed} AND computed)""",
+            [spec.name, run_id])
