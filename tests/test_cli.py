@@ -396,3 +396,33 @@ def test_the_retry_command_keeps_cascade():
     req.cascade = True
     assert req.rerun_command() == ("fullcourt backfill --phase 2 --start-date 2021-11-19 --end-date 2021-11-21 "
                                    "--error-policy stop --cascade")
+
+
+def test_help_names_what_each_option_takes(monkeypatch):
+    """Every command's help, as the `fullcourt` script builds it: flags show no value, dates
+    DATE, counts N, files and folders PATH (Typer alone prints <bool>, <str>, <int>)."""
+    from fullcourt import cli
+
+    monkeypatch.setattr("typer.testing._get_command", lambda _app: cli.command())
+    paths: list[list[str]] = []
+
+    def walk(cmd, path):
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, [*path, name])
+        else:
+            paths.append(path)
+    walk(cli.command(), [])
+    assert len(paths) >= 15
+    for path in paths:
+        r = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert r.exit_code == 0, (path, r.output)
+        for typed in ("<bool>", "<str>", "<int>", "<float>"):
+            assert typed not in r.output, (path, typed)
+    r = runner.invoke(app, ["cascade", "reprocess", "--help"], env={"COLUMNS": "200"})
+    lines = {line.split()[1]: line.split()[2] for line in r.output.splitlines()
+             if len(line.split()) > 2 and line.split()[1].startswith("--")}
+    assert (lines["--start-date"], lines["--batch-size"], lines["--parallel-dates"], lines["--db"]) == \
+        ("DATE", "N", "N", "PATH")
+    assert not lines["--with-predictions"].isupper()  # a flag: its help text follows the name

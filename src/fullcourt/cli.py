@@ -600,9 +600,53 @@ def import_(
     _run(body, as_json)
 
 
+PATH_OPTIONS = frozenset({"--db", "--landing", "--output", "--affected-file", "--report-dir", "--path"})
+
+
+def _name_values(cmd: Any) -> None:
+    """What each option takes, as help shows it: DATE, N, PATH, TEXT, and nothing after a flag
+    (Typer prints a flag's type, `<bool>`, as if it took a value)."""
+    for p in getattr(cmd, "params", ()):
+        opts = set(getattr(p, "opts", ()))
+        if getattr(p, "metavar", "") is not None or not opts:
+            continue
+        kind = p.bare_type() if hasattr(p, "bare_type") else ""
+        if getattr(p, "is_flag", False):
+            p.metavar = ""
+        elif "--dates" in opts:
+            p.metavar = "DATE,..."
+        elif any(o.endswith("-date") or o in ("--date", "--backfill-start", "--backfill-end") for o in opts):
+            p.metavar = "DATE"
+        elif opts & PATH_OPTIONS:
+            p.metavar = "PATH"
+        elif kind == "int":
+            p.metavar = "N"
+        elif kind == "float":
+            p.metavar = "SECONDS" if any("seconds" in o for o in opts) else "NUMBER"
+        else:
+            p.metavar = "TEXT"
+    make_help = cmd.get_help_option  # built per call, outside params
+
+    def help_option(ctx: Any) -> Any:
+        option = make_help(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+    cmd.get_help_option = help_option
+    for sub in (getattr(cmd, "commands", None) or {}).values():
+        _name_values(sub)
+
+
+def command() -> Any:
+    """The click command tree of `app`, its options' values named for help (_name_values)."""
+    cmd = typer.main.get_command(app)
+    _name_values(cmd)
+    return cmd
+
+
 def main() -> None:
     try:
-        app()
+        command()()
     except KeyboardInterrupt:  # outside a command body (e.g. while Typer parses)
         sys.stderr.write(INTERRUPTED)
         sys.exit(130)
