@@ -595,6 +595,28 @@ def test_with_predictions_repredicts_a_reloaded_date_whose_lines_changed(tmp_pat
                                     "WHERE game_date = ? AND line IS NOT NULL", [outage]).fetchall())
     expected = {x["personId"]: x["line"] for x in props["props"]["lines"]}
     assert lines and all(lines[p] == expected[p] for p in lines)
+    with Warehouse(db, catalog()) as wh:  # the report counts what predict wrote there
+        stored = dict(wh.con.execute("SELECT system_id, count(*) FROM nba_predictions.ml_predictions_v2 "
+                                     "WHERE game_date = ? GROUP BY 1", [outage]).fetchall())
+    made = report.to_dict()["predictions"]
+    assert report.ok and made["ok"] and made["dates_without_features_unexpected"] == []
+    assert made["rows_written"] == stored and sum(stored.values()) > 0
+
+
+def test_reprocess_is_not_ok_when_a_re_predicted_date_has_no_features():
+    """--with-predictions: a game date predict finds without feature rows (phase 4 failed or
+    did not run there, not on purpose) makes the reprocess exit 1, with predict's remedy."""
+    from fullcourt.engine.cascade import CascadeResult
+    from fullcourt.nba.predict import PredictResult
+    d, e = date(2022, 1, 5), date(2022, 1, 6)
+    empty = PredictResult(d, e, "r1", dates=[e], dates_without_features=[d])
+    by_design = PredictResult(d, e, "r2", dates=[e], dates_without_features=[d], by_design=[d])
+    report = cascade_api.ReprocessReport(CascadeResult([d]), with_predictions=True, predictions=[by_design])
+    assert report.ok and report.to_dict()["predictions"]["ok"]
+    report.predictions.append(empty)
+    made = report.to_dict()["predictions"]
+    assert not report.ok and not made["ok"] and made["dates_without_features_unexpected"] == [d.isoformat()]
+    assert made["remedy"] and "backfill --phase" in made["remedy"]
 
 
 def test_a_second_reprocess_after_a_finished_cascade_changes_nothing(tmp_path, two_gaps):

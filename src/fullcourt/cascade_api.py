@@ -279,11 +279,27 @@ class ReprocessReport:
     """Recomputed the records dated inside a range only (--start-date/--end-date), not a cascade."""
     resumed: list[str] = field(default_factory=list)
     """Interrupted reprocess runs this one finished (their dates added, early cutoff off)."""
+    predictions: list[Any] = field(default_factory=list)
+    """With --with-predictions: predict's result for each run of re-predicted dates."""
 
     @property
     def ok(self) -> bool:
-        """No date failed to recompute."""
-        return not any(p.failed for p in self.result.processors)
+        """No date failed to recompute, and every re-predicted game date had feature rows (or
+        phase 4 left it empty on purpose)."""
+        return not any(p.failed for p in self.result.processors) and all(p.ok for p in self.predictions)
+
+    def _predictions(self) -> dict[str, Any]:
+        unexpected = sorted({d for p in self.predictions for d in p.unexpected_without_features})
+        rows: dict[str, int] = {}
+        for p in self.predictions:
+            for system, n in p.rows_written.items():
+                rows[system] = rows.get(system, 0) + n
+        return {
+            "ok": all(p.ok for p in self.predictions),
+            "rows_written": rows,
+            "dates_without_features_unexpected": [d.isoformat() for d in unexpected],
+            "remedy": next((p.remedy for p in self.predictions if not p.ok), None),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         changed = sum(p.changed_count for p in self.result.processors)
@@ -304,6 +320,7 @@ class ReprocessReport:
             "processors": [p.to_dict() for p in self.result.processors],
             "with_predictions": self.with_predictions,
             "predicted_dates": [d.isoformat() for d in self.predicted_dates],
+            "predictions": self._predictions() if self.with_predictions else None,
             "affected_by_date": {
                 d.isoformat(): sorted(ls)
                 for d, ls in sorted(_union(self.result).items())
@@ -382,7 +399,7 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
         # correction of the points lines changes their predictions and no feature
         changed = sorted(set(features.changed if features else ()) | set(result.seed_dates))
         for start, end in runs_of(changed):
-            api.predict(db, start, end, force_rerun=True)
+            report.predictions.append(api.predict(db, start, end, force_rerun=True))
         report.predicted_dates = changed
     return report
 

@@ -327,7 +327,14 @@ def cascade_reprocess(report: Any) -> None:
                       f"{', '.join(p['processor'] for p in data['processors'] if p['processor'] not in reached)}.",
                       highlight=False)
     if data["predicted_dates"]:
-        console.print(f"Re-predicted {len(data['predicted_dates'])} dates.")
+        made = data["predictions"] or {}
+        console.print(f"Re-predicted {len(data['predicted_dates'])} dates: "
+                      f"{', '.join(f'{n:,} {s}' for s, n in (made.get('rows_written') or {}).items())} "
+                      "predictions.", highlight=False)
+        if made.get("dates_without_features_unexpected"):
+            console.print(f"[red]No feature rows[/] on {', '.join(made['dates_without_features_unexpected'])} "
+                          f"(phase 4 failed or did not run there). Try: {escape(made['remedy'] or '')}",
+                          highlight=False, soft_wrap=True)
     elif data.get("with_predictions"):
         console.print("No feature vector changed: nothing to re-predict.")
 
