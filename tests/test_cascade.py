@@ -601,6 +601,10 @@ def test_with_predictions_repredicts_a_reloaded_date_whose_lines_changed(tmp_pat
     made = report.to_dict()["predictions"]
     assert report.ok and made["ok"] and made["dates_without_features_unexpected"] == []
     assert made["rows_written"] == stored and sum(stored.values()) > 0
+    with Warehouse(db, catalog()) as wh:  # and the run's row in cascade_runs says the same
+        (summary,) = wh.con.execute("SELECT summary FROM nba_processing.cascade_runs WHERE cascade_id = ? "
+                                    "AND kind = 'reprocess'", [report.cascade_id]).fetchone()
+    assert json.loads(summary)["predictions"] == made
 
 
 def test_reprocess_is_not_ok_when_a_re_predicted_date_has_no_features():
@@ -770,6 +774,13 @@ def test_labels_grouped_by_date_keep_every_label_as_stored():
     con.executemany("INSERT INTO t VALUES (?, ?)", [(d2, "a\x1fb"), (d3, None)])
     assert _by_date(con, "SELECT d, e FROM t", []) == {
         d1: {"lebronjames", "(203507, LAL)", ""}, d2: {"ATL", "a\x1fb"}, d3: {None}}
+    # several group columns before the labels (as next games' (x, last, reach, labels)), both ways
+    from fullcourt.engine.cascade import _grouped
+    for where in ("e <> 'a\x1fb'", "true"):
+        rows = _grouped(con, lambda labels: f"SELECT d, d + 1, {labels} FROM t WHERE e IS NOT NULL AND {where} "
+                                            "GROUP BY 1, 2 ORDER BY 1", "e", [])
+        assert rows == [(d1, d1 + timedelta(days=1), {"lebronjames", "(203507, LAL)", ""}),
+                        (d2, d2 + timedelta(days=1), {"ATL"} | ({"a\x1fb"} if where == "true" else set()))]
 
 @pytest.fixture(scope="module")
 def complete_season(tmp_path_factory):

@@ -289,6 +289,8 @@ class ReprocessReport:
         return not any(p.failed for p in self.result.processors) and all(p.ok for p in self.predictions)
 
     def _predictions(self) -> dict[str, Any]:
+        from fullcourt.nba.predict import missing_features_remedy
+
         unexpected = sorted({d for p in self.predictions for d in p.unexpected_without_features})
         rows: dict[str, int] = {}
         for p in self.predictions:
@@ -298,7 +300,7 @@ class ReprocessReport:
             "ok": all(p.ok for p in self.predictions),
             "rows_written": rows,
             "dates_without_features_unexpected": [d.isoformat() for d in unexpected],
-            "remedy": next((p.remedy for p in self.predictions if not p.ok), None),
+            "remedy": missing_features_remedy(unexpected),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -401,6 +403,9 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
         for start, end in runs_of(changed):
             report.predictions.append(api.predict(db, start, end, force_rerun=True))
         report.predicted_dates = changed
+        with open_warehouse(db, create=False) as wh, wh.transaction() as con:  # the run's row says so too
+            con.execute(f"UPDATE {CASCADE_RUNS} SET summary = ? WHERE cascade_id = ? AND kind = 'reprocess'",
+                        [json.dumps(_counted(report.to_dict()), default=str), report.cascade_id])
     return report
 
 

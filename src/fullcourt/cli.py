@@ -601,6 +601,8 @@ def import_(
 
 
 PATH_OPTIONS = frozenset({"--db", "--landing", "--output", "--affected-file", "--report-dir", "--path"})
+LISTS = {"--dates": "DATE,...", "--fail-dates": "DATE,...", "--fail-games": "GAME_ID,...", "--players": "NAME,..."}
+"""The options that take comma-separated lists, and what help shows for them."""
 
 
 def _name_values(cmd: Any) -> None:
@@ -613,8 +615,8 @@ def _name_values(cmd: Any) -> None:
         kind = p.bare_type() if hasattr(p, "bare_type") else ""
         if getattr(p, "is_flag", False):
             p.metavar = ""
-        elif "--dates" in opts:
-            p.metavar = "DATE,..."
+        elif opts & LISTS.keys():
+            p.metavar = LISTS[next(iter(opts & LISTS.keys()))]
         elif any(o.endswith("-date") or o in ("--date", "--backfill-start", "--backfill-end") for o in opts):
             p.metavar = "DATE"
         elif opts & PATH_OPTIONS:

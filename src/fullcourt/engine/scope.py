@@ -218,13 +218,13 @@ def _diff(con: duckdb.DuckDBPyConnection, name: str, new: str, old: str, keys: S
         [stale[0], stale[1], *params])
     counts = _Diff(0, 0, 0)
     # one query: the changed (date, label) pairs (and the fresh ones, `changed` false), and a
-    # last row (NULL date) with the counts
-    for d, lab, changed, n, n_changed, n_gone in con.execute(
-            f"SELECT DISTINCT {first}, label, changed, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT FROM {name} "
-            f"WHERE changed OR fresh UNION ALL SELECT NULL, NULL, NULL, count(DISTINCT stage_row), "
+    # row marked `counts`
+    for is_counts, d, lab, changed, n, n_changed, n_gone in con.execute(
+            f"SELECT DISTINCT false, {first}, label, changed, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT FROM {name} "
+            f"WHERE changed OR fresh UNION ALL SELECT true, NULL, NULL, NULL, count(DISTINCT stage_row), "
             f"count(*) FILTER (WHERE changed), count(*) FILTER (WHERE changed AND NOT computed) FROM {name}"
             ).fetchall():
-        if d is None:
+        if is_counts:
             counts = _Diff(n, n_changed, n_gone)
         else:
             (result.changed if changed else result.fresh).setdefault(d, set()).add(lab)

@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -213,6 +213,15 @@ class Training:
                 "fallback": self.fallback}
 
 
+def missing_features_remedy(missing: Sequence[date]) -> str | None:
+    """The commands that find and fill game dates without feature rows (None for none)."""
+    if not missing:
+        return None
+    a, b = min(missing), max(missing)
+    return (f"fullcourt status --start-date {a} --end-date {b} shows why; run what is missing there "
+            f"(fullcourt backfill --phase 2, 3 or 4 --start-date {a} --end-date {b}), then predict again")
+
+
 @dataclass
 class PredictResult:
     """What `predict` did over the inclusive range [start, end].
@@ -252,12 +261,7 @@ class PredictResult:
     @property
     def remedy(self) -> str | None:
         """The commands that find and fill the unexpected dates without features (None when ok)."""
-        missing = self.unexpected_without_features
-        if not missing:
-            return None
-        a, b = missing[0], missing[-1]
-        return (f"fullcourt status --start-date {a} --end-date {b} shows why; run what is missing there "
-                f"(fullcourt backfill --phase 2, 3 or 4 --start-date {a} --end-date {b}), then predict again")
+        return missing_features_remedy(self.unexpected_without_features)
 
     def to_dict(self) -> dict[str, Any]:
         return {
