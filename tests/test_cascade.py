@@ -659,8 +659,21 @@ def test_a_reprocess_with_a_failed_date_exits_1_and_names_it(tmp_path, two_gaps,
     assert r.exit_code == 1, r.output
     failed = {p["processor"]: p.get("failed") for p in json.loads(r.stdout)["processors"]}
     assert failed["PlayerCompositeFactorsProcessor"] and not failed["PlayerShotZoneAnalysisProcessor"]
-    r = CliRunner().invoke(app, args)
+    from contextlib import contextmanager
+    from fullcourt import render
+    seen: list[tuple[str, int, int]] = []
+
+    @contextmanager
+    def recorded(enabled=True):  # the progress bar's callback, as on a terminal
+        yield lambda name, done, total: seen.append((name, done, total))
+
+    with monkeypatch.context() as mp:
+        mp.setattr(render, "progress", recorded)
+        r = CliRunner().invoke(app, args)
     assert r.exit_code == 0 and "Failed" not in r.stdout, r.output
+    # --affected-file shows progress too: one step per DAG level, then done
+    assert seen[0][1] == 0 and seen[-1] == ("", seen[-1][2], seen[-1][2])
+    assert any("PlayerCompositeFactorsProcessor" in name for name, _, _ in seen)
     assert_equal_stores(truth, db)
 
 

@@ -217,7 +217,8 @@ def backfill(
                     render.error(nothing)
                 return 1 if not result.ok else nothing.exit_code
             detected = cascade_api.cascade_detect(db, loaded)
-            reprocessed = cascade_api.cascade_reprocess(db, landing, loaded)
+            with render.progress(enabled=not as_json) as progress:
+                reprocessed = cascade_api.cascade_reprocess(db, landing, loaded, progress=progress)
             if as_json:
                 typer.echo(json.dumps({"backfill": result.to_dict(), "detect": detected.to_dict(),
                                        "reprocess": reprocessed.to_dict()}, indent=2, default=str))
@@ -373,17 +374,15 @@ def cascade_reprocess(
                              remedy="add --affected-file FILE (the output of cascade detect --output FILE), "
                                     "or --start-date D --end-date D")
         names = players.split(",") if players is not None else None
+        backfill, days = None, None
         if affected_file:
             backfill, _ = cascade_api.read_affected_file(affected_file)
-            result = cascade_api.cascade_reprocess(db, landing, backfill, None, with_predictions,
-                                                   progress=None, players=names, batch_size=batch_size,
-                                                   parallel_dates=parallel_dates, parallel=parallel)
         else:
             days = _dates(start_date, end_date, None, with_list=False)
-            with render.progress(enabled=not as_json) as progress:
-                result = cascade_api.cascade_reprocess(db, landing, None, days, with_predictions, progress,
-                                                       players=names, batch_size=batch_size,
-                                                       parallel_dates=parallel_dates, parallel=parallel)
+        with render.progress(enabled=not as_json) as progress:  # on stderr, a terminal only
+            result = cascade_api.cascade_reprocess(db, landing, backfill, days, with_predictions, progress,
+                                                   players=names, batch_size=batch_size,
+                                                   parallel_dates=parallel_dates, parallel=parallel)
         _emit(as_json, result, render.cascade_reprocess)
         return 0 if result.ok else 1
 
