@@ -604,7 +604,9 @@ def test_with_predictions_repredicts_a_reloaded_date_whose_lines_changed(tmp_pat
     with Warehouse(db, catalog()) as wh:  # and the run's row in cascade_runs says the same
         (summary,) = wh.con.execute("SELECT summary FROM nba_processing.cascade_runs WHERE cascade_id = ? "
                                     "AND kind = 'reprocess'", [report.cascade_id]).fetchone()
-    assert json.loads(summary)["predictions"] == made
+    stored_summary = json.loads(summary)
+    assert stored_summary["predictions"] == made and stored_summary["predicted_dates"] == [outage.isoformat()]
+    assert stored_summary["ok"] is True and stored_summary["records_changed"] == 0
 
 
 def test_reprocess_is_not_ok_when_a_re_predicted_date_has_no_features():
@@ -902,11 +904,32 @@ def test_a_removed_line_reaches_its_readers_after_work_outside_the_cascade(tmp_p
             with pytest.raises(KeyboardInterrupt):
                 cascade_api.cascade_reprocess(db, landing, [day], parallel=1)
     detected = cascade_api.cascade_detect(db, [day])
+    with Warehouse(db, catalog()) as wh:
+        logged = dict(wh.con.execute(LOGGED_REMOVALS).fetchall())
     reprocessed = cascade_api.cascade_reprocess(db, landing, [day])
     assert reprocessed.ok
     assert_equal_stores(root / "truth.duckdb", db)
     if outside != "an interrupted reprocess":  # a resumed run recomputes what the first one left
         assert not detected.result.missed(reprocessed.result.records())
+    # the finished cascade propagated its own runs' removals: their log is gone; the daily
+    # run's and the interrupted reprocess's stay (those runs never settle: a later cascade of an
+    # earlier day may still need them)
+    with Warehouse(db, catalog()) as wh:
+        after = dict(wh.con.execute(LOGGED_REMOVALS).fetchall())
+    assert "cascade-finished" not in after
+    assert after.get("daily") == logged.get("daily") and after.get("cascade-interrupted") == logged.get(
+        "cascade-interrupted")
+    assert ("cascade-interrupted" in after) == (outside == "an interrupted reprocess")
+
+
+LOGGED_REMOVALS = """
+    SELECT CASE WHEN l.triggered_by <> 'cascade' THEN 'daily'
+                WHEN c.finished_at IS NULL THEN 'cascade-interrupted' ELSE 'cascade-finished' END, count(*)
+    FROM nba_processing.removed_records r
+    JOIN (SELECT DISTINCT run_id, triggered_by, started_at FROM nba_reference.processor_run_history) l USING (run_id)
+    LEFT JOIN nba_processing.cascade_runs c
+      ON c.kind = 'reprocess' AND l.started_at BETWEEN c.started_at AND coalesce(c.finished_at, c.started_at)
+    GROUP BY 1"""
 
 
 def test_a_cascade_does_not_build_phase_4_where_it_was_never_built(tmp_path):

@@ -392,6 +392,12 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
                 con.execute(f"UPDATE {CASCADE_RUNS} SET summary = ? WHERE cascade_id IN (SELECT unnest(?::VARCHAR[])) "
                             "AND kind = 'reprocess' AND finished_at IS NULL",
                             [json.dumps({"interrupted": True, "resumed_by": report.cascade_id}), report.resumed])
+            if whole and report.ok and wh.catalog.removed_table:
+                # its runs are settled now (WHOLE_CASCADES): it propagated what they removed, and
+                # no later cascade reads their log again (_fresh_runs leaves them out)
+                con.execute(f"DELETE FROM {check_identifier(wh.catalog.removed_table)} WHERE run_id IN ("
+                            f"SELECT run_id FROM {check_identifier(wh.catalog.ledger_table)} "
+                            "WHERE triggered_by = 'cascade' AND started_at >= ?)", [started])
     report.with_predictions = with_predictions
     if with_predictions:
         from fullcourt import api
@@ -403,9 +409,14 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
         for start, end in runs_of(changed):
             report.predictions.append(api.predict(db, start, end, force_rerun=True))
         report.predicted_dates = changed
-        with open_warehouse(db, create=False) as wh, wh.transaction() as con:  # the run's row says so too
+        # the run's row says so too; its `ok` stays the cascade's own (whether it settled its runs)
+        done = {k: v for k, v in report.to_dict().items() if k in ("with_predictions", "predicted_dates", "predictions")}
+        with open_warehouse(db, create=False) as wh, wh.transaction() as con:
+            row = con.execute(f"SELECT summary FROM {CASCADE_RUNS} WHERE cascade_id = ? AND kind = 'reprocess'",
+                              [report.cascade_id]).fetchone()
+            summary = {**json.loads(row[0] or "{}"), **done} if row else done
             con.execute(f"UPDATE {CASCADE_RUNS} SET summary = ? WHERE cascade_id = ? AND kind = 'reprocess'",
-                        [json.dumps(_counted(report.to_dict()), default=str), report.cascade_id])
+                        [json.dumps(summary, default=str), report.cascade_id])
     return report
 
 
