@@ -95,8 +95,11 @@ def player_window_ctes(prefix: str, upstream: str, n: int, keep: str = "", depth
     # the running numbers are computed only for the people whose windows are wanted: the given
     # persons, or on a run that restricts every date, the listed players (a cascade for one late
     # day needs a third of the league, not every player of the season)
+    # (every player is wanted up to the last date the run does not restrict, only the listed ones
+    # after it: a cascade's reloaded whole date needs the season before it for everyone, its
+    # later dates a third of the league; a player's rows before a date number the same)
     wanted = (f"u.person_id IN (SELECT person_id FROM ({persons}))" if persons else
-              "(EXISTS (SELECT 1 FROM rd WHERE rd.d NOT IN (SELECT d FROM run_labels)) OR u.person_id IN "
+              "(u.game_date < (SELECT max(d) FROM rd WHERE rd.d NOT IN (SELECT d FROM run_labels)) OR u.person_id IN "
               f"(SELECT person_id FROM {upstream} WHERE player_lookup IN (SELECT label FROM run_labels)))"
               if restricted else "true")
     only = (f"(rd.d, pp.person_id) IN ({persons})" if persons else
