@@ -410,7 +410,8 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
             report.predictions.append(api.predict(db, start, end, force_rerun=True))
         report.predicted_dates = changed
         # the run's row says so too; its `ok` stays the cascade's own (whether it settled its runs)
-        done = {k: v for k, v in report.to_dict().items() if k in ("with_predictions", "predicted_dates", "predictions")}
+        data = report.to_dict()
+        done = {k: data[k] for k in ("with_predictions", "predicted_dates", "predictions")}
         with open_warehouse(db, create=False) as wh, wh.transaction() as con:
             row = con.execute(f"SELECT summary FROM {CASCADE_RUNS} WHERE cascade_id = ? AND kind = 'reprocess'",
                               [report.cascade_id]).fetchone()
