@@ -922,6 +922,47 @@ def test_a_removed_line_reaches_its_readers_after_work_outside_the_cascade(tmp_p
     assert ("cascade-interrupted" in after) == (outside == "an interrupted reprocess")
 
 
+def test_a_resumed_cascade_reaches_the_readers_of_a_line_it_removes_itself(tmp_path, monkeypatch):
+    """A removed line reloaded and its reprocess interrupted after phase 3; then another line
+    removed on a later day, reloaded and cascaded whole. That cascade resumes the first (no
+    early cutoff: whole dates pass on without labels), and its own phase 3 run deletes the
+    second player's record, so neither the stored rows nor the removed-records log of earlier
+    runs name him: his later windows kept the removed game (found by an adversarial round;
+    PSZA 40 rows, PCF/PDC 14, MLFS 18 unlike a rebuild). The labels a whole date passes on
+    without are kept as removed for its readers' windows."""
+    from fullcourt.engine import cascade as engine
+    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
+    truth, landing = tmp_path / "truth", tmp_path / "landing"
+    scrape_synthetic(truth, START, END, config)
+    scrape_synthetic(landing, START, END, config)
+    first, later = game_dates(truth)[12], game_dates(truth)[20]
+    db = tmp_path / "store.duckdb"
+    build(db, landing)
+    for d in (first, later):
+        remove_line(truth, d)
+    build(tmp_path / "truth.duckdb", truth)
+    for d in (first, later):
+        shutil.rmtree(landing / d.isoformat())
+        shutil.copytree(truth / d.isoformat(), landing / d.isoformat())
+    assert api.backfill(db, landing, [first], phase=2, skip_preflight=True).ok
+    real = engine.run_processor
+
+    def dies(wh, spec, *a, **k):
+        if spec.phase == 4:
+            raise KeyboardInterrupt
+        return real(wh, spec, *a, **k)
+
+    with monkeypatch.context() as mp:
+        mp.setattr(engine, "run_processor", dies)
+        with pytest.raises(KeyboardInterrupt):
+            cascade_api.cascade_reprocess(db, landing, [first], parallel=1)
+    assert api.backfill(db, landing, [later], phase=2, skip_preflight=True).ok
+    cascade_api.cascade_detect(db, [later])
+    report = cascade_api.cascade_reprocess(db, landing, [later])
+    assert report.ok and report.resumed and report.result.seed_dates == [first, later]
+    assert_equal_stores(tmp_path / "truth.duckdb", db)
+
+
 LOGGED_REMOVALS = """
     SELECT CASE WHEN l.triggered_by <> 'cascade' THEN 'daily'
                 WHEN c.finished_at IS NULL THEN 'cascade-interrupted' ELSE 'cascade-finished' END, count(*)

@@ -650,6 +650,7 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             moved = _propagated(job, cutoff, fresh)
             if moved:
                 changes[job.spec.name] = moved
+            _still_named(cas, job, moved)
             job.change.seconds = job.prepare + job.seconds
             result.processors.append(job.change)
         done += len(level)
@@ -675,6 +676,17 @@ def _propagated(job: _Job, cutoff: bool, fresh: Fresh | None = None) -> Changes:
             wanted = job.cand.get(d)
             moved[d] = None if wanted is None else (moved.get(d) or set()) | wanted | job.scope.get(d, set())
     return moved
+
+
+def _still_named(cas: Cascade, job: _Job, moved: Changes) -> None:
+    """A date `job` passes on whole (None: no early cutoff) without the labels its run changed
+    there: its readers' windows find the date's entities among the stored rows and the removed
+    labels (`cas.removed`, see _next_games), and a record this run deleted is in neither. Its
+    changed labels join the removed ones (a superset: labels still stored add nothing)."""
+    for d, labels in job.change.changed.items():
+        if labels and d in moved and moved[d] is None:
+            own = cas.removed.get(job.spec.name, {})
+            cas.removed = {**cas.removed, job.spec.name: {**own, d: frozenset(own.get(d, frozenset()) | labels)}}
 
 
 @dataclass
