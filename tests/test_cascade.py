@@ -858,6 +858,22 @@ def remove_line(landing: Path, d: date) -> None:
     shots.write_text(json.dumps(chart, ensure_ascii=False, sort_keys=True, indent=1))
 
 
+def interrupted_at_phase_4(monkeypatch, db: Path, landing: Path, days: list[date]) -> None:
+    """A cascade reprocess of `days` killed when phase 4 starts (phase 3 committed)."""
+    from fullcourt.engine import cascade as engine
+    real = engine.run_processor
+
+    def dies(wh, spec, *a, **k):
+        if spec.phase == 4:
+            raise KeyboardInterrupt
+        return real(wh, spec, *a, **k)
+
+    with monkeypatch.context() as mp:
+        mp.setattr(engine, "run_processor", dies)
+        with pytest.raises(KeyboardInterrupt):
+            cascade_api.cascade_reprocess(db, landing, days, parallel=1)
+
+
 @pytest.fixture(scope="module")
 def removed_line(tmp_path_factory):
     """A store built in order, then a late correction of one day that removes a player's line,
@@ -890,19 +906,8 @@ def test_a_removed_line_reaches_its_readers_after_work_outside_the_cascade(tmp_p
     shutil.copy(root / "loaded.duckdb", db)
     if outside == "a daily run of the day":
         api.run(db, landing, day)
-    elif outside == "an interrupted reprocess":  # killed when phase 4 starts (phase 3 committed)
-        from fullcourt.engine import cascade as engine
-        real = engine.run_processor
-
-        def dies(wh, spec, *a, **k):
-            if spec.phase == 4:
-                raise KeyboardInterrupt
-            return real(wh, spec, *a, **k)
-
-        with monkeypatch.context() as mp:
-            mp.setattr(engine, "run_processor", dies)
-            with pytest.raises(KeyboardInterrupt):
-                cascade_api.cascade_reprocess(db, landing, [day], parallel=1)
+    elif outside == "an interrupted reprocess":
+        interrupted_at_phase_4(monkeypatch, db, landing, [day])
     detected = cascade_api.cascade_detect(db, [day])
     with Warehouse(db, catalog()) as wh:
         logged = dict(wh.con.execute(LOGGED_REMOVALS).fetchall())
@@ -930,7 +935,6 @@ def test_a_resumed_cascade_reaches_the_readers_of_a_line_it_removes_itself(tmp_p
     runs name him: his later windows kept the removed game (found by an adversarial round;
     PSZA 40 rows, PCF/PDC 14, MLFS 18 unlike a rebuild). The labels a whole date passes on
     without are kept as removed for its readers' windows."""
-    from fullcourt.engine import cascade as engine
     config = LeagueConfig(seed=21, teams=4, players_per_team=8)
     truth, landing = tmp_path / "truth", tmp_path / "landing"
     scrape_synthetic(truth, START, END, config)
@@ -945,17 +949,7 @@ def test_a_resumed_cascade_reaches_the_readers_of_a_line_it_removes_itself(tmp_p
         shutil.rmtree(landing / d.isoformat())
         shutil.copytree(truth / d.isoformat(), landing / d.isoformat())
     assert api.backfill(db, landing, [first], phase=2, skip_preflight=True).ok
-    real = engine.run_processor
-
-    def dies(wh, spec, *a, **k):
-        if spec.phase == 4:
-            raise KeyboardInterrupt
-        return real(wh, spec, *a, **k)
-
-    with monkeypatch.context() as mp:
-        mp.setattr(engine, "run_processor", dies)
-        with pytest.raises(KeyboardInterrupt):
-            cascade_api.cascade_reprocess(db, landing, [first], parallel=1)
+    interrupted_at_phase_4(monkeypatch, db, landing, [first])
     assert api.backfill(db, landing, [later], phase=2, skip_preflight=True).ok
     cascade_api.cascade_detect(db, [later])
     report = cascade_api.cascade_reprocess(db, landing, [later])
