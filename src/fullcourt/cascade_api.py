@@ -297,7 +297,7 @@ class ReprocessReport:
             for system, n in p.rows_written.items():
                 rows[system] = rows.get(system, 0) + n
         return {
-            "ok": all(p.ok for p in self.predictions),
+            "ok": not unexpected,
             "rows_written": rows,
             "dates_without_features_unexpected": [d.isoformat() for d in unexpected],
             "remedy": missing_features_remedy(unexpected),

@@ -365,9 +365,9 @@ class Cascade:
             latest: dict[str, list[date]] = {}
             ever: dict[str, list[date]] = {}
             bad = "(status IN ('failed', 'blocked') OR (status = 'skipped' AND skip_reason LIKE 'upstream%'))"
-            for name, d, now, why, _ in self.wh.con.execute(
+            for name, d, now, why in self.wh.con.execute(
                     f"""SELECT processor_name, data_date, {ledger.latest("status")} AS st,
-                               {ledger.latest("skip_reason")} AS why, true
+                               {ledger.latest("skip_reason")} AS why
                         FROM {table} WHERE data_date >= ? GROUP BY 1, 2 HAVING bool_or({bad}) ORDER BY 1, 2""",
                     [since]).fetchall():
                 if now in ('failed', 'blocked') or (now == 'skipped' and (why or '').startswith('upstream')):
@@ -548,8 +548,7 @@ _SEP = "\x1f"
 
 def _by_date(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[date, set[str]]:
     """{date: labels} from a query of (date, label) rows, grouped in SQL (see _grouped)."""
-    return {d: labels for d, labels in _grouped(
-        con, lambda labels: f"SELECT d, {labels} FROM ({sql}) AS t(d, e) GROUP BY d", "e", params)}
+    return dict(_grouped(con, lambda labels: f"SELECT d, {labels} FROM ({sql}) AS t(d, e) GROUP BY d", "e", params))
 
 
 def _grouped(con: duckdb.DuckDBPyConnection, query: Callable[[str], str], label: str, params: list[Any]
@@ -647,10 +646,9 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
             for job in runnable:
                 run(job, None)
         for job in jobs:
-            moved = _propagated(job, cutoff, fresh)
+            moved = _propagated(job, cutoff, cas)
             if moved:
                 changes[job.spec.name] = moved
-            _still_named(cas, job, moved)
             job.change.seconds = job.prepare + job.seconds
             result.processors.append(job.change)
         done += len(level)
@@ -660,13 +658,18 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     return result
 
 
-def _propagated(job: _Job, cutoff: bool, fresh: Fresh | None = None) -> Changes:
+def _propagated(job: _Job, cutoff: bool, cas: Cascade) -> Changes:
     """What `job`'s processor passes on to its readers: the labels that changed, those whose
     stored rows may be newer than their readers (`job.fresh`, see stale_readers), those whose
-    records a run removed before the cascade (`fresh.removed`), and every candidate without
-    `cutoff` (None: the whole date)."""
+    records a run removed before the cascade (`cas.removed`), and every candidate without
+    `cutoff` (None: the whole date).
+
+    A date passed on whole has no labels: its readers' windows find its entities among the
+    stored rows and `cas.removed` (_next_games), and a record this run deleted is in neither.
+    The labels it would have passed on join `cas.removed` (a superset: stored ones add nothing)."""
+    own = dict(cas.removed.get(job.spec.name, {}))
     moved: Changes = {d: set(es) for d, es in job.change.changed.items()}
-    for d, es in (fresh.removed if fresh else {}).get(job.spec.name, {}).items():
+    for d, es in own.items():
         moved[d] = (moved.get(d) or set()) | es
     for d, es in job.fresh.items():
         moved[d] = (moved.get(d) or set()) | es
@@ -674,19 +677,14 @@ def _propagated(job: _Job, cutoff: bool, fresh: Fresh | None = None) -> Changes:
     if not cutoff:
         for d in job.dates:
             wanted = job.cand.get(d)
-            moved[d] = None if wanted is None else (moved.get(d) or set()) | wanted | job.scope.get(d, set())
+            if wanted is None:
+                if moved.get(d):
+                    own[d] = frozenset(moved[d])
+                moved[d] = None
+            else:
+                moved[d] = (moved.get(d) or set()) | wanted | job.scope.get(d, set())
+        cas.removed = {**cas.removed, job.spec.name: own}
     return moved
-
-
-def _still_named(cas: Cascade, job: _Job, moved: Changes) -> None:
-    """A date `job` passes on whole (None: no early cutoff) without the labels its run changed
-    there: its readers' windows find the date's entities among the stored rows and the removed
-    labels (`cas.removed`, see _next_games), and a record this run deleted is in neither. Its
-    changed labels join the removed ones (a superset: labels still stored add nothing)."""
-    for d, labels in job.change.changed.items():
-        if labels and d in moved and moved[d] is None:
-            own = cas.removed.get(job.spec.name, {})
-            cas.removed = {**cas.removed, job.spec.name: {**own, d: frozenset(own.get(d, frozenset()) | labels)}}
 
 
 @dataclass
