@@ -916,15 +916,45 @@ def test_a_removed_line_reaches_its_readers_after_work_outside_the_cascade(tmp_p
     assert_equal_stores(root / "truth.duckdb", db)
     if outside != "an interrupted reprocess":  # a resumed run recomputes what the first one left
         assert not detected.result.missed(reprocessed.result.records())
-    # the finished cascade propagated its own runs' removals: their log is gone; the daily
-    # run's and the interrupted reprocess's stay (those runs never settle: a later cascade of an
-    # earlier day may still need them)
+    # the runs before the cascade logged the removal (the reload's, the daily run's, the
+    # interrupted reprocess's); the finished cascade propagated them and its own runs'
+    # removals, so no entry is left (a later cascade: the next test)
+    assert logged and ("cascade-interrupted" in logged) == (outside == "an interrupted reprocess")
     with Warehouse(db, catalog()) as wh:
-        after = dict(wh.con.execute(LOGGED_REMOVALS).fetchall())
-    assert "cascade-finished" not in after
-    assert after.get("daily") == logged.get("daily") and after.get("cascade-interrupted") == logged.get(
-        "cascade-interrupted")
-    assert ("cascade-interrupted" in after) == (outside == "an interrupted reprocess")
+        assert wh.con.execute(LOGGED_REMOVALS).fetchall() == []
+
+
+def test_a_later_cascade_of_an_earlier_day_needs_no_removal_a_whole_cascade_propagated(tmp_path):
+    """An earlier day corrected and reloaded, not cascaded; a daily run of a later day removes a
+    player's line (logged); that day's cascade propagates the removal and forgets it. The
+    earlier day's cascade then counts the daily run among the runs since its reload (it would
+    read the log), and still ends equal to a rebuild: the removal's readers were recomputed."""
+    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
+    truth, landing = tmp_path / "truth", tmp_path / "landing"
+    scrape_synthetic(truth, START, END, config)
+    scrape_synthetic(landing, START, END, config)
+    earlier, later = game_dates(truth)[5], game_dates(truth)[12]
+    db = tmp_path / "store.duckdb"
+    build(db, landing)
+    correct(truth, earlier)
+    remove_line(truth, later)
+    build(tmp_path / "truth.duckdb", truth)
+    for d in (earlier, later):
+        shutil.rmtree(landing / d.isoformat())
+        shutil.copytree(truth / d.isoformat(), landing / d.isoformat())
+    assert api.backfill(db, landing, [earlier], phase=2, skip_preflight=True).ok
+    api.run(db, landing, later)
+    with Warehouse(db, catalog()) as wh:
+        assert "daily" in dict(wh.con.execute(LOGGED_REMOVALS).fetchall())
+    assert cascade_api.cascade_reprocess(db, landing, [later]).ok
+    with Warehouse(db, catalog()) as wh:
+        assert wh.con.execute(LOGGED_REMOVALS).fetchall() == []
+        runs = cascade_api._fresh_runs(wh, [s.name for s in cascade_api.seed_specs()], [earlier])
+        daily = wh.con.execute("SELECT DISTINCT run_id FROM nba_reference.processor_run_history "
+                               "WHERE data_date = ? AND triggered_by <> 'cascade'", [later]).fetchall()
+    assert {r for r, in daily} & set(runs)  # the earlier day's cascade counts the daily run
+    assert cascade_api.cascade_reprocess(db, landing, [earlier]).ok
+    assert_equal_stores(tmp_path / "truth.duckdb", db)
 
 
 def test_a_resumed_cascade_reaches_the_readers_of_a_line_it_removes_itself(tmp_path, monkeypatch):

@@ -16,7 +16,8 @@ import duckdb
 
 from fullcourt.api import open_warehouse, resolve_landing
 from fullcourt.dates import format_dates, parse_date, runs_of
-from fullcourt.engine.cascade import WILDCARD, CascadeResult, detect, removed_records, reprocess, stale_readers
+from fullcourt.engine.cascade import (WILDCARD, CascadeResult, detect, forget_removed, removed_records, reprocess,
+                                     stale_readers)
 from fullcourt.engine.runner import work_dates
 from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS as STORED, Fresh, flag_tables, labels_table
 from fullcourt.engine.warehouse import Warehouse, check_identifier
@@ -380,9 +381,10 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
                         "cascade_end) VALUES (?, 'reprocess', ?, ?, ?, ?)",
                         [report.cascade_id, started, seeds_dates, min(seeds_dates), end])
         seeds = {s.name: seeds_dates for s in seed_specs()}
+        runs = _fresh_runs(wh, list(seeds), seeds_dates)
         report.result = reprocess(wh, registry(), seeds, {"landing": resolve_landing(landing)}, bound, progress,
                                   only_labels, batch_size, parallel_dates, parallel, cutoff=not interrupted,
-                                  fresh=_fresh(wh, list(seeds), seeds_dates))
+                                  fresh=_fresh(wh, runs, seeds_dates))
         result = report.result
         report.resumed = [c for c, _ in interrupted] if whole else []
         with wh.transaction() as con:
@@ -393,11 +395,13 @@ def cascade_reprocess(db: str | Path | None, landing: str | Path | None, backfil
                             "AND kind = 'reprocess' AND finished_at IS NULL",
                             [json.dumps({"interrupted": True, "resumed_by": report.cascade_id}), report.resumed])
             if whole and report.ok and wh.catalog.removed_table:
-                # its runs are settled now (WHOLE_CASCADES): it propagated what they removed, and
-                # no later cascade reads their log again (_fresh_runs leaves them out)
+                # it propagated what its own runs removed (they are settled now: WHOLE_CASCADES,
+                # and _fresh_runs leaves them out) and what the runs before it removed (a daily
+                # run, a repair, an interrupted reprocess it resumed): no later cascade needs them
                 con.execute(f"DELETE FROM {check_identifier(wh.catalog.removed_table)} WHERE run_id IN ("
                             f"SELECT run_id FROM {check_identifier(wh.catalog.ledger_table)} "
                             "WHERE triggered_by = 'cascade' AND started_at >= ?)", [started])
+                forget_removed(con, wh, registry(), runs, seeds_dates)
     report.with_predictions = with_predictions
     if with_predictions:
         from fullcourt import api
@@ -434,12 +438,11 @@ COVERED = (f"SELECT u.d, max(c.finished_at) AS t FROM ({WHOLE_CASCADES}) c, unne
 """(d, t): when the last whole cascade covering date d finished."""
 
 
-def _fresh(wh: Warehouse, seed_names: Sequence[str], dates: Sequence[date]) -> Fresh | None:
+def _fresh(wh: Warehouse, runs: Sequence[str], dates: Sequence[date]) -> Fresh | None:
     """The stored rows a cascade of `dates` must propagate even when they compare equal
-    (engine.scope.write_changes), from the runs of `_fresh_runs`: the rows that some downstream
+    (engine.scope.write_changes), from `runs` (`_fresh_runs`): the rows that some downstream
     record predates (engine.cascade.stale_readers), and the records those runs removed
     (engine.cascade.removed_records). None when there are neither."""
-    runs = _fresh_runs(wh, seed_names, dates)
     if not runs:
         return None
     stale = stale_readers(wh, registry(), runs, dates)

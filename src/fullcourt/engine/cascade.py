@@ -514,18 +514,39 @@ def removed_records(wh: Warehouse, registry: Registry, runs: Sequence[str], date
     the labels whose records one of `runs` removed (catalog.removed_table): a line corrected
     away, deleted by a daily run or a repair before the cascade. No stored row is left to
     compare or to name them, so the cascade propagates them like changed records."""
-    table = wh.catalog.removed_table
-    if not runs or not dates or not table:
+    where = _removed_of(wh, registry, runs, dates)
+    if where is None:
         return {}
-    period_end = Cascade(wh, registry).period_end
     out: dict[str, dict[date, frozenset[str]]] = {}
     for p, d, labels in wh.con.execute(
-            f"SELECT processor_name, data_date, list(DISTINCT entity_id) FROM {check_identifier(table)} "
-            "WHERE run_id IN (SELECT unnest(?::VARCHAR[])) AND data_date BETWEEN ? AND ? GROUP BY 1, 2",
-            [list(runs), min(dates), max(period_end(d) for d in dates)]).fetchall():
+            f"SELECT processor_name, data_date, list(DISTINCT entity_id) FROM {where[0]} GROUP BY 1, 2",
+            where[1]).fetchall():
         if p in registry.by_name:
             out.setdefault(p, {})[d] = frozenset(labels)
     return out
+
+
+def forget_removed(con: duckdb.DuckDBPyConnection, wh: Warehouse, registry: Registry, runs: Sequence[str],
+                   dates: Sequence[date]) -> None:
+    """Delete the entries `removed_records(wh, registry, runs, dates)` reads, inside the caller's
+    transaction: a whole cascade that finished without a failed date propagated them, so every
+    reader of those records was recomputed without them (one skipped because a gap is still
+    open stays a candidate of later cascades: its latest run did not succeed)."""
+    where = _removed_of(wh, registry, runs, dates)
+    if where is not None:
+        con.execute(f"DELETE FROM {where[0]}", where[1])
+
+
+def _removed_of(wh: Warehouse, registry: Registry, runs: Sequence[str], dates: Sequence[date]
+                ) -> tuple[str, list[Any]] | None:
+    """The removed-records entries of `runs` from the first of `dates` to the end of the last
+    one's period: (table and WHERE clause, parameters); None when there are none to read."""
+    table = wh.catalog.removed_table
+    if not runs or not dates or not table:
+        return None
+    period_end = Cascade(wh, registry).period_end
+    return (f"{check_identifier(table)} WHERE run_id IN (SELECT unnest(?::VARCHAR[])) AND data_date BETWEEN ? AND ?",
+            [list(runs), min(dates), max(period_end(d) for d in dates)])
 
 
 def least_within(values: dict[date, Any], last: Callable[[date], date]) -> Callable[[date], Any]:
