@@ -147,6 +147,8 @@ def test_bad_output_paths_are_usage_errors_before_any_write(store, tmp_path):
     cases = [
         (("cascade", "detect", "--dates", "2021-10-20", "--output", str(tmp_path / "no" / "a.json")), "does not exist"),
         (("cascade", "detect", "--dates", "2021-10-20", "--output", str(tmp_path)), "is a folder"),
+        # the store itself (a mistyped --output once overwrote it with the list)
+        (("cascade", "detect", "--dates", "2021-10-20", "--output", str(copy)), "is a DuckDB database"),
         (("cascade", "close", "--start-date", "2021-10-19", "--end-date", "2021-10-24", "--report-dir", str(afile)),
          "is a file, not a folder"),
         (("cascade", "close", "--start-date", "2021-10-19", "--end-date", "2021-10-24", "--report-dir",

@@ -95,19 +95,22 @@ def test_phase_3_skips_dates_whose_phase_2_never_ran_and_names_the_upstream_back
                                      f"fullcourt backfill --processor PlayerGameSummaryProcessor --dates {','.join(never)}")
 
 
-def test_a_file_that_is_not_a_duckdb_store_is_refused(tmp_path):
+def test_a_file_that_is_not_a_duckdb_store_is_refused(tmp_path, monkeypatch):
     csv = tmp_path / "lines.csv"
     csv.write_text("a,b\n1,2\n", encoding="utf-8")
     r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02", "--db", str(csv))
-    one_error(r, 2, f"--db {csv} is not a DuckDB database file")
+    one_error(r, 2, f"database {csv} is not a DuckDB database file")
     assert csv.read_text(encoding="utf-8") == "a,b\n1,2\n"  # left as it was
     empty = tmp_path / "empty.duckdb"  # left to DuckDB (another process may be creating it): refused
     empty.touch()
     r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02", "--db", str(empty))
-    one_error(r, 1, f"cannot open database {empty}", "not a valid DuckDB database file")
+    one_error(r, 2, f"database {empty} is not a DuckDB database file")
     assert empty.stat().st_size == 0
     r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02", "--db", str(tmp_path))
-    one_error(r, 2, f"--db {tmp_path} is a folder, not a database file")
+    one_error(r, 2, f"database {tmp_path} is a folder, not a database file")
+    monkeypatch.setenv("FULLCOURT_DB", str(tmp_path))  # the path may come from the environment
+    r = run("status", "--start-date", "2021-11-01", "--end-date", "2021-11-02")
+    one_error(r, 2, f"database {tmp_path} is a folder", "--db or FULLCOURT_DB")
 
 
 def test_scrape_refuses_dates_outside_the_calendar_and_unknown_game_ids(tmp_path, league):

@@ -20,7 +20,7 @@ from fullcourt.engine.cascade import (WILDCARD, CascadeResult, detect, forget_re
                                      stale_readers)
 from fullcourt.engine.runner import work_dates
 from fullcourt.engine.scope import FLAG, STORED_COMPLETENESS as STORED, Fresh, flag_tables, labels_table
-from fullcourt.engine.warehouse import Warehouse, check_identifier
+from fullcourt.engine.warehouse import Warehouse, check_identifier, is_duckdb_file
 from fullcourt.errors import FullcourtError, InputError, UsageError
 from fullcourt.nba.pipeline import registry
 from fullcourt.nba.schema import CASCADE_RUNS
@@ -124,6 +124,13 @@ def _check_output_file(path: Path, option: str) -> None:
                          remedy=f"create it (mkdir -p {folder}) or give another path")
     if not os.access(folder, os.W_OK):
         raise UsageError(f"folder {folder} for {option} is not writable", remedy="give a path in a folder you can write")
+    try:
+        store = path.is_file() and is_duckdb_file(path)
+    except OSError:  # unreadable: the write fails with its own error
+        store = False
+    if store:
+        raise UsageError(f"{option} {path} is a DuckDB database; writing the list there would destroy it",
+                         remedy=f"give a .json path, e.g. {option} affected.json")
 
 
 def _check_output_folder(folder: Path, option: str) -> None:

@@ -136,6 +136,13 @@ DUCKDB_MAGIC_END = 12
 """A DuckDB file's header: an 8-byte checksum, then the magic bytes."""
 
 
+def is_duckdb_file(path: Path) -> bool:
+    """`path` (an existing file) starts with a DuckDB header. Raises OSError when unreadable."""
+    with open(path, "rb") as f:
+        head = f.read(DUCKDB_MAGIC_END)
+    return head[DUCKDB_MAGIC_END - len(DUCKDB_MAGIC):] == DUCKDB_MAGIC
+
+
 def _connect(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
     if path.parent and not path.parent.exists():
         raise UsageError(
@@ -143,21 +150,20 @@ def _connect(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
             remedy=f"create it (mkdir -p {path.parent}) or pass another --db",
         )
     if path.is_dir():
-        raise UsageError(f"--db {path} is a folder, not a database file",
-                         remedy="pass the store's .duckdb file")
+        raise UsageError(f"database {path} is a folder, not a database file",
+                         remedy="pass the store's .duckdb file (--db or FULLCOURT_DB)")
     # DuckDB 2.0 would open a CSV or JSON file as a read-only view. An empty file is left to
     # DuckDB: another process may be creating the store (it waits for the lock), else DuckDB
-    # refuses it.
+    # refuses it, and so do we. The messages name the path, which may come from FULLCOURT_DB.
     if path.is_file() and path.stat().st_size > 0:
         try:
-            with open(path, "rb") as f:
-                head = f.read(DUCKDB_MAGIC_END)
+            duckdb_file = is_duckdb_file(path)
         except OSError as err:
             raise FullcourtError(f"cannot open database {path}: {err.strerror or err}",
                                  remedy="check that the file is readable and writable, or pass another --db") from None
-        if head[DUCKDB_MAGIC_END - len(DUCKDB_MAGIC):] != DUCKDB_MAGIC:
-            raise UsageError(f"--db {path} is not a DuckDB database file",
-                             remedy="pass the store's .duckdb file")
+        if not duckdb_file:
+            raise UsageError(f"database {path} is not a DuckDB database file",
+                             remedy="pass the store's .duckdb file (--db or FULLCOURT_DB)")
     deadline = time.monotonic() + lock_timeout
     delay = 0.05
     while True:
@@ -165,6 +171,9 @@ def _connect(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
             return duckdb.connect(str(path))
         except duckdb.IOException as exc:
             text = str(exc)
+            if "not a valid DuckDB database file" in text:  # an empty file nobody is creating
+                raise UsageError(f"database {path} is not a DuckDB database file",
+                                 remedy="pass the store's .duckdb file (--db or FULLCOURT_DB)") from None
             if "lock" not in text.lower():
                 raise FullcourtError(f"cannot open database {path}: {text.splitlines()[0]}",
                                      remedy="check that the file is readable and writable, or pass another --db"
