@@ -147,20 +147,35 @@ def test_dates_must_be_written_yyyy_mm_dd(text):
 
 
 def test_affected_file_errors_say_what_is_wrong_in_words(tmp_path):
+    """A file that is not what cascade detect wrote is a usage error (exit 2) naming the problem,
+    before the store is opened (the store here does not exist)."""
+    ok = '"backfill_dates": ["2021-11-17"], "affected_by_date": {"2021-11-18": ["ATL"]}'
     cases = {
-        "missing.json": (None, 2, "does not exist"),
-        "bad.json": ('{"a": 1', 1, "is not JSON (line 1, column 8"),
-        "list.json": ("[1, 2]", 1, "no backfill_dates or affected_by_date field"),
-        "half.json": ('{"backfill_dates": ["2021-11-17"]}', 1, "no affected_by_date field"),
-        "shape.json": ('{"backfill_dates": "2021-11-17", "affected_by_date": {}}', 1,
+        "missing.json": (None, "does not exist"),
+        "empty.json": ("", "is not JSON (line 1, column 1"),
+        "binary.json": (b"\xff\xfe\x00", "not UTF-8 text"),
+        "bad.json": ('{"a": 1', "is not JSON (line 1, column 8"),
+        "list.json": ("[1, 2]", "no backfill_dates or affected_by_date field"),
+        "half.json": ('{"backfill_dates": ["2021-11-17"]}', "no affected_by_date field"),
+        "shape.json": ('{"backfill_dates": "2021-11-17", "affected_by_date": {}}',
                        "backfill_dates must be a list and affected_by_date an object of YYYY-MM-DD dates"),
+        "names.json": ('{"backfill_dates": ["2021-11-17"], "affected_by_date": {"2021-11-18": "ATL"}}',
+                       "affected_by_date[2021-11-18] is not a list of names"),
+        "nulls.json": ('{"backfill_dates": ["2021-11-17"], "affected_by_date": {"2021-11-18": [1, null]}}',
+                       "affected_by_date[2021-11-18] is not a list of names"),
+        "processors.json": ("{" + ok + ', "by_processor": "x"}', "by_processor is not an object"),
+        "start.json": ("{" + ok + ', "cascade_start": 5}', "cascade_start is not a YYYY-MM-DD date"),
+        "span.json": ("{" + ok + ', "cascade_start": "2021-11-20", "cascade_end": "2021-11-18"}',
+                      "cascade_start is after cascade_end"),
     }
-    for name, (body, code, needle) in cases.items():
+    for name, (body, needle) in cases.items():
         path = tmp_path / name
-        if body is not None:
+        if isinstance(body, bytes):
+            path.write_bytes(body)
+        elif body is not None:
             path.write_text(body, encoding="utf-8")
         r = run("cascade", "reprocess", "--affected-file", str(path), "--db", str(tmp_path / "none.duckdb"))
-        one_error(r, code, f"affected file {path}", needle)
+        one_error(r, 2, f"affected file {path}", needle)
         assert "Error" not in r.stderr.split("Error: ", 1)[1]  # no Python exception names
 
 

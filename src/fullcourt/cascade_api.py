@@ -245,8 +245,9 @@ def _counted(summary: Any) -> Any:
 
 
 def read_affected_file(path: str | Path) -> tuple[list[date], list[date]]:
-    """(backfill dates, affected dates) from an affected file: UsageError when it does not
-    exist, InputError naming what is wrong with its contents."""
+    """(backfill dates, affected dates) from an affected file. UsageError (the file given is not
+    one cascade detect wrote) naming what is wrong: it does not exist, cannot be read, is not
+    JSON, or a field is missing or of the wrong type."""
     p = Path(path)
     remedy = "regenerate it with: fullcourt cascade detect ... --output FILE"
     if not p.is_file():
@@ -256,21 +257,38 @@ def read_affected_file(path: str | Path) -> tuple[list[date], list[date]]:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read affected file {p} ({getattr(err, 'strerror', None) or 'not UTF-8 text'})",
+        raise UsageError(f"cannot read affected file {p} ({getattr(err, 'strerror', None) or 'not UTF-8 text'})",
                          remedy=remedy) from None
     except json.JSONDecodeError as err:
-        raise InputError(f"affected file {p} is not JSON (line {err.lineno}, column {err.colno}: {err.msg})",
+        raise UsageError(f"affected file {p} is not JSON (line {err.lineno}, column {err.colno}: {err.msg})",
                          remedy=remedy) from None
     missing = [k for k in ("backfill_dates", "affected_by_date") if not isinstance(data, dict) or k not in data]
     if missing:
-        raise InputError(f"affected file {p} is not a cascade detect output: no {' or '.join(missing)} field",
+        raise UsageError(f"affected file {p} is not a cascade detect output: no {' or '.join(missing)} field",
                          remedy=remedy)
+    by_date, listed = data["affected_by_date"], data["backfill_dates"]
+    shape = f"affected file {p}: backfill_dates must be a list and affected_by_date an object of YYYY-MM-DD dates"
+    if not isinstance(listed, list) or not isinstance(by_date, dict):
+        raise UsageError(shape, remedy=remedy)
     try:
-        backfill = sorted(parse_date(d, "backfill_dates") for d in data["backfill_dates"])
-        affected = sorted(parse_date(d, "affected_by_date") for d in data["affected_by_date"])
-    except (FullcourtError, TypeError, AttributeError):
-        raise InputError(f"affected file {p}: backfill_dates must be a list and affected_by_date an object "
-                         "of YYYY-MM-DD dates", remedy=remedy) from None
+        backfill = sorted(parse_date(d, "backfill_dates") for d in listed)
+        affected = sorted(parse_date(d, "affected_by_date") for d in by_date)
+    except FullcourtError:
+        raise UsageError(shape, remedy=remedy) from None
+    wrong = [f"affected_by_date[{d}] is not a list of names" for d, names in by_date.items()
+             if not isinstance(names, list) or not all(isinstance(n, str) for n in names)]
+    if not isinstance(data.get("by_processor", {}), dict):
+        wrong.append("by_processor is not an object")
+    span = []
+    for key in ("cascade_start", "cascade_end"):
+        try:
+            span += [parse_date(data[key], key)] if data.get(key) is not None else []
+        except FullcourtError:
+            wrong.append(f"{key} is not a YYYY-MM-DD date")
+    if len(span) == 2 and span[0] > span[1]:
+        wrong.append("cascade_start is after cascade_end")
+    if wrong:
+        raise UsageError(f"affected file {p}: {wrong[0]}", remedy=remedy)
     return backfill, affected
 
 
