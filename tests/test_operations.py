@@ -559,3 +559,23 @@ def test_worker_once_with_nothing_pending_exits_0_and_consumes_nothing(store):
     assert out["exit_code"] == 0 and out["messages_consumed"] == 0 and out["runs"] == [] and out["alerts"] == []
     assert outbox(store.db) == before_outbox
     assert q(store.db, f"SELECT count(*) FROM {LEDGER}") == before_ledger
+
+
+def test_preflight_for_phase_5_names_the_game_dates_without_features(after_x_failed):
+    """predict reads the feature store: preflight --phase 5 names the scheduled game dates
+    without feature rows (X, whose daily run failed), not the season's first days that phase 4
+    skips on purpose (bootstrap), which predict accepts too."""
+    store = after_x_failed
+    bootstrap = {d for (d,) in q(store.db, f"SELECT data_date FROM {LEDGER} WHERE processor_name = "
+                                           "'MLFeatureStoreProcessor' AND skip_reason = 'bootstrap'")}
+    assert bootstrap and max(bootstrap) < X
+    args = ["preflight", "--phase", "5", "--start-date", str(SEASON_START), "--json", "--db", str(store.db)]
+    r = cli.invoke(app, [*args, "--end-date", str(X - timedelta(days=1))])
+    assert r.exit_code == 0 and json.loads(r.stdout)["dates"] == [], r.output
+    r = cli.invoke(app, [*args, "--end-date", str(X)])
+    out = json.loads(r.stdout)
+    assert r.exit_code == 1 and out["dates"] == [str(X)], r.output
+    assert out["missing"] == {"nba_predictions.ml_feature_store_v2": [str(X)]}
+    assert f"--start-date {X} --end-date {X} shows why" in out["remedy"]
+    predicted = api.predict(store.db, SEASON_START, X)  # predict agrees
+    assert predicted.unexpected_without_features == [X]

@@ -220,6 +220,13 @@ def _preflight(wh: Warehouse | None, landing: Path, phase: int, start: date, end
                              "or pass --skip-preflight to backfill the dates that are there")
         return result
     assert wh is not None
+    if phase == 5:  # predict reads the feature store: the game dates without it, but those empty on purpose
+        from fullcourt.nba.predict import FEATURE_STORE, feature_dates, missing_features_remedy
+
+        _, without, by_design = feature_dates(wh, start, end)
+        missing = [d for d in without if d not in set(by_design)]
+        return Preflight(phase, start, end, missing={FEATURE_STORE: missing} if missing else {},
+                         remedy=missing_features_remedy(missing))
     pre = engine_preflight(wh, registry(), phase, start, end)
     result = Preflight(phase, start, end, dict(pre.missing), dict(pre.failed))
     if not pre.ok:

@@ -386,6 +386,33 @@ def _model_predictions(wh: Warehouse, model, version: str, dates: list[date]) ->
     }
 
 
+def feature_dates(wh: Warehouse, start: date, end: date) -> tuple[list[date], list[date], list[date]]:
+    """(game dates with feature rows, scheduled game dates without, those of them phase 4 left
+    empty on purpose) in the inclusive range [start, end]: see PredictResult."""
+    con = wh.con
+    dates = [r[0] for r in con.execute(
+        f"SELECT DISTINCT game_date FROM {FEATURE_STORE} WHERE game_date BETWEEN ? AND ? ORDER BY 1",
+        [start, end]).fetchall()]
+    if not wh.table_exists("nba_raw.nbac_schedule"):
+        return dates, [], []
+    have = set(dates)
+    without = [r[0] for r in con.execute(
+        "SELECT DISTINCT game_date FROM nba_raw.nbac_schedule WHERE game_date BETWEEN ? AND ? ORDER BY 1",
+        [start, end]).fetchall() if r[0] not in have]
+    if not without:
+        return dates, [], []
+    by_design = [d for (d,) in con.execute(  # empty on purpose: bootstrap days, or every player a failure
+        f"""SELECT data_date FROM (
+                SELECT data_date, {latest("status", "skip_reason", "records_created", "records_failed")}
+                FROM {check_identifier(wh.catalog.ledger_table)}
+                WHERE processor_name = ? AND data_date IN (SELECT unnest(?::DATE[])) GROUP BY 1
+            ) AS t(data_date, st, why, created, failed)
+            WHERE (st = 'success' AND created = 0 AND failed > 0) OR (st = 'skipped' AND why = 'bootstrap')
+            ORDER BY 1""",
+        [FEATURE_PROCESSOR, without]).fetchall()]
+    return dates, without, by_design
+
+
 def predict(wh: Warehouse, start: date, end: date, force_rerun: bool = False) -> PredictResult:
     """Predict points for every feature row with game_date in the inclusive range [start, end].
 
@@ -401,25 +428,7 @@ def predict(wh: Warehouse, start: date, end: date, force_rerun: bool = False) ->
     t0 = time.perf_counter()
     result = PredictResult(start=start, end=end, run_id=new_run_id(), force_rerun=force_rerun)
     con = wh.con
-    result.dates = [r[0] for r in con.execute(
-        f"SELECT DISTINCT game_date FROM {FEATURE_STORE} WHERE game_date BETWEEN ? AND ? ORDER BY 1",
-        [start, end]).fetchall()]
-    if wh.table_exists("nba_raw.nbac_schedule"):
-        scheduled = [r[0] for r in con.execute(
-            "SELECT DISTINCT game_date FROM nba_raw.nbac_schedule WHERE game_date BETWEEN ? AND ? ORDER BY 1",
-            [start, end]).fetchall()]
-        have = set(result.dates)
-        result.dates_without_features = [d for d in scheduled if d not in have]
-        if result.dates_without_features:  # empty on purpose: bootstrap days, or every player a failure
-            result.by_design = [d for (d,) in con.execute(
-                f"""SELECT data_date FROM (
-                        SELECT data_date, {latest("status", "skip_reason", "records_created", "records_failed")}
-                        FROM {check_identifier(wh.catalog.ledger_table)}
-                        WHERE processor_name = ? AND data_date IN (SELECT unnest(?::DATE[])) GROUP BY 1
-                    ) AS t(data_date, st, why, created, failed)
-                    WHERE (st = 'success' AND created = 0 AND failed > 0) OR (st = 'skipped' AND why = 'bootstrap')
-                    ORDER BY 1""",
-                [FEATURE_PROCESSOR, result.dates_without_features]).fetchall()]
+    result.dates, result.dates_without_features, result.by_design = feature_dates(wh, start, end)
 
     existing: set[tuple[str, date]] = set()
     if not force_rerun:
