@@ -207,6 +207,25 @@ def test_interrupt_says_committed_work_is_kept(monkeypatch, interrupt):
     assert r.stderr == "Interrupted: committed work is kept; rerun the same command to continue.\n"
 
 
+def test_interrupt_while_the_command_loads_is_one_line(monkeypatch, capsys):
+    """Ctrl-C in the second the CLI's modules take to load (the import of fullcourt.cli fails with
+    KeyboardInterrupt, simulated here) ends with one line and exit 130, not the import's traceback."""
+    import sys
+    import types
+
+    from fullcourt import entry
+
+    class Loading(types.ModuleType):
+        def __getattr__(self, name):
+            raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "fullcourt.cli", Loading("fullcourt.cli"))
+    with pytest.raises(SystemExit) as stop:
+        entry.main()
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "Interrupted before anything ran; run the command again.\n"
+
+
 def test_backfill_status_of_a_backfill_that_never_ran_says_so(tmp_path, league):
     landing, days = league
     db = tmp_path / "n.duckdb"
