@@ -408,3 +408,14 @@ def test_a_daily_run_outside_every_season_says_so(tmp_path, league):
     r = run("run", "--date", "2030-01-01", "--landing", str(landing), "--db", str(tmp_path / "r.duckdb"))
     one_error(r, 2, "2030-01-01 is outside every season of the calendar")
     assert "scrape" not in r.stderr and not (tmp_path / "r.duckdb").exists()
+
+
+def test_a_remedy_names_only_options_the_command_has():
+    """validate coverage has no --phase: a processor of another phase is refused with the ones it
+    checks; backfill without --phase lists every phase it takes, predict's 5 included."""
+    r = run("validate", "coverage", "--start-date", "2021-11-01", "--end-date", "2021-11-02", "--processor", "pgs")
+    one_error(r, 2, "validate coverage checks the phase 4 processors; PlayerGameSummaryProcessor is in phase 3",
+              "psza, tdza, pcf, pdc, mlfs")
+    assert "--phase" not in r.stderr
+    r = run("backfill", "--start-date", "2021-11-01", "--end-date", "2021-11-02")
+    one_error(r, 2, "say which phase to run", "--phase 2, 3, 4 or 5 (predict)")

@@ -86,7 +86,7 @@ def select_specs(phase: int | None, processor: str | None) -> list[ProcessorSpec
                              remedy=f"drop --phase, or use --phase {spec.phase}")
         return [spec]
     if phase is None:
-        raise UsageError("say which phase to run", remedy="add --phase 2, 3 or 4, or --processor NAME")
+        raise UsageError("say which phase to run", remedy="add --phase 2, 3, 4 or 5 (predict), or --processor NAME")
     specs = reg.phase(phase)
     if not specs:
         raise UsageError(f"phase {phase} has no processors", remedy="phases are 2 (raw), 3 (analytics), 4 (precompute) and 5 (predictions)")
@@ -602,7 +602,11 @@ def validate_coverage(db: str | Path | None, start: date, end: date, reconcile: 
     is a record or a tracked failure, else UNTRACKED; `reconcile` also checks the ledger's counts."""
     from fullcourt.engine.coverage import coverage
 
-    specs = select_specs(4, processor)
+    specs = select_specs(None if processor else 4, processor)
+    if specs[0].phase != 4:
+        known = ", ".join(s.aliases[0] if s.aliases else s.name for s in registry().phase(4))
+        raise UsageError(f"validate coverage checks the phase 4 processors; {specs[0].name} is in phase "
+                         f"{specs[0].phase}", remedy=f"use --processor with one of: {known}, or drop it")
     with open_warehouse(db, create=False) as wh:
         return coverage(wh, specs, start, end, reconcile)
 
