@@ -419,3 +419,24 @@ def test_a_remedy_names_only_options_the_command_has():
     assert "--phase" not in r.stderr
     r = run("backfill", "--start-date", "2021-11-01", "--end-date", "2021-11-02")
     one_error(r, 2, "say which phase to run", "--phase 2, 3, 4 or 5 (predict)")
+
+
+def test_a_range_is_clipped_to_the_calendar_and_one_outside_it_is_refused(tmp_path, league):
+    """No data lies outside the calendar's seasons: a range over centuries walked millions of
+    empty days (a phase 3 backfill of 2000..2029 took 68 s and wrote ledger rows), and one
+    wholly outside answered "nothing" differently per command. Clipped, the same backfill does
+    the calendar's days only; wholly outside, every command says so before opening the store."""
+    landing, days = league
+    db = tmp_path / "c.duckdb"
+    assert api.backfill(db, landing, [date.fromisoformat(d) for d in days], phase=2, skip_preflight=True).ok
+    r = run("backfill", "--phase", "3", "--start-date", "0001-01-01", "--end-date", "9999-12-31", "--skip-preflight",
+            "--landing", str(landing), "--db", str(db), "--json")
+    out = json.loads(r.stdout)
+    assert (out["dates"][0], out["dates"][-1]) == ("2021-08-01", "2025-07-31")  # the calendar's span
+    # the league's other game dates are skipped: their phase 2 never ran (exit 1 says so)
+    assert r.exit_code == 1 and out["skipped_for_upstream"] and days[0] not in out["skipped_for_upstream"]
+    for args in (("gaps", "--start-date", "2030-01-01", "--end-date", "2030-01-03"),
+                 ("status", "--start-date", "1990-01-01", "--end-date", "2021-07-31"),
+                 ("cascade", "detect", "--backfill-start", "2030-01-01", "--backfill-end", "2030-01-02")):
+        r = run(*args, "--db", str(tmp_path / "none.duckdb"))
+        one_error(r, 2, "is outside every season of the calendar (2021-22 .. 2024-25)")

@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - Typer with click as a dependency
 from fullcourt import api, cascade_api, context, render
 from fullcourt.dates import parse_date, parse_date_list, resolve_dates
 from fullcourt.errors import FullcourtError, UsageError
+from fullcourt.nba.calendar import SEASONS, calendar_span
 
 app = typer.Typer(
     add_completion=False,
@@ -92,13 +93,19 @@ def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
 
 def _dates(start: Optional[str], end: Optional[str], dates: Optional[str],
            names: tuple[str, str] = ("start-date", "end-date"), with_list: bool = True) -> list[date]:
-    """The command's dates from its range options (`names`) or its --dates list."""
-    return resolve_dates(
-        parse_date(start, names[0]) if start else None,
-        parse_date(end, names[1]) if end else None,
-        parse_date_list(dates) if dates else None,
-        names, with_list,
-    )
+    """The command's dates from its range options (`names`) or its --dates list. A range is
+    clipped to the calendar's span (no data lies outside it: a range over centuries would walk
+    millions of empty days); one wholly outside it is a UsageError."""
+    first, last = (parse_date(text, name) if text else None for text, name in zip((start, end), names))
+    if first and last and first <= last and not dates:
+        lo, hi = calendar_span()
+        if last < lo or first > hi:
+            raise UsageError(f"{first}..{last} is outside every season of the calendar "
+                             f"({SEASONS[0].label} .. {SEASONS[-1].label})",
+                             remedy=f"pick dates inside a season, e.g. --{names[0]} {SEASONS[0].start} "
+                                    f"--{names[1]} {SEASONS[0].start}")
+        first, last = max(first, lo), min(last, hi)
+    return resolve_dates(first, last, parse_date_list(dates) if dates else None, names, with_list)
 
 
 def _range(start: Optional[str], end: Optional[str]) -> tuple[date, date]:

@@ -56,6 +56,12 @@ def seasons_overlapping(start: date, end: date) -> list[Season]:
     return [s for s in SEASONS if s.start <= end and start <= s.end]
 
 
+def calendar_span() -> tuple[date, date]:
+    """The first and last day any data can have: the August-July years of the first and last
+    season (`season_label`), which hold their preseason and playoffs too."""
+    return date(SEASONS[0].start_year, 8, 1), date(SEASONS[-1].start_year + 1, 7, 31)
+
+
 def season_day(d: date) -> int | None:
     """Days since the season's first game (0 on opening night), None off-season."""
     season = season_of(d)
