@@ -997,26 +997,37 @@ LOGGED_REMOVALS = """
     GROUP BY 1"""
 
 
-def test_a_cascade_does_not_build_phase_4_where_it_was_never_built(tmp_path):
-    """Phases 2 and 3 over the whole window, phase 4 only over its first part; a late
-    correction inside that part. The cascade fills history, it does not extend phase 4 to
-    dates the user never built downstream (an adversarial round found half-built phase 4
-    dates, only the corrected game's players, recorded as done): the store equals a rebuild of
-    the same phases over the same dates."""
+@pytest.mark.parametrize("late, built, outage", [
+    (10, "to 25", False),  # a correction inside phase 4's range
+    (30, "to 25", False),  # a correction after its last date
+    (20, "from 25", True),  # an outage before its first date: phase 2 fails, phase 3 skips it
+], ids=["inside", "after-its-last-date", "outage-before-its-first-date"])
+def test_a_cascade_does_not_build_phase_4_where_it_was_never_built(tmp_path, late, built, outage):
+    """Phases 2 and 3 over the whole window, phase 4 over part of it; a late day, inside that
+    part or outside it. The cascade fills history, it does not extend phase 4 to dates the user
+    never built downstream: the store equals a rebuild of the same phases over the same dates.
+    Adversarial rounds found half-built phase 4 dates (only the corrected game's players,
+    recorded as done) and, outside the part, phase 4 built whole on the late day: a reloaded
+    date phase 4 never ran on was let in, and so was a date where a backfill's phase 3 skipped
+    (a backfill triggers nothing: its skip does not mean phase 4 was meant to run there)."""
     config = LeagueConfig(seed=21, teams=4, players_per_team=8)
     landing, final = tmp_path / "landing", tmp_path / "final"
-    scrape_synthetic(landing, START, END, config)
     scrape_synthetic(final, START, END, config)
-    days = game_dates(landing)
-    correct(final, days[10])
-    ranges = [(2, DAYS), (3, DAYS), (4, [d for d in DAYS if d <= days[25]])]
+    days = game_dates(final)
+    day = days[late]
+    scrape_synthetic(landing, START, END, config, frozenset({day}) if outage else frozenset())
+    if not outage:
+        correct(final, day)
+    part = [d for d in DAYS if (d <= days[25] if built == "to 25" else d >= days[25])]
+    ranges = [(2, DAYS), (3, DAYS), (4, part)]
     for db, folder in ((tmp_path / "truth.duckdb", final), (tmp_path / "store.duckdb", landing)):
         for phase, ds in ranges:
-            assert api.backfill(db, folder, ds, phase=phase, skip_preflight=True, parallel=1).ok
-    shutil.rmtree(landing / days[10].isoformat())
-    shutil.copytree(final / days[10].isoformat(), landing / days[10].isoformat())
+            report = api.backfill(db, folder, ds, phase=phase, skip_preflight=True, parallel=1)
+            assert report.ok or (outage and folder == landing)
+    shutil.rmtree(landing / day.isoformat(), ignore_errors=True)
+    shutil.copytree(final / day.isoformat(), landing / day.isoformat())
     db = tmp_path / "store.duckdb"
-    assert api.backfill(db, landing, [days[10]], phase=2, skip_preflight=True).ok
-    cascade_api.cascade_detect(db, [days[10]])
-    assert cascade_api.cascade_reprocess(db, landing, [days[10]]).ok
+    assert api.backfill(db, landing, [day], phase=2, skip_preflight=True).ok
+    cascade_api.cascade_detect(db, [day])
+    assert cascade_api.cascade_reprocess(db, landing, [day]).ok
     assert_equal_stores(tmp_path / "truth.duckdb", db)

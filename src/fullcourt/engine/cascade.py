@@ -152,8 +152,6 @@ class Cascade:
         self._history: dict[str, tuple[date, date]] | None = None
         self._work: dict[str, dict[date, bool]] = {}  # work_dates_sql -> {date: has work}
         self._orphans: dict[tuple[str, date], set[date]] = {}
-        self.reloaded: set[date] = set()
-        """The cascade's reloaded (seed) dates: ran_on lets a processor's never-run ones through."""
         self.removed: Mapping[str, Mapping[date, frozenset[str]]] = {}
         """Labels whose records a run removed before the cascade (removed_records): a whole-date
         change of their processor names them too, since no stored row is left to."""
@@ -181,7 +179,7 @@ class Cascade:
         if since is not None:
             for d in self.not_succeeded(spec, since):
                 _add(out, d, None)
-            for d in self.orphaned(spec, since, seeds):
+            for d in self.orphaned(spec, since):
                 _add(out, d, None)
         for d in self.never_ran(spec, seeds):
             _add(out, d, None)
@@ -352,27 +350,30 @@ class Cascade:
         return list(self._unfinished(since)[0].get(spec.name, []))
 
     def ever_unfinished(self, spec: ProcessorSpec, since: date) -> list[date]:
-        """Dates from `since` on where some run of `spec` (not only the latest) failed, was
-        blocked, or was skipped because of its upstream: a parent run by hand later still left
-        its readers unrun there."""
+        """Dates from `since` on where some run of `spec` (not only the latest) that triggers its
+        readers (the daily flow, not a backfill or a cascade: skip_downstream_trigger false)
+        failed, was blocked, or was skipped because of its upstream: the trigger chain stopped
+        there, and a parent run by hand later still left its readers unrun."""
         return list(self._unfinished(since)[1].get(spec.name, []))
 
     def _unfinished(self, since: date) -> tuple[dict[str, list[date]], dict[str, list[date]]]:
-        """(latest run unfinished, some run unfinished): per processor, the dates from `since`
-        on, from one ledger query for both."""
+        """(latest run unfinished, some triggering run unfinished): per processor, the dates
+        from `since` on, from one ledger query for both."""
         if since not in self._not_succeeded:
             table = check_identifier(self.wh.catalog.ledger_table)
             latest: dict[str, list[date]] = {}
             ever: dict[str, list[date]] = {}
             bad = "(status IN ('failed', 'blocked') OR (status = 'skipped' AND skip_reason LIKE 'upstream%'))"
-            for name, d, now, why in self.wh.con.execute(
+            for name, d, now, why, chain in self.wh.con.execute(
                     f"""SELECT processor_name, data_date, {ledger.latest("status")} AS st,
-                               {ledger.latest("skip_reason")} AS why
+                               {ledger.latest("skip_reason")} AS why,
+                               bool_or({bad} AND NOT coalesce(skip_downstream_trigger, false))
                         FROM {table} WHERE data_date >= ? GROUP BY 1, 2 HAVING bool_or({bad}) ORDER BY 1, 2""",
                     [since]).fetchall():
                 if now in ('failed', 'blocked') or (now == 'skipped' and (why or '').startswith('upstream')):
                     latest.setdefault(name, []).append(d)
-                ever.setdefault(name, []).append(d)
+                if chain:
+                    ever.setdefault(name, []).append(d)
             self._not_succeeded[since] = (latest, ever)
         return self._not_succeeded[since]
 
@@ -391,28 +392,30 @@ class Cascade:
             self._ran[key] = ran
         return sorted(set(key) - self._ran[key].get(spec.name, set()))
 
-    def orphaned(self, spec: ProcessorSpec, since: date, seeds: Sequence[date] = ()) -> set[date]:
+    def orphaned(self, spec: ProcessorSpec, since: date) -> set[date]:
         """Dates from `since` on where `spec` never ran while one of its parents did not finish
-        there at some point (a run that failed, was blocked or skipped upstream, or it is
-        orphaned there itself): the trigger chain stopped above `spec`. The daily flow through an
-        outage leaves them: the days after it block PSZA and TDZA, and PCF, PDC and MLFS never
-        run. Filling the parents must fill these too, even past `spec`'s last ledger date
-        (`ran_on` lets them through)."""
+        there in a run that triggers its readers (`ever_unfinished`), or is orphaned there
+        itself: the trigger chain stopped above `spec`. The daily flow through an outage leaves
+        them: phase 2 fails on the day, so nothing below runs there, and the days after it block
+        PSZA and TDZA, so PCF, PDC and MLFS never run. Filling the parents must fill these too,
+        even past `spec`'s first or last ledger date (`ran_on` lets them through). A backfill's
+        or a cascade's unfinished run triggers nothing, so it says nothing about the readers: a
+        date the user never built downstream stays unbuilt."""
         key = (spec.name, since)
         if key not in self._orphans:
             unfinished: set[date] = set()
             for parent in self.registry.upstream(spec):
-                unfinished |= set(self.ever_unfinished(parent, since)) | set(self.never_ran(parent, seeds))
-                unfinished |= self.orphaned(parent, since, seeds)
+                unfinished |= set(self.ever_unfinished(parent, since))
+                unfinished |= self.orphaned(parent, since)
             self._orphans[key] = set(self.never_ran(spec, sorted(unfinished)))
         return self._orphans[key]
 
     def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
         """The dates among `dates` on which `spec` has work and belongs: inside its computed
-        history (between the first and last dates its ledger has), orphaned (`orphaned`), or a
-        reloaded date it never ran on while it has a history (the daily flow's outage on its
-        last or first day: phase 2 failed there, so nothing below ran). A cascade fills history;
-        it does not extend it to dates the user never built downstream."""
+        history (between the first and last dates its ledger has), or orphaned (`orphaned`: the
+        daily flow's outage, even on its first or last day). A cascade fills history; it does
+        not extend it to dates the user never built downstream (a store whose phase 4 was
+        backfilled over part of the range keeps it there)."""
         if not dates:
             return []
         if self._history is None:
@@ -422,8 +425,6 @@ class Cascade:
         lo, hi = self._history.get(spec.name, (date.max, date.min))
         orphans = set().union(*(o for (name, _), o in self._orphans.items() if name == spec.name))
         inside = {d for d in set(dates) if lo <= d <= hi or d in orphans}
-        if spec.name in self._history:
-            inside |= set(self.never_ran(spec, sorted((set(dates) - inside) & self.reloaded)))
         return self.work_dates(spec, sorted(inside))
 
     def work_dates(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
@@ -620,7 +621,6 @@ def reprocess(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]
     cas = Cascade(wh, registry)
     cas.removed = fresh.removed if fresh else {}
     seeds = _with_work(cas, seeds)
-    cas.reloaded = {d for ds in seeds.values() for d in ds}
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {n: {d: ALL for d in ds} for n, ds in seeds.items()}
     result = CascadeResult(sorted({d for ds in seeds.values() for d in ds}))
@@ -855,7 +855,6 @@ def detect(wh: Warehouse, registry: Registry, seeds: dict[str, Sequence[date]],
     t0 = time.perf_counter()
     cas = Cascade(wh, registry)
     seeds = _with_work(cas, seeds)
-    cas.reloaded = {d for ds in seeds.values() for d in ds}
     seed_specs = [registry.by_name[n] for n in seeds]
     changes: dict[str, Changes] = {}
     if not any(seeds.values()):
