@@ -440,3 +440,20 @@ def test_a_range_is_clipped_to_the_calendar_and_one_outside_it_is_refused(tmp_pa
                  ("cascade", "detect", "--backfill-start", "2030-01-01", "--backfill-end", "2030-01-02")):
         r = run(*args, "--db", str(tmp_path / "none.duckdb"))
         one_error(r, 2, "is outside every season of the calendar (2021-22 .. 2024-25)")
+
+
+@pytest.mark.parametrize("args, option", [
+    (("scrape", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--fail-games", ",,"), "--fail-games"),
+    (("cascade", "detect", "--dates", "2021-10-20", "--output", ""), "--output"),
+    (("cascade", "close", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--report-dir", " "),
+     "--report-dir"),
+    (("status", "--start-date", "2021-10-19", "--end-date", "2021-10-20", "--db", ""), "--db"),
+    (("backfill", "--phase", "2", "--dates", ",", "--landing", ""), "--dates"),
+])
+def test_an_empty_path_or_list_is_refused_not_read_as_the_default(tmp_path, monkeypatch, args, option):
+    """`--output ""` silently meant no file, `--report-dir ""` ./cascade_reports, `--db ""` the
+    default store, `--fail-games ,,` no game: each is now a usage error naming the option."""
+    monkeypatch.chdir(tmp_path)
+    r = run(*args)
+    one_error(r, 2, f"{option} is empty")
+    assert list(tmp_path.iterdir()) == []  # nothing written, no store created

@@ -72,6 +72,7 @@ def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
     ctx = get_current_context(silent=True)
     context.remember(ctx.params if ctx else {})
     try:
+        _no_empty_values(ctx)
         code = fn() or 0
     except FullcourtError as err:
         if as_json:
@@ -89,6 +90,19 @@ def _run(fn: Callable[[], int | None], as_json: bool = False) -> None:
     finally:  # the options belong to this command only
         context.forget()
     raise typer.Exit(code)
+
+
+def _no_empty_values(ctx: Any) -> None:
+    """UsageError for a path or list option given as empty text (`--output ""`, `--fail-games ,,`):
+    read as "not given", it silently meant the default or nothing."""
+    for p in getattr(ctx.command, "params", ()) if ctx else ():
+        value, opts = ctx.params.get(p.name), set(getattr(p, "opts", ()))
+        if not isinstance(value, str) or not opts & (PATH_OPTIONS | LISTS.keys()):
+            continue
+        if not value.replace(",", "").strip():
+            option = max(opts, key=len)
+            raise UsageError(f"{option} is empty", remedy=f"give {option} a value ({LISTS.get(option, 'PATH')}) "
+                                                          "or leave the option out")
 
 
 def _dates(start: Optional[str], end: Optional[str], dates: Optional[str],
