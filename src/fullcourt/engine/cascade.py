@@ -411,11 +411,13 @@ class Cascade:
         return self._orphans[key]
 
     def ran_on(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
-        """The dates among `dates` on which `spec` has work and belongs: inside its computed
-        history (between the first and last dates its ledger has), or orphaned (`orphaned`: the
-        daily flow's outage, even on its first or last day). A cascade fills history; it does
-        not extend it to dates the user never built downstream (a store whose phase 4 was
-        backfilled over part of the range keeps it there)."""
+        """The dates among `dates` on which `spec` has work and belongs: inside its history,
+        from the first to the last date it ran on or is orphaned on (`orphaned`: the daily
+        flow's outage, even on its first or last day). A cascade fills history; it does not
+        extend it to dates the user never built downstream (a store whose phase 4 was
+        backfilled over part of the range keeps it there). Orphaned dates extend the history:
+        a day the daily flow ran with --skip-downstream-trigger, between the last day PCF ran
+        and the days the outage after it blocked, is PCF's as it is PSZA's."""
         if not dates:
             return []
         if self._history is None:
@@ -424,7 +426,8 @@ class Cascade:
                 f"SELECT processor_name, min(data_date), max(data_date) FROM {table} GROUP BY 1").fetchall()}
         lo, hi = self._history.get(spec.name, (date.max, date.min))
         orphans = set().union(*(o for (name, _), o in self._orphans.items() if name == spec.name))
-        inside = {d for d in set(dates) if lo <= d <= hi or d in orphans}
+        lo, hi = min([lo, *orphans]), max([hi, *orphans])
+        inside = {d for d in set(dates) if lo <= d <= hi}
         return self.work_dates(spec, sorted(inside))
 
     def work_dates(self, spec: ProcessorSpec, dates: Sequence[date]) -> list[date]:
