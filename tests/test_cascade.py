@@ -12,7 +12,7 @@ import json
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -929,24 +929,34 @@ def test_a_removed_line_reaches_its_readers_after_work_outside_the_cascade(tmp_p
         assert wh.con.execute(LOGGED_REMOVALS).fetchall() == []
 
 
+def late_edits(tmp_path: Path, edits: Sequence[tuple[int, Callable[[Path, date], None]]]
+               ) -> tuple[Path, Path, list[date]]:
+    """Seed 21's small league built from scratch into store.duckdb; the late `edits` ((game
+    date index, edit(landing, day))) made to the final data in tmp_path/truth, rebuilt into
+    truth.duckdb, and their days' files copied into the store's landing folder (not loaded):
+    (landing, store, the edited days)."""
+    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
+    truth, landing = tmp_path / "truth", tmp_path / "landing"
+    scrape_synthetic(truth, START, END, config)
+    scrape_synthetic(landing, START, END, config)
+    days = [game_dates(truth)[i] for i, _ in edits]
+    db = tmp_path / "store.duckdb"
+    build(db, landing)
+    for d, (_, edit) in zip(days, edits):
+        edit(truth, d)
+    build(tmp_path / "truth.duckdb", truth)
+    for d in days:
+        shutil.rmtree(landing / d.isoformat())
+        shutil.copytree(truth / d.isoformat(), landing / d.isoformat())
+    return landing, db, days
+
+
 def test_a_later_cascade_of_an_earlier_day_needs_no_removal_a_whole_cascade_propagated(tmp_path):
     """An earlier day corrected and reloaded, not cascaded; a daily run of a later day removes a
     player's line (logged); that day's cascade propagates the removal and forgets it. The
     earlier day's cascade then counts the daily run among the runs since its reload (it would
     read the log), and still ends equal to a rebuild: the removal's readers were recomputed."""
-    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
-    truth, landing = tmp_path / "truth", tmp_path / "landing"
-    scrape_synthetic(truth, START, END, config)
-    scrape_synthetic(landing, START, END, config)
-    earlier, later = game_dates(truth)[5], game_dates(truth)[12]
-    db = tmp_path / "store.duckdb"
-    build(db, landing)
-    correct(truth, earlier)
-    remove_line(truth, later)
-    build(tmp_path / "truth.duckdb", truth)
-    for d in (earlier, later):
-        shutil.rmtree(landing / d.isoformat())
-        shutil.copytree(truth / d.isoformat(), landing / d.isoformat())
+    landing, db, (earlier, later) = late_edits(tmp_path, [(5, correct), (12, remove_line)])
     assert api.backfill(db, landing, [earlier], phase=2, skip_preflight=True).ok
     api.run(db, landing, later)
     with Warehouse(db, catalog()) as wh:
@@ -970,19 +980,7 @@ def test_a_resumed_cascade_reaches_the_readers_of_a_line_it_removes_itself(tmp_p
     runs name him: his later windows kept the removed game (found by an adversarial round;
     PSZA 40 rows, PCF/PDC 14, MLFS 18 unlike a rebuild). The labels a whole date passes on
     without are kept as removed for its readers' windows."""
-    config = LeagueConfig(seed=21, teams=4, players_per_team=8)
-    truth, landing = tmp_path / "truth", tmp_path / "landing"
-    scrape_synthetic(truth, START, END, config)
-    scrape_synthetic(landing, START, END, config)
-    first, later = game_dates(truth)[12], game_dates(truth)[20]
-    db = tmp_path / "store.duckdb"
-    build(db, landing)
-    for d in (first, later):
-        remove_line(truth, d)
-    build(tmp_path / "truth.duckdb", truth)
-    for d in (first, later):
-        shutil.rmtree(landing / d.isoformat())
-        shutil.copytree(truth / d.isoformat(), landing / d.isoformat())
+    landing, db, (first, later) = late_edits(tmp_path, [(12, remove_line), (20, remove_line)])
     assert api.backfill(db, landing, [first], phase=2, skip_preflight=True).ok
     interrupted_at_phase_4(monkeypatch, db, landing, [first])
     assert api.backfill(db, landing, [later], phase=2, skip_preflight=True).ok
